@@ -72,3 +72,7 @@ reference-data: $(REF_VENV)/.installed
 
 clean:
 	rm -rf build
+
+# Simulation (cocotb regression) and characterisation (synthesis reports) targets.
+-include sim/sim.mk
+-include tools/report.mk
