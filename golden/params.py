@@ -94,13 +94,15 @@ def check_shiftmax_params(*, exp_bitwidth, buffer_bitwidth, round_log2, n=None):
     """
     check_choice("round_log2", round_log2, ROUND_LOG2_MODES)
     e = check_int("exp_bitwidth", exp_bitwidth, 1)
-    top = max_buffer_bitwidth(round_log2)
-    b = check_int("buffer_bitwidth", buffer_bitwidth, 1, top)
+    b = check_int("buffer_bitwidth", buffer_bitwidth)
     if b < 2 * e + 2:
         raise ValueError(
             f"buffer_bitwidth must be at least 2*exp_bitwidth + 2 = {2 * e + 2} "
             f"(exp_bitwidth={e}), not {b}"
         )
+    if b > max_buffer_bitwidth(round_log2):
+        raise ValueError(f"buffer_bitwidth must be at most {max_buffer_bitwidth(round_log2)} "
+                         f"with round_log2={round_log2!r}, not {b}")
     if n is not None:
         n = check_int("n", n, 1)
         # The sum of n terms of at most 2**(2e) must not leave int64 before it is clamped.

@@ -1,0 +1,81 @@
+"""FixedPoint: quantizeml's construction, floor and shift semantics on integers."""
+
+import numpy as np
+import pytest
+
+from shiftmax.golden import FixedPoint
+
+
+def test_construction_clamps_to_value_bits():
+    x = FixedPoint([-1000, -129, -128, 127, 128, 1000], value_bits=7)
+    assert x.values.tolist() == [-128, -128, -128, 127, 127, 127]
+
+
+def test_floor_is_an_arithmetic_shift():
+    values = np.arange(-64, 64)
+    floored, removed = FixedPoint(values, 7, 3).floor()
+    assert removed == 3
+    assert floored.frac_bits == 0
+    assert floored.values.tolist() == [v // 8 for v in values.tolist()]
+
+
+def test_negative_frac_bits_shift_left_and_saturate():
+    floored, _ = FixedPoint([-3, -1, 0, 1, 31, 32, 100], 7, -2).floor()
+    assert floored.values.tolist() == [-12, -4, 0, 4, 124, 127, 127]
+    floored, _ = FixedPoint([-33, -32], 7, -2).floor()
+    assert floored.values.tolist() == [-128, -128]
+
+
+def test_large_left_shift_never_wraps():
+    floored, _ = FixedPoint([-(2**31), -1, 1, 2**31 - 1], 31, -31).floor()
+    assert floored.values.tolist() == [-(2**31), -(2**31), 2**31 - 1, 2**31 - 1]
+
+
+def test_per_lane_frac_bits_apply_along_last_axis():
+    x = FixedPoint([[16, 16, 16], [-16, -16, -16]], 7, [2, 0, -1])
+    assert x.floor()[0].values.tolist() == [[4, 16, 32], [-4, -16, -32]]
+
+
+def test_shift_keeps_format_like_quantizeml():
+    x = FixedPoint([3, -3, 100], 7, 1)
+    left = x.shift(1)
+    assert left.values.tolist() == [6, -6, 127]
+    assert (left.value_bits, left.frac_bits) == (7, 1)
+    assert x.shift(-1).values.tolist() == [1, -2, 50]
+
+
+def test_to_float_uses_per_lane_scale():
+    x = FixedPoint([4, 4], 7, [2, -1])
+    assert x.to_float().tolist() == [1.0, 8.0]
+
+
+def test_integral_floats_are_accepted():
+    assert FixedPoint(np.array([1.0, -2.0]), 7).values.tolist() == [1, -2]
+
+
+@pytest.mark.parametrize("values", [[1.5, 2.0], [np.nan], ["a"], [True, False]])
+def test_non_integer_values_are_rejected(values):
+    with pytest.raises(TypeError, match="values must be integers"):
+        FixedPoint(values, 7)
+
+
+@pytest.mark.parametrize("value_bits, error", [(0, ValueError), (-3, ValueError),
+                                               (32, ValueError), (7.0, TypeError),
+                                               ("7", TypeError), (True, TypeError)])
+def test_bad_value_bits_are_rejected(value_bits, error):
+    with pytest.raises(error, match=rf"value_bits .*{value_bits!r}"):
+        FixedPoint([1], value_bits)
+
+
+def test_frac_bits_of_wrong_length_are_rejected():
+    with pytest.raises(ValueError, match=r"frac_bits has 2 entries but there are 3 lanes"):
+        FixedPoint([1, 2, 3], 7, [1, 2])
+
+
+@pytest.mark.parametrize("frac_bits, error", [(1.5, TypeError), ("2", TypeError),
+                                              ([1, 2.5], TypeError), (40, ValueError),
+                                              ([0, -40], ValueError),
+                                              ([[1, 2]], ValueError)])
+def test_bad_frac_bits_are_rejected(frac_bits, error):
+    with pytest.raises(error, match="frac_bits"):
+        FixedPoint([1, 2], 7, frac_bits)
