@@ -16,24 +16,29 @@ MAX_ABS_FRAC_BITS = 31
 
 
 def clamp(values: np.ndarray, value_bits: int) -> np.ndarray:
-    """Saturate ``values`` to ``[-2**value_bits, 2**value_bits - 1]`` (quantizeml's ``saturate``)."""
+    """Saturate to ``[-2**value_bits, 2**value_bits - 1]`` (quantizeml's ``saturate``)."""
     # np.maximum/np.minimum are several times faster than np.clip on int64.
     result = np.maximum(values, -(1 << value_bits))
     return np.minimum(result, (1 << value_bits) - 1, out=result)
 
 
-def shift_floor(values: np.ndarray, shift, value_bits: int) -> np.ndarray:
+def shift_floor(values: np.ndarray, shift, value_bits: int, dtype=np.int64) -> np.ndarray:
     """Multiply ``values`` by ``2**shift``, floor, then clamp to ``value_bits``.
 
     ``values`` must already lie in the ``value_bits`` range (a FixedPoint's values); ``shift``
     is an int or an array broadcasting against ``values`` (one entry per lane). A negative
     shift is an arithmetic right shift (floor toward minus infinity); a positive one is a left
-    shift whose result saturates instead of wrapping.
+    shift whose result saturates instead of wrapping. The result has ``dtype``, which must hold
+    ``value_bits + 1`` bits (a narrower type makes the hot path of the golden model faster).
     """
     shift = np.asarray(shift, dtype=np.int64)
     if not np.any(shift > 0):
         # A right shift (floor) of an in-range value stays in range: no clamp needed.
-        return values if not np.any(shift) else np.right_shift(values, -shift)
+        if not np.any(shift):
+            return values.astype(dtype, copy=False)
+        # One pass: shift in int64 and store in the narrow type (the result fits by construction).
+        return np.right_shift(values, -shift, out=np.empty(np.broadcast_shapes(
+            values.shape, shift.shape), dtype), casting="unsafe")
     right = np.maximum(-shift, 0)
     left = np.maximum(shift, 0)
     shifted = np.right_shift(values, right) if np.any(right) else values
@@ -41,7 +46,7 @@ def shift_floor(values: np.ndarray, shift, value_bits: int) -> np.ndarray:
     # (limit >> left) + 1 saturates anyway.
     limit = 1 << value_bits
     shifted = np.minimum(np.maximum(shifted, -(limit >> left) - 1), (limit >> left) + 1)
-    return clamp(np.left_shift(shifted, left), value_bits)
+    return clamp(np.left_shift(shifted, left), value_bits).astype(dtype, copy=False)
 
 
 class FixedPoint:

@@ -23,7 +23,7 @@ from math import isqrt
 
 import numpy as np
 
-from .params import check_choice, ROUND_LOG2_MODES
+from .params import ROUND_LOG2_MODES, check_choice
 
 __all__ = ["round_log2", "round_log2_thresholds", "leading_one", "QUANTIZEML_FLOAT_THRESHOLDS"]
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .fixedpoint import FixedPoint
+from .fixedpoint import FixedPoint, shift_floor
 from .params import check_shiftmax_params
 from .round_log2 import round_log2 as _round_log2
 
@@ -38,9 +38,14 @@ __all__ = [
 ]
 
 
-def floor_input(x: FixedPoint) -> np.ndarray:
+def signed_dtype(bits: int) -> type[np.signedinteger]:
+    """The narrowest numpy signed integer type of at least ``bits`` bits (sign included)."""
+    return np.int16 if bits <= 16 else np.int32 if bits <= 32 else np.int64
+
+
+def floor_input(x: FixedPoint, dtype=np.int64) -> np.ndarray:
     """Step 1: the input floored to integers (``frac_bits`` removed) and clamped."""
-    return x.floor()[0].values
+    return shift_floor(x.values, -np.asarray(x.frac_bits), x.value_bits, dtype)
 
 
 def distances(floored: np.ndarray) -> np.ndarray:
@@ -50,18 +55,20 @@ def distances(floored: np.ndarray) -> np.ndarray:
 
 def exp_terms(d: np.ndarray, exp_bitwidth: int) -> np.ndarray:
     """Step 3: ``2**(2e - d)``, or 0 beyond the cut-off ``d > 2e``."""
-    # numpy defines right shifts by 64 or more as 0, so large distances need no clipping.
-    return np.right_shift(np.int64(1) << (2 * exp_bitwidth), d)
+    # numpy defines right shifts by the type's width or more as 0: no clipping needed.
+    one = signed_dtype(2 * exp_bitwidth + 2)(1)
+    return np.right_shift(one << (2 * exp_bitwidth), d)
 
 
 def exp_sum(p: np.ndarray, buffer_bitwidth: int) -> np.ndarray:
     """Step 4: the exact sum of the exponent terms, clamped to ``2**(B-1) - 1``."""
-    return np.minimum(p.sum(axis=-1), (1 << (buffer_bitwidth - 1)) - 1)
+    return np.minimum(p.sum(axis=-1, dtype=np.int64), (1 << (buffer_bitwidth - 1)) - 1)
 
 
 def output_shift(p: np.ndarray, log2_sum: np.ndarray, exp_bitwidth: int) -> np.ndarray:
-    """Step 6: ``p >> (R - e)``, one shift per row (``R >= 2e`` so the shift is >= e)."""
-    return np.right_shift(p, (log2_sum - exp_bitwidth)[..., np.newaxis])
+    """Step 6: ``p >> (R - e)``, one shift per row (``R >= 2e`` so the shift is >= e); int64."""
+    shift = (log2_sum - exp_bitwidth).astype(p.dtype)[..., np.newaxis]
+    return np.right_shift(p, shift, out=np.empty(p.shape, np.int64))
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,8 @@ class ShiftmaxSteps:
 
     ``floored``, ``distance``, ``exp_term`` and ``output`` have the input's shape;
     ``exp_sum`` and ``log2_sum`` have the batch shape (the input's shape minus its last axis).
+    ``output``, ``exp_sum`` and ``log2_sum`` are int64; the others use the narrowest signed
+    type that holds them (int16, int32 or int64), which keeps the model fast.
     """
 
     floored: np.ndarray
@@ -94,7 +103,8 @@ def shiftmax_steps(x: FixedPoint, *, exp_bitwidth: int = 10, buffer_bitwidth: in
     e, b, mode = check_shiftmax_params(exp_bitwidth=exp_bitwidth,
                                        buffer_bitwidth=buffer_bitwidth,
                                        round_log2=round_log2, n=x.shape[-1])
-    floored = floor_input(x)
+    # d = M - xf needs one bit more than xf: value_bits + 2 bits with the sign.
+    floored = floor_input(x, signed_dtype(x.value_bits + 2))
     d = distances(floored)
     p = exp_terms(d, e)
     s = exp_sum(p, b)
@@ -133,7 +143,7 @@ def quantized_shiftmax(x: FixedPoint, *, exp_bitwidth: int = 10, buffer_bitwidth
 
 
 def shiftmax(logits) -> np.ndarray:
-    """quantizeml's float ``shiftmax``: ``2**(floor(x) - max - round(log2(sum 2**(floor(x) - max))))``.
+    """quantizeml's float ``shiftmax``: ``2**(y - round(log2(sum(2**y))))``, ``y = floor(x) - max``.
 
     No 2e cut-off, no output floor and no clamp; ``round`` is round-half-to-even on the float64
     logarithm. ``logits`` is a float array-like; the result is float64 of the same shape.

@@ -5,7 +5,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-
 from shiftmax.golden import FixedPoint, argmax
 
 
@@ -30,7 +29,7 @@ def test_index_points_at_first_maximum(values):
     index = argmax(values)
     rows = np.arange(values.shape[0])
     assert np.all(values[rows, index] == values.max(axis=-1))
-    for row, i in zip(values, index):
+    for row, i in zip(values, index, strict=True):
         assert np.all(row[:i] < row[i])
     onehot = argmax(values, output="onehot")
     assert np.all(onehot.sum(axis=-1) == 1)

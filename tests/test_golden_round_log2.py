@@ -4,7 +4,6 @@ from math import isqrt
 
 import numpy as np
 import pytest
-
 from shiftmax.golden import leading_one, round_log2, round_log2_thresholds
 from shiftmax.golden.round_log2 import QUANTIZEML_FLOAT_THRESHOLDS
 
@@ -23,7 +22,7 @@ def test_quantizeml_table_equals_exact_below_two_to_18():
 
 def test_quantizeml_integer_thresholds_round_onto_the_float_thresholds():
     for k, (t, tf) in enumerate(zip(round_log2_thresholds("quantizeml").tolist(),
-                                    QUANTIZEML_FLOAT_THRESHOLDS)):
+                                    QUANTIZEML_FLOAT_THRESHOLDS, strict=True)):
         assert np.float32(t) >= np.float32(tf), k
         assert np.float32(t - 1) < np.float32(tf), k
 
@@ -32,7 +31,7 @@ def test_round_log2_against_float_definition_on_small_sums():
     s = np.arange(1, 1 << 16)
     # below 2^18 both tables are the exact rule: log2(s) rounded half up on sqrt(2)
     expected = np.array([k + (v * v >= 2 ** (2 * k + 1)) for v, k in
-                         zip(s.tolist(), leading_one(s).tolist())])
+                         zip(s.tolist(), leading_one(s).tolist(), strict=True)])
     for mode in ("exact", "quantizeml"):
         assert np.array_equal(round_log2(s, mode), expected)
 
