@@ -1,0 +1,35 @@
+"""Amaranth 0.5 hardware for shiftmax and argmax, and the Verilog emitter.
+
+Units (AXI4-Stream, see ``docs`` and the interface contract): :class:`Shiftmax`,
+:class:`Argmax`. Stages, one component per file: :class:`FloorInput`, :class:`MaxTree`,
+:class:`Distance`, :class:`ShiftExp`, :class:`SaturatingAdderTree`, :class:`RoundLog2`,
+:class:`OutputShift`, :class:`ArgmaxTree`. :func:`emit_verilog` / :func:`write_verilog` turn
+a unit into Verilog plus its sidecar JSON.
+"""
+
+from .adder_tree import SaturatingAdderTree
+from .argmax import Argmax
+from .argmax_tree import ArgmaxTree
+from .distance import Distance
+from .floor_input import FloorInput
+from .max_tree import MaxTree
+from .output_shift import OutputShift
+from .round_log2 import RoundLog2
+from .shift_exp import ShiftExp
+from .shiftmax import Shiftmax
+from .verilog import emit_verilog, write_verilog
+
+__all__ = [
+    "Shiftmax",
+    "Argmax",
+    "FloorInput",
+    "MaxTree",
+    "Distance",
+    "ShiftExp",
+    "SaturatingAdderTree",
+    "RoundLog2",
+    "OutputShift",
+    "ArgmaxTree",
+    "emit_verilog",
+    "write_verilog",
+]

@@ -1,0 +1,80 @@
+"""``d[i] = min(M - xf[i], 2e + 1)``: each lane's distance below the maximum, saturated."""
+
+from __future__ import annotations
+
+from amaranth.hdl import Const, Module, Mux, signed
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
+from shiftmax.golden.params import check_int
+
+from .pipeline import unsigned_bits
+
+__all__ = ["Distance", "distance_bits"]
+
+
+def distance_bits(width: int, exp_bitwidth: int) -> int:
+    """Unsigned bits of a saturated distance: it holds ``min(2**width - 1, 2e + 1)``."""
+    return unsigned_bits(min((1 << width) - 1, 2 * exp_bitwidth + 1))
+
+
+class Distance(wiring.Component):
+    """How far each lane lies below the maximum, saturated at ``2e + 1``.
+
+    Every distance beyond ``2e`` gives a zero exponent term, so ``min(d, 2e + 1)`` carries
+    all the information the later stages need in ``ceil(log2(2e + 2))`` bits (5 for e = 10)
+    instead of the full difference: the per-lane delay lines and the decoders downstream
+    stay narrow.
+
+    Architecture: one subtractor per lane (``width + 1`` bits, never negative) and, when the
+    difference can exceed ``2e + 1``, one compare-with-constant and a multiplexer.
+
+    Number format: ``maximum`` and ``values`` are ``width``-bit two's complement integers with
+    ``maximum >= values[i]``; ``distance`` lanes are unsigned, :func:`distance_bits` wide.
+
+    Parameters
+    ----------
+    n : int
+        Lanes, at least 1.
+    width : int
+        Bits of a floored lane, sign included.
+    exp_bitwidth : int
+        ``e``: distances saturate at ``2e + 1``.
+
+    Members
+    -------
+    maximum : In(signed(width))
+    values : In(ArrayLayout(signed(width), n))
+    distance : Out(ArrayLayout(distance_bits, n))
+
+    Latency
+    -------
+    0 (combinational).
+    """
+
+    def __init__(self, *, n: int, width: int, exp_bitwidth: int) -> None:
+        self._n = check_int("n", n, 1)
+        self._width = check_int("width", width, 1)
+        self._exp_bitwidth = check_int("exp_bitwidth", exp_bitwidth, 1)
+        self._out_bits = distance_bits(self._width, self._exp_bitwidth)
+        super().__init__({
+            "maximum": In(signed(self._width)),
+            "values": In(data.ArrayLayout(signed(self._width), self._n)),
+            "distance": Out(data.ArrayLayout(self._out_bits, self._n)),
+        })
+
+    @property
+    def out_bits(self) -> int:
+        return self._out_bits
+
+    latency = 0
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        cutoff = 2 * self._exp_bitwidth + 1
+        for lane in range(self._n):
+            difference = (self.maximum - self.values[lane]).as_unsigned()[:self._width]
+            if (1 << self._width) - 1 > cutoff:
+                limit = Const(cutoff, self._width)
+                difference = Mux(difference > limit, limit, difference)
+            m.d.comb += self.distance[lane].eq(difference)
+        return m

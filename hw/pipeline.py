@@ -1,0 +1,132 @@
+"""Shared building blocks: bit-width arithmetic, pipeline registers and reduction trees.
+
+Every reduction in the design (the max tree, the adder tree, the argmax tree) is a balanced
+binary tree built by :func:`reduce_tree`; the pipelining rule lives here once:
+
+- a tree over ``m`` leaves has ``ceil(log2(m))`` levels of two-input nodes; at each level the
+  items are paired left to right (``(0, 1), (2, 3), ...``) and an odd last item passes through,
+  so the item ``j`` of level ``l`` always covers the leaves ``[j * 2**l, (j + 1) * 2**l)``;
+- with ``register_every = K > 0`` a pipeline register follows every K-th level *inside* the
+  tree (after levels K, 2K, ... below the last one); the tree's result itself is left
+  unregistered, because the unit puts a stage register (or its output register) there;
+- so a tree adds :func:`tree_latency` ``= (ceil(log2(m)) - 1) // K`` cycles (0 for K = 0 or
+  m <= 2).
+
+Pipeline registers carry data only: they have no reset (``reset_less``), which saves a
+multiplexer per flip-flop; the valid bits that travel beside them are reset by the unit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from amaranth.hdl import Module, Signal, Value
+from shiftmax.golden.params import check_int
+
+__all__ = [
+    "ceil_log2",
+    "unsigned_bits",
+    "tree_levels",
+    "tree_latency",
+    "wire",
+    "register",
+    "delay",
+    "reduce_tree",
+    "check_pipeline_params",
+]
+
+#: One node of a reduction tree: a tuple of values that travel together (e.g. value, index).
+TreeItem = tuple[Value, ...]
+
+
+def ceil_log2(value: int) -> int:
+    """``ceil(log2(value))`` for ``value >= 1`` (0 for 1)."""
+    return (value - 1).bit_length()
+
+
+def unsigned_bits(maximum: int) -> int:
+    """Bits of an unsigned number that must hold every value in ``[0, maximum]`` (at least 1)."""
+    return max(1, maximum.bit_length())
+
+
+def tree_levels(leaves: int) -> int:
+    """Levels of two-input nodes in a balanced tree over ``leaves`` leaves."""
+    return ceil_log2(leaves)
+
+
+def tree_latency(leaves: int, register_every: int) -> int:
+    """Pipeline registers inside a tree over ``leaves`` leaves (see the module docstring)."""
+    levels = tree_levels(leaves)
+    if register_every == 0 or levels <= 1:
+        return 0
+    return (levels - 1) // register_every
+
+
+def wire(m: Module, value, *, name: str | None = None) -> Signal:
+    """A combinational signal driven by ``value``.
+
+    Amaranth does not share a sub-expression used twice: naming it keeps the generated
+    Verilog linear in the design size instead of growing with every level of a tree.
+    """
+    value = Value.cast(value)
+    sig = Signal(value.shape(), name=name)
+    m.d.comb += sig.eq(value)
+    return sig
+
+
+def register(m: Module, value, *, name: str | None = None):
+    """A reset-less register of ``value`` in the ``sync`` domain; returns its output."""
+    value = Value.cast(value)
+    reg = Signal(value.shape(), name=name, reset_less=True)
+    m.d.sync += reg.eq(value)
+    return reg
+
+
+def delay(m: Module, value, cycles: int, *, name: str | None = None):
+    """``value`` delayed by ``cycles`` reset-less registers (``cycles = 0`` returns it)."""
+    for stage in range(cycles):
+        value = register(m, value, name=None if name is None else f"{name}_d{stage + 1}")
+    return value
+
+
+def reduce_tree(
+    m: Module,
+    leaves: Sequence[TreeItem],
+    combine: Callable[[TreeItem, TreeItem | None], TreeItem],
+    *,
+    register_every: int,
+    name: str = "tree",
+) -> TreeItem:
+    """Reduce ``leaves`` with a balanced binary tree of ``combine`` nodes.
+
+    ``combine(left, right)`` returns the item of a parent node; ``right`` is ``None`` for an
+    odd last item that passes through a level on its own (so that nodes which encode the
+    position, like the argmax tree, can extend it). Registers follow the rule in the module
+    docstring; the result arrives :func:`tree_latency` cycles after the leaves.
+    """
+    if not leaves:
+        raise ValueError(f"{name} needs at least one leaf, not {len(leaves)}")
+    items = [tuple(Value.cast(v) for v in leaf) for leaf in leaves]
+    levels = tree_levels(len(items))
+    for level in range(1, levels + 1):
+        pairs = [items[j:j + 2] for j in range(0, len(items), 2)]
+        items = [
+            tuple(wire(m, v, name=f"{name}_n{level}_{j}_{k}") for k, v in enumerate(
+                combine(pair[0], pair[1] if len(pair) == 2 else None)))
+            for j, pair in enumerate(pairs)
+        ]
+        if register_every and level % register_every == 0 and level < levels:
+            items = [
+                tuple(register(m, v, name=f"{name}_l{level}_{j}_{k}") for k, v in enumerate(item))
+                for j, item in enumerate(items)
+            ]
+    return items[0]
+
+
+def check_pipeline_params(register_every, stage_registers) -> tuple[int, bool]:
+    """Validate the two pipelining parameters shared by every unit and tree."""
+    register_every = check_int("register_every", register_every, 0)
+    if not isinstance(stage_registers, (bool, np.bool_)):
+        raise TypeError(f"stage_registers must be True or False, not {stage_registers!r}")
+    return register_every, bool(stage_registers)

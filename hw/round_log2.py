@@ -1,0 +1,95 @@
+"""``R = k + (S >= T[k])`` with ``k = floor(log2(S))``: the sum rounded to a power of two."""
+
+from __future__ import annotations
+
+from functools import reduce
+from operator import or_
+
+from amaranth.hdl import Const, Module, Mux
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+from shiftmax.golden.params import check_int, check_shiftmax_params
+from shiftmax.golden.round_log2 import round_log2_thresholds
+
+from .adder_tree import sum_bits
+from .pipeline import unsigned_bits
+
+__all__ = ["RoundLog2"]
+
+
+class RoundLog2(wiring.Component):
+    """Round the saturated sum ``S`` to the exponent ``R`` of the nearest power of two.
+
+    The rule is the golden ``round_log2``: ``k`` is the leading-one position of ``S`` and
+    ``R = k + (S >= T[k])`` with the threshold table of the chosen mode (``"exact"``: akida
+    2.14, ``"quantizeml"``: quantizeml 0.17.1), from ``shiftmax.golden.round_log2_thresholds``.
+
+    Architecture: since ``S >= 2**(2e)`` (the maximum lane always contributes ``2**(2e)``),
+    only the binades ``k = 2e .. width - 1`` exist. A leading-one detector gives a one-hot
+    ``hit[k] = S[k] & ~S[k+1:]``; in parallel each binade compares only the bits below its
+    leading one with ``T[k] - 2**k``, and drops the low bits where that constant has trailing
+    zeros (``S >= T`` then depends on the upper bits alone). ``R`` is the OR over binades of
+    ``hit[k] ? k + up[k] : 0``: constants selected by one-hot bits, no adder.
+
+    Number format: ``total`` unsigned, ``sum_bits(n, e, B)`` wide, in ``[2**(2e), 2**(B-1)-1]``;
+    ``log2`` unsigned, enough bits for ``R <= sum_bits`` (``R >= 2e``).
+
+    Parameters
+    ----------
+    n : int
+        Lanes (sets the width of the sum), at least 1.
+    exp_bitwidth : int
+        ``e``.
+    buffer_bitwidth : int
+        ``B``, ``>= 2e + 2``.
+    round_log2 : {"exact", "quantizeml"}
+        The threshold table.
+
+    Members
+    -------
+    total : In(sum_bits)
+    log2 : Out(unsigned_bits(sum_bits))
+
+    Latency
+    -------
+    0 (combinational).
+    """
+
+    def __init__(self, *, n: int, exp_bitwidth: int, buffer_bitwidth: int,
+                 round_log2: str = "exact") -> None:
+        self._n = check_int("n", n, 1)
+        self._exp_bitwidth, self._buffer_bitwidth, self._mode = check_shiftmax_params(
+            exp_bitwidth=exp_bitwidth, buffer_bitwidth=buffer_bitwidth, round_log2=round_log2,
+            n=self._n)
+        self._in_bits = sum_bits(self._n, self._exp_bitwidth, self._buffer_bitwidth)
+        self._out_bits = unsigned_bits(self._in_bits)
+        super().__init__({"total": In(self._in_bits), "log2": Out(self._out_bits)})
+
+    @property
+    def out_bits(self) -> int:
+        return self._out_bits
+
+    latency = 0
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        table = round_log2_thresholds(self._mode)
+        total = self.total
+        width = self._in_bits
+        choices = []
+        for k in range(2 * self._exp_bitwidth, width):
+            # hit: the leading one is at k (bits above it are zero; bit 2e is set in any S).
+            upper = total[k + 1:]
+            hit = ~upper.any() if k == 2 * self._exp_bitwidth else total[k] & ~upper.any()
+            offset = int(table[k]) - (1 << k)  # S >= T[k]  <=>  S[:k] >= offset
+            if offset <= 0:
+                round_up = Const(1, 1)
+            elif offset >= 1 << k:
+                round_up = Const(0, 1)
+            else:
+                zeros = (offset & -offset).bit_length() - 1
+                round_up = total[zeros:k] >= Const(offset >> zeros, k - zeros)
+            value = Mux(round_up, Const(k + 1, self._out_bits), Const(k, self._out_bits))
+            choices.append(Mux(hit, value, Const(0, self._out_bits)))
+        m.d.comb += self.log2.eq(reduce(or_, choices))
+        return m

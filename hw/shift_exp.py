@@ -1,0 +1,59 @@
+"""``p[i] = 2**(2e - d[i])`` (zero beyond ``d = 2e``): the exponent terms as one-hot words."""
+
+from __future__ import annotations
+
+from amaranth.hdl import Const, Module
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
+from shiftmax.golden.params import check_int
+
+__all__ = ["ShiftExp"]
+
+
+class ShiftExp(wiring.Component):
+    """The exponent term of each lane: a power of two chosen by its distance.
+
+    Architecture: a decoder per lane, ``2**(2e) >> d``: bit ``2e - d`` is set, and a distance
+    of ``2e + 1`` (the saturated "beyond the cut-off" value) shifts the one out, giving 0.
+    No arithmetic at all.
+
+    Number format: ``distance`` lanes unsigned, ``distance_bits`` wide (values up to
+    ``2e + 1``); ``term`` lanes unsigned ``2e + 1`` bits, zero or a power of two, with
+    ``2e`` fractional bits (``2**(2e)`` is 1.0).
+
+    Parameters
+    ----------
+    n : int
+        Lanes, at least 1.
+    exp_bitwidth : int
+        ``e``, at least 1.
+    distance_bits : int
+        Width of a distance lane, at least 1.
+
+    Members
+    -------
+    distance : In(ArrayLayout(distance_bits, n))
+    term : Out(ArrayLayout(2e + 1, n))
+
+    Latency
+    -------
+    0 (combinational).
+    """
+
+    def __init__(self, *, n: int, exp_bitwidth: int, distance_bits: int) -> None:
+        self._n = check_int("n", n, 1)
+        self._exp_bitwidth = check_int("exp_bitwidth", exp_bitwidth, 1)
+        self._distance_bits = check_int("distance_bits", distance_bits, 1)
+        super().__init__({
+            "distance": In(data.ArrayLayout(self._distance_bits, self._n)),
+            "term": Out(data.ArrayLayout(2 * self._exp_bitwidth + 1, self._n)),
+        })
+
+    latency = 0
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        top = 2 * self._exp_bitwidth
+        for lane in range(self._n):
+            m.d.comb += self.term[lane].eq(Const(1 << top, top + 1) >> self.distance[lane])
+        return m

@@ -1,0 +1,187 @@
+"""The Shiftmax unit: AXI4-Stream in, bit-exact quantized shiftmax out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from amaranth.hdl import Module, Value
+from shiftmax.golden.fixedpoint import MAX_VALUE_BITS
+from shiftmax.golden.params import check_int, check_shiftmax_params
+
+from .adder_tree import SaturatingAdderTree
+from .distance import Distance
+from .floor_input import FloorInput, lane_frac_bits
+from .max_tree import MaxTree
+from .output_shift import OutputShift
+from .pipeline import check_pipeline_params, delay, register, tree_latency
+from .round_log2 import RoundLog2
+from .shift_exp import ShiftExp
+from .stream import AxiStreamUnit
+
+__all__ = ["Shiftmax"]
+
+
+class Shiftmax(AxiStreamUnit):
+    """Quantized shiftmax over N lanes as an AXI4-Stream unit, bit-exact with the golden model.
+
+    Per beat it computes ``shiftmax.golden.quantized_shiftmax``: floor the inputs, find the
+    maximum, turn each lane's distance below it into a power-of-two term, sum the terms
+    (saturating), round the sum's logarithm, and shift every term by it.
+
+    Architecture (five stages; with ``stage_registers`` a register after each of the first
+    four, and the output register after the last):
+
+    1. :class:`FloorInput` (wiring and a clamp) and :class:`MaxTree` (compare-select tree);
+       the floored lanes wait beside the tree in a delay line.
+    2. :class:`Distance`: ``min(M - xf[i], 2e + 1)``, a few bits per lane; only these narrow
+       distances travel further down the pipeline.
+    3. :class:`ShiftExp` (one-hot decoders) and :class:`SaturatingAdderTree`.
+    4. :class:`RoundLog2`: leading one and one threshold compare per binade.
+    5. :class:`OutputShift`: per lane ``2**e >> (R - 2e + d[i])``, a small add and a decoder.
+
+    Number format: input lane k at ``s_axis_tdata[k*(value_bits+1) +: value_bits+1]``, two's
+    complement with ``frac_bits[k]`` fractional bits. Output lane k at
+    ``m_axis_tdata[k*(e+1) +: e+1]``, unsigned, ``e`` fractional bits (``2**e`` is 1.0).
+
+    Parameters
+    ----------
+    n : int
+        Lanes, at least 1.
+    value_bits : int
+        Magnitude bits per lane, sign not counted (1 to 31): a lane is ``value_bits + 1`` bits.
+    frac_bits : int or sequence of int
+        Fractional bits of the input, one for all lanes or one per lane, -31 to 31 (default 0).
+    exp_bitwidth : int
+        ``e``: precision of the exponent terms and the output (default 10).
+    buffer_bitwidth : int
+        ``B``: the sum saturates at ``2**(B-1) - 1``; ``B >= 2e + 2`` (default 32).
+    round_log2 : {"exact", "quantizeml"}
+        Threshold table of the logarithm rounding (default ``"exact"``, akida 2.14).
+    register_every : int
+        A pipeline register after every K levels of the max and adder trees (0: trees
+        combinational; default 2).
+    stage_registers : bool
+        Registers between the stages (default True).
+
+    Members
+    -------
+    s_axis_tdata : In(n * (value_bits + 1)); s_axis_tvalid : In(1); s_axis_tready : Out(1)
+    m_axis_tdata : Out(n * (e + 1)); m_axis_tvalid : Out(1); m_axis_tready : In(1)
+
+    Latency
+    -------
+    ``1 + 4 * stage_registers + 2 * ((ceil(log2(n)) - 1) // register_every)`` (the tree
+    terms are 0 when ``register_every`` is 0 or ``n <= 2``).
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a parameter of the wrong type or out of range, naming it and the value.
+    """
+
+    unit_name = "shiftmax"
+
+    def __init__(self, *, n: int, value_bits: int, frac_bits=0, exp_bitwidth: int = 10,
+                 buffer_bitwidth: int = 32, round_log2: str = "exact",
+                 register_every: int = 2, stage_registers: bool = True) -> None:
+        self._n = check_int("n", n, 1)
+        self._value_bits = check_int("value_bits", value_bits, 1, MAX_VALUE_BITS)
+        lanes = lane_frac_bits(frac_bits, self._n)
+        self._frac_bits = lanes[0] if isinstance(frac_bits, int) else lanes
+        self._exp_bitwidth, self._buffer_bitwidth, self._round_log2 = check_shiftmax_params(
+            exp_bitwidth=exp_bitwidth, buffer_bitwidth=buffer_bitwidth, round_log2=round_log2,
+            n=self._n)
+        self._register_every, self._stage_registers = check_pipeline_params(
+            register_every, stage_registers)
+        super().__init__(in_width=self._n * (self._value_bits + 1),
+                         out_width=self._n * (self._exp_bitwidth + 1))
+
+    @property
+    def n(self) -> int:
+        return self._n
+
+    @property
+    def value_bits(self) -> int:
+        return self._value_bits
+
+    @property
+    def frac_bits(self) -> int | list[int]:
+        return self._frac_bits if isinstance(self._frac_bits, int) else list(self._frac_bits)
+
+    @property
+    def exp_bitwidth(self) -> int:
+        return self._exp_bitwidth
+
+    @property
+    def buffer_bitwidth(self) -> int:
+        return self._buffer_bitwidth
+
+    @property
+    def round_log2(self) -> str:
+        return self._round_log2
+
+    @property
+    def register_every(self) -> int:
+        return self._register_every
+
+    @property
+    def stage_registers(self) -> bool:
+        return self._stage_registers
+
+    @property
+    def latency(self) -> int:
+        tree = tree_latency(self._n, self._register_every)
+        return 1 + 4 * int(self._stage_registers) + 2 * tree
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return {"n": self._n, "value_bits": self._value_bits, "frac_bits": self.frac_bits,
+                "exp_bitwidth": self._exp_bitwidth, "buffer_bitwidth": self._buffer_bitwidth,
+                "round_log2": self._round_log2, "register_every": self._register_every,
+                "stage_registers": self._stage_registers}
+
+    def elaborate_datapath(self, m: Module, data: Value) -> Value:
+        n, e = self._n, self._exp_bitwidth
+
+        def stage_register(value, name: str):
+            return register(m, value, name=name) if self._stage_registers else value
+
+        # Stage 1: floor, then the max tree; the floored lanes wait beside the tree.
+        m.submodules.floor = floor = FloorInput(n=n, value_bits=self._value_bits,
+                                                frac_bits=self._frac_bits)
+        m.submodules.max_tree = max_tree = MaxTree(n=n, width=floor.out_bits,
+                                                   register_every=self._register_every)
+        m.d.comb += [floor.x.eq(data), max_tree.values.eq(floor.floored)]
+        floored = delay(m, floor.floored.as_value(), max_tree.latency, name="floored")
+        maximum = stage_register(max_tree.maximum, "maximum")
+        floored = stage_register(floored, "floored_s1")
+
+        # Stage 2: saturated distances (the only per-lane data kept from here on).
+        m.submodules.distance = distance = Distance(n=n, width=floor.out_bits, exp_bitwidth=e)
+        m.d.comb += [distance.maximum.eq(maximum), distance.values.eq(floored)]
+        distances = stage_register(distance.distance.as_value(), "distance_s2")
+
+        # Stage 3: exponent terms and their saturating sum.
+        m.submodules.shift_exp = shift_exp = ShiftExp(n=n, exp_bitwidth=e,
+                                                      distance_bits=distance.out_bits)
+        m.submodules.adder_tree = adder_tree = SaturatingAdderTree(
+            n=n, exp_bitwidth=e, buffer_bitwidth=self._buffer_bitwidth,
+            register_every=self._register_every)
+        m.d.comb += [shift_exp.distance.eq(distances), adder_tree.term.eq(shift_exp.term)]
+        distances = delay(m, distances, adder_tree.latency, name="distance")
+        total = stage_register(adder_tree.total, "total")
+        distances = stage_register(distances, "distance_s3")
+
+        # Stage 4: round the logarithm of the sum.
+        m.submodules.round_log2 = round_log2 = RoundLog2(
+            n=n, exp_bitwidth=e, buffer_bitwidth=self._buffer_bitwidth,
+            round_log2=self._round_log2)
+        m.d.comb += round_log2.total.eq(total)
+        log2 = stage_register(round_log2.log2, "log2")
+        distances = stage_register(distances, "distance_s4")
+
+        # Stage 5: output shift, then the output register.
+        m.submodules.output_shift = output_shift = OutputShift(
+            n=n, exp_bitwidth=e, distance_bits=distance.out_bits, log2_bits=round_log2.out_bits)
+        m.d.comb += [output_shift.distance.eq(distances), output_shift.log2.eq(log2)]
+        return register(m, output_shift.output.as_value(), name="result")

@@ -1,0 +1,97 @@
+"""AXI4-Stream wrapper shared by the two units (Shiftmax and Argmax).
+
+The datapath of a unit is a plain synchronous pipeline of ``latency`` register stages with no
+handshake. This base class wraps it the same way for both units:
+
+- the whole datapath runs under ``EnableInserter(ce)`` with
+  ``ce = m_axis_tready | ~m_axis_tvalid``: the pipeline advances whenever the output slot is
+  free or being taken, and freezes (data held stable) while a result waits for its consumer;
+- a valid bit per stage shifts alongside the data under the same enable; the last one is
+  ``m_axis_tvalid``; only these valid bits have a reset, so a synchronous ``rst`` empties the
+  pipeline (no stale beat comes out after it);
+- ``s_axis_tready = ce``: a beat enters exactly when the pipeline moves, so nothing is lost,
+  duplicated or reordered, and with ``m_axis_tready`` held high one beat enters per cycle.
+
+``s_axis_tready`` depends combinationally on ``m_axis_tready`` (as in a plain pipeline
+register chain); a skid buffer is not needed for correctness.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from amaranth.hdl import Cat, EnableInserter, Module, Signal, Value
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+__all__ = ["AxiStreamUnit", "PORT_NAMES"]
+
+#: The Verilog ports of every unit, in the order of the contract (clk and rst come from the
+#: ``sync`` clock domain).
+PORT_NAMES = ("clk", "rst", "s_axis_tdata", "s_axis_tvalid", "s_axis_tready",
+              "m_axis_tdata", "m_axis_tvalid", "m_axis_tready")
+
+
+class AxiStreamUnit(wiring.Component):
+    """Base class of a unit: AXI4-Stream ports around a fixed-latency datapath.
+
+    Subclasses call ``super().__init__(in_width=..., out_width=...)`` and implement
+    :meth:`elaborate_datapath` (the datapath, whose result is registered
+    ``self.latency`` cycles after its input), the ``latency`` property and ``params``.
+
+    Members
+    -------
+    s_axis_tdata : In(in_width)
+    s_axis_tvalid : In(1)
+    s_axis_tready : Out(1)
+    m_axis_tdata : Out(out_width)
+    m_axis_tvalid : Out(1)
+    m_axis_tready : In(1)
+    """
+
+    #: The unit's name in the sidecar JSON (``"shiftmax"`` or ``"argmax"``).
+    unit_name = "unit"
+
+    def __init__(self, *, in_width: int, out_width: int) -> None:
+        super().__init__({
+            "s_axis_tdata": In(in_width),
+            "s_axis_tvalid": In(1),
+            "s_axis_tready": Out(1),
+            "m_axis_tdata": Out(out_width),
+            "m_axis_tvalid": Out(1),
+            "m_axis_tready": In(1),
+        })
+
+    @property
+    def latency(self) -> int:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    @property
+    def params(self) -> dict[str, Any]:  # pragma: no cover - overridden
+        """Every parameter that shaped the design (for the sidecar JSON)."""
+        raise NotImplementedError
+
+    def elaborate_datapath(self, m: Module, data: Value) -> Value:  # pragma: no cover
+        """Build the datapath in ``m`` from ``data``; return the registered result."""
+        raise NotImplementedError
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        ce = Signal()
+        m.d.comb += ce.eq(self.m_axis_tready | ~self.m_axis_tvalid)
+
+        datapath = Module()
+        result = self.elaborate_datapath(datapath, self.s_axis_tdata)
+        m.submodules.datapath = EnableInserter(ce)(datapath)
+
+        # The valid bits travel beside the data; they alone are reset.
+        valid = Signal(self.latency)
+        with m.If(ce):
+            m.d.sync += valid.eq(Cat(self.s_axis_tvalid, valid[:-1]))
+        m.d.comb += [
+            self.s_axis_tready.eq(ce),
+            self.m_axis_tdata.eq(result),
+            self.m_axis_tvalid.eq(valid[-1]),
+        ]
+        return m
+

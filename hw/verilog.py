@@ -1,0 +1,87 @@
+"""Verilog emitter: a unit becomes a Verilog-2001 module plus its sidecar JSON.
+
+The sidecar (``OUT.json`` beside ``OUT.v``) records what a test bench or a synthesis script
+needs without parsing Verilog::
+
+    {"module": "shiftmax", "unit": "shiftmax", "latency": 7,
+     "params": {"n": 10, "value_bits": 7, ...every parameter, pipelining included...},
+     "ports": {"s_axis_tdata": 80, ..., "clk": 1, "rst": 1}}
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from amaranth.back import verilog
+from amaranth.hdl import Shape
+
+from .stream import PORT_NAMES, AxiStreamUnit
+
+__all__ = ["emit_verilog", "write_verilog", "write_files", "sidecar", "sidecar_path"]
+
+_MODULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*\Z")
+
+
+def check_module_name(name) -> str:
+    """A plain Verilog identifier (no escaping needed), or ValueError naming ``name``."""
+    if not isinstance(name, str) or not _MODULE_NAME.match(name):
+        raise ValueError(f"name must be a Verilog identifier (letters, digits, _ and $, not "
+                         f"starting with a digit), not {name!r}")
+    return name
+
+
+def sidecar(unit: AxiStreamUnit, name: str) -> dict[str, Any]:
+    """The sidecar JSON content of ``unit`` emitted as module ``name``."""
+    ports = {port: Shape.cast(unit.signature.members[port].shape).width
+             for port in PORT_NAMES if port in unit.signature.members}
+    ports.update(clk=1, rst=1)
+    return {"module": name, "unit": unit.unit_name, "latency": unit.latency,
+            "params": unit.params, "ports": ports}
+
+
+def emit_verilog(unit: AxiStreamUnit, *, name: str | None = None) -> tuple[str, dict[str, Any]]:
+    """Convert ``unit`` to Verilog; returns (Verilog text, sidecar dict).
+
+    ``name`` is the module name (default: the unit's name, ``shiftmax`` or ``argmax``).
+    """
+    if not isinstance(unit, AxiStreamUnit):
+        raise TypeError(f"unit must be a Shiftmax or Argmax, not {type(unit).__name__}")
+    name = check_module_name(unit.unit_name if name is None else name)
+    text = verilog.convert(unit, name=name, emit_src=False)
+    declared = set(re.findall(r"^\s*(?:input|output)\s+(?:wire\s+|reg\s+)?(?:\[[^\]]*\]\s*)?"
+                              r"(\w+)\s*;", text, flags=re.MULTILINE))
+    missing = set(PORT_NAMES) - declared
+    if missing:  # pragma: no cover - a broken emitter, not a user error
+        raise RuntimeError(f"generated module {name} lacks the ports {sorted(missing)}")
+    return text, sidecar(unit, name)
+
+
+def sidecar_path(verilog_path: str | Path) -> Path:
+    """``OUT.json`` for ``OUT.v`` (the same path with ``.json`` in place of the suffix)."""
+    return Path(verilog_path).with_suffix(".json")
+
+
+def write_verilog(unit: AxiStreamUnit, path: str | Path, *, name: str | None = None) -> Path:
+    """Write ``unit`` as Verilog to ``path`` and its sidecar beside it; returns the sidecar path.
+
+    Everything is converted first; the files are written only when conversion succeeded. The
+    parent directory is created if needed.
+    """
+    text, meta = emit_verilog(unit, name=name)
+    return write_files(path, text, meta)
+
+
+def write_files(path: str | Path, text: str, meta: dict[str, Any]) -> Path:
+    """Write converted Verilog ``text`` to ``path`` and ``meta`` to its sidecar path.
+
+    Returns the sidecar path. The parent directory is created if needed.
+    """
+    path = Path(path)
+    json_path = sidecar_path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    json_path.write_text(json.dumps(meta, indent=2) + "\n")
+    return json_path

@@ -1,0 +1,165 @@
+"""Shared bench code for the Amaranth-simulator tests of the hardware (``test_hw_*.py``).
+
+``rtl_...`` functions run the design in Amaranth's simulator; the tests compare them with
+``ref_...`` functions computed by the golden model. Lanes are packed little-end first: lane k
+at bits ``[k*width +: width]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from amaranth.hdl import ClockDomain, Module
+from amaranth.sim import Simulator
+
+__all__ = ["pack_lanes", "unpack_lanes", "rtl_combinational", "rtl_pipeline", "StreamRun",
+           "rtl_stream"]
+
+
+def pack_lanes(row: Sequence[int], width: int) -> int:
+    """Pack integers (two's complement) into one word, lane 0 in the lowest bits."""
+    mask = (1 << width) - 1
+    word = 0
+    for lane, value in enumerate(row):
+        word |= (int(value) & mask) << (lane * width)
+    return word
+
+
+def unpack_lanes(word: int, width: int, lanes: int, *, signed: bool = False) -> list[int]:
+    """The inverse of :func:`pack_lanes`."""
+    mask = (1 << width) - 1
+    values = [(int(word) >> (lane * width)) & mask for lane in range(lanes)]
+    if signed:
+        values = [v - (1 << width) if v >> (width - 1) else v for v in values]
+    return values
+
+
+def _run(design, bench: Callable) -> None:
+    sim = Simulator(design)
+    sim.add_clock(1e-8)
+    sim.add_testbench(bench)
+    sim.run()
+
+
+def rtl_combinational(component, vectors: Sequence[dict], outputs: Sequence[str]) -> list[dict]:
+    """Apply each dict of input member -> value and read ``outputs`` (latency-0 components)."""
+    results = []
+
+    async def bench(ctx):
+        for vector in vectors:
+            for member, value in vector.items():
+                ctx.set(getattr(component, member), value)
+            results.append({name: ctx.get(getattr(component, name)) for name in outputs})
+
+    _run(component, bench)
+    return results
+
+
+def rtl_pipeline(component, vectors: Sequence[dict], outputs: Sequence[str]) -> list[dict]:
+    """Like :func:`rtl_combinational` for a component with ``.latency`` register stages.
+
+    One vector enters per clock; the outputs are read ``component.latency`` cycles later.
+    """
+    latency = component.latency
+    if latency == 0:
+        return rtl_combinational(component, vectors, outputs)
+    results = []
+    module = Module()
+    module.submodules.dut = component
+
+    async def bench(ctx):
+        for cycle in range(len(vectors) + latency):
+            if cycle < len(vectors):
+                for member, value in vectors[cycle].items():
+                    ctx.set(getattr(component, member), value)
+            if cycle >= latency:
+                results.append({name: ctx.get(getattr(component, name)) for name in outputs})
+            await ctx.tick()
+
+    _run(module, bench)
+    return results
+
+
+@dataclass
+class StreamRun:
+    """What came out of a unit: result words in order, with the cycles beats moved."""
+
+    outputs: list[int] = field(default_factory=list)
+    in_cycles: list[int] = field(default_factory=list)
+    out_cycles: list[int] = field(default_factory=list)
+    stall_violations: list[str] = field(default_factory=list)
+    outputs_before_reset: list[int] = field(default_factory=list)
+
+
+def rtl_stream(unit, words: Sequence[int], *, seed: int = 0, gap: float = 0.0,
+               stall: float = 0.0, reset_after: int | None = None,
+               reset_cycles: int = 2) -> StreamRun:
+    """Stream ``words`` through an AXI4-Stream unit with random input gaps and backpressure.
+
+    ``gap`` is the probability that the source withholds ``s_axis_tvalid`` in a cycle,
+    ``stall`` the probability that the sink drops ``m_axis_tready``. A result offered while
+    stalled must stay valid and unchanged (violations are listed in ``stall_violations``).
+
+    With ``reset_after=k``, ``rst`` is held for ``reset_cycles`` cycles once k beats have
+    entered; whatever left before that is in ``outputs_before_reset``, and ``outputs`` holds
+    only what left after it, which must be exactly the results of ``words[k:]``.
+    """
+    rng = np.random.default_rng(seed)
+    run = StreamRun()
+    domain = ClockDomain("sync")
+    module = Module()
+    module.domains.sync = domain
+    module.submodules.unit = unit
+    slowdown = 1.0 / max(0.05, (1 - gap) * (1 - stall))
+    limit = int(100 + 2 * unit.latency + 4 * slowdown * len(words))
+    expected = len(words) - (reset_after or 0)
+
+    async def bench(ctx):
+        sent = 0
+        offered = None  # a result held under backpressure in the previous cycle
+        reset_pending = reset_after is not None
+        for cycle in range(limit):
+            if reset_pending and sent == reset_after:
+                ctx.set(unit.s_axis_tvalid, 0)
+                ctx.set(domain.rst, 1)
+                for _ in range(reset_cycles):
+                    await ctx.tick()
+                ctx.set(domain.rst, 0)
+                reset_pending = False
+                offered = None
+                run.outputs_before_reset, run.outputs = run.outputs, []
+                run.in_cycles.clear()
+                run.out_cycles.clear()
+            valid = sent < len(words) and rng.random() >= gap
+            ready = rng.random() >= stall
+            ctx.set(unit.s_axis_tvalid, int(valid))
+            ctx.set(unit.s_axis_tdata, int(words[sent]) if valid else 0)
+            ctx.set(unit.m_axis_tready, int(ready))
+            m_valid = ctx.get(unit.m_axis_tvalid)
+            m_data = ctx.get(unit.m_axis_tdata)
+            if offered is not None and (not m_valid or m_data != offered):
+                run.stall_violations.append(
+                    f"cycle {cycle}: held result {offered:#x} became valid={m_valid} "
+                    f"data={m_data:#x}")
+            if valid and ctx.get(unit.s_axis_tready):
+                sent += 1
+                run.in_cycles.append(cycle)
+            if m_valid and ready:
+                run.outputs.append(m_data)
+                run.out_cycles.append(cycle)
+            offered = m_data if (m_valid and not ready) else None
+            await ctx.tick()
+            if not reset_pending and sent == len(words) and len(run.outputs) >= expected:
+                # Run a few more cycles: nothing else may come out.
+                for _ in range(unit.latency + 2):
+                    ctx.set(unit.s_axis_tvalid, 0)
+                    ctx.set(unit.m_axis_tready, 1)
+                    if ctx.get(unit.m_axis_tvalid):
+                        run.outputs.append(ctx.get(unit.m_axis_tdata))
+                    await ctx.tick()
+                break
+
+    _run(module, bench)
+    return run
