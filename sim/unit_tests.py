@@ -1,0 +1,163 @@
+"""cocotb tests of one generated shiftmax or argmax unit against the golden model.
+
+The unit under test is described by its sidecar JSON (``shiftmax verilog`` writes it beside
+the Verilog). Settings come from the environment:
+
+- ``SHIFTMAX_SIM_SIDECAR``: path of the sidecar JSON (required).
+- ``SHIFTMAX_SIM_VECTORS``: random vectors of the main stream test (default 1000).
+- ``SHIFTMAX_SIM_EXHAUSTIVE_LIMIT``: run every input vector when there are at most this many
+  (default 4096).
+- ``SHIFTMAX_SIM_REPORT``: optional JSON-lines file; each test appends the vectors it checked.
+- ``SHIFTMAX_SIM_TESTS_DIR``: where ``reference.py`` lives (default: the repository's tests/).
+- ``COCOTB_RANDOM_SEED``: cocotb's seed; every test derives its own generator from it, so one
+  seed reproduces a whole run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zlib
+from pathlib import Path
+
+import cocotb
+import numpy as np
+from shiftmax.sim.axis import AxisHarness, StreamReport
+from shiftmax.sim.vectors import (
+    UnitShape,
+    corner_inputs,
+    exhaustive_inputs,
+    pack_rows,
+    random_inputs,
+    ref_outputs,
+    reference_inputs,
+    unpack_word,
+)
+
+SIDECAR = json.loads(Path(os.environ["SHIFTMAX_SIM_SIDECAR"]).read_text())
+SHAPE = UnitShape.from_sidecar(SIDECAR)
+LATENCY = int(SIDECAR["latency"])
+RANDOM_VECTORS = int(os.environ.get("SHIFTMAX_SIM_VECTORS", "1000"))
+EXHAUSTIVE_LIMIT = int(os.environ.get("SHIFTMAX_SIM_EXHAUSTIVE_LIMIT", "4096"))
+TESTS_DIR = Path(os.environ.get("SHIFTMAX_SIM_TESTS_DIR",
+                                Path(__file__).resolve().parents[1] / "tests"))
+EXHAUSTIVE = exhaustive_inputs(SHAPE, EXHAUSTIVE_LIMIT)
+try:
+    REFERENCE_ROWS, REFERENCE_CASES = reference_inputs(SHAPE, TESTS_DIR)
+    REFERENCE_ERROR = ""
+except Exception as error:  # reported by test_reference_vectors, not at import
+    REFERENCE_ROWS, REFERENCE_CASES = np.zeros((1, SHAPE.n), dtype=np.int64), []
+    REFERENCE_ERROR = f"loading the reference cases failed: {type(error).__name__}: {error}"
+
+
+def seeded_rng(name: str) -> np.random.Generator:
+    """A generator for one test, derived from cocotb's seed and the test's name."""
+    return np.random.default_rng([cocotb.RANDOM_SEED, zlib.crc32(name.encode())])
+
+
+async def rtl_stream(dut, name: str, inputs: np.ndarray, *, valid_probability: float,
+                     ready_probability: float, reset_after: int | None = None,
+                     rng: np.random.Generator | None = None,
+                     harness: AxisHarness | None = None) -> StreamReport:
+    """Stream ``inputs`` through the DUT and check each output against the golden model.
+
+    Without ``harness`` a new one starts the clock and resets the DUT; pass the harness of an
+    earlier stream of the same test to continue on the running clock.
+
+    Fails with the input vector, the expected and the actual output (integer lists) of every
+    mismatching beat (the first few), and on any protocol violation.
+    """
+    rng = rng if rng is not None else seeded_rng(name)
+    inputs = np.asarray(inputs, dtype=np.int64)
+    expected = ref_outputs(SHAPE, inputs)
+    words = pack_rows(inputs, SHAPE.input_width)
+    expected_words = pack_rows(expected, SHAPE.output_width)
+
+    def describe(index: int, actual_word: int | None) -> str:
+        actual = "nothing" if actual_word is None else \
+            unpack_word(actual_word, SHAPE.output_lanes, SHAPE.output_width)
+        return (f"{SIDECAR['unit']} vector #{index}: input {inputs[index].tolist()} "
+                f"expected {expected[index].tolist()} actual {actual}")
+
+    if harness is None:
+        harness = AxisHarness(dut, rng)
+        await harness.start()
+    report = await harness.run(words, expected_words, describe,
+                               valid_probability=valid_probability,
+                               ready_probability=ready_probability, reset_after=reset_after)
+    short = [lat for lat in report.latencies if lat < LATENCY]
+    assert not short, (f"{len(short)} beat(s) came out after {min(short)} cycles, less than "
+                       f"the sidecar's latency {LATENCY}")
+    record(name, report)
+    return report
+
+
+def record(name: str, report: StreamReport) -> None:
+    path = os.environ.get("SHIFTMAX_SIM_REPORT")
+    if path:
+        with open(path, "a") as out:
+            out.write(json.dumps({"test": name, "vectors": report.vectors,
+                                  "checked": report.checked, "cycles": report.cycles}) + "\n")
+
+
+@cocotb.test()
+async def test_latency_matches_sidecar(dut):
+    """With ready held high, a beat taken at edge t comes out at edge t + latency."""
+    rng = seeded_rng("latency")
+    inputs = random_inputs(SHAPE, 4 * LATENCY + 16, rng)
+    report = await rtl_stream(dut, "latency", inputs, valid_probability=1.0,
+                              ready_probability=1.0, rng=rng)
+    assert set(report.latencies) == {LATENCY}, (
+        f"latencies seen {sorted(set(report.latencies))}, sidecar says {LATENCY}")
+    # Full throughput: one beat per cycle, plus the pipeline fill and the silence check.
+    assert report.cycles <= len(inputs) + LATENCY + 16, (
+        f"{len(inputs)} beats took {report.cycles} cycles with tvalid and tready held high")
+
+
+@cocotb.test()
+async def test_random_vectors_with_gaps_and_backpressure(dut):
+    """Random vectors, random tvalid gaps and random m_axis_tready."""
+    rng = seeded_rng("random")
+    await rtl_stream(dut, "random", random_inputs(SHAPE, RANDOM_VECTORS, rng),
+                     valid_probability=0.7, ready_probability=0.6, rng=rng)
+
+
+@cocotb.test()
+async def test_directed_corners(dut):
+    """All-min, all-max, saturation, ties, the 2e cut-off, the round_log2 thresholds."""
+    rng = seeded_rng("corners")
+    await rtl_stream(dut, "corners", corner_inputs(SHAPE, rng), valid_probability=0.8,
+                     ready_probability=0.8, rng=rng)
+
+
+@cocotb.test(skip=len(REFERENCE_ROWS) == 0)
+async def test_reference_vectors(dut):
+    """The committed reference cases whose parameters match this unit."""
+    assert not REFERENCE_ERROR, REFERENCE_ERROR
+    dut._log.info("reference cases: %s", ", ".join(REFERENCE_CASES))
+    await rtl_stream(dut, "reference", REFERENCE_ROWS, valid_probability=0.9,
+                     ready_probability=0.9)
+
+
+@cocotb.test(skip=EXHAUSTIVE is None)
+async def test_every_input_vector(dut):
+    """Every possible input vector (tiny configurations only), at full throughput."""
+    await rtl_stream(dut, "exhaustive", EXHAUSTIVE, valid_probability=1.0,
+                     ready_probability=0.9)
+
+
+@cocotb.test()
+async def test_reset_mid_stream_drops_beats_in_flight(dut):
+    """A reset in mid-stream empties the pipeline: no stale beat after it, then recovery."""
+    rng = seeded_rng("reset")
+    count = max(40, 6 * LATENCY)
+    harness = AxisHarness(dut, rng)
+    await harness.start()
+    # Full pipeline, then a stalled output stage.
+    for ready_probability in (1.0, 0.3):
+        inputs = random_inputs(SHAPE, count, rng)
+        report = await rtl_stream(dut, f"reset-ready{ready_probability}", inputs,
+                                  valid_probability=0.9, ready_probability=ready_probability,
+                                  reset_after=int(rng.integers(count // 3, 2 * count // 3)),
+                                  rng=rng, harness=harness)
+        dut._log.info("reset dropped %d beat(s) in flight", report.dropped_by_reset)
