@@ -27,9 +27,11 @@ from .params import ROUND_LOG2_MODES, check_choice
 
 __all__ = ["round_log2", "round_log2_thresholds", "leading_one", "QUANTIZEML_FLOAT_THRESHOLDS"]
 
-#: quantizeml 0.17.1's per-binade thresholds on float32 sums, k = 0..31, as measured on the
-#: package (TensorFlow 2.15 CPU, one-row batch): round_log2(x) = k + (x >= T[k]) for float32
-#: x in [2**k, 2**(k+1)).
+#: quantizeml 0.17.1's per-binade thresholds, k = 0..31, as measured on the package
+#: (TensorFlow 2.15 CPU, one-row batch): round_log2(x) = k + (x >= T[k]) for every
+#: integer-valued float32 x in [2**k, 2**(k+1)), which is all the layer ever sees. Each entry
+#: is the smallest such x (the ceiling of the measured float threshold), so the table does not
+#: apply to non-integer x.
 QUANTIZEML_FLOAT_THRESHOLDS = (
     2, 3, 6, 12, 23, 46, 91, 182, 363, 725, 1449, 2897, 5793, 11586, 23171, 46341,
     92682, 185364, 370728, 741455, 1482912, 2965819, 5931647, 11863281, 23726574,
