@@ -106,7 +106,10 @@ def run_one(args: argparse.Namespace) -> int:
         print(f"waveform: {result.directory / waves}")
     if not result.passed:
         print("\n" + result.failure_text())
-        print(f"\nre-run: {rerun_command(config, args.sim, seed)}")
+        again = rerun_command(config, args.sim, seed) if args.verilog is None else \
+            f"python -m shiftmax.sim {' '.join(a for a in sys.argv[1:] if '--seed' not in a)} " \
+            f"--seed={seed}"
+        print(f"\nre-run: {again}")
         return 1
     return 0
 

@@ -169,14 +169,15 @@ def rerun_command(config: SimConfig, simulator: str, seed: int) -> str:
 def simulate(config: SimConfig, *, simulator: str = "icarus", seed: int | None = None,
              vectors: int | None = None, waves: bool = False, flow: str = "make",
              build_root: Path = BUILD_ROOT, verbose: bool = False,
-             verilog: Path | None = None) -> SimResult:
+             verilog: Path | None = None, extra_env: dict[str, str] | None = None) -> SimResult:
     """Generate (unless ``verilog`` is given), build and run one configuration.
 
     ``flow="make"`` runs cocotb's Makefile flow (``cocotb-config --makefiles``) in
     ``build_root/<config>/``; ``flow="runner"`` uses ``cocotb_tools.runner``. Both leave
     ``results.xml`` (and with ``waves`` a waveform) in that folder and a log per simulator.
     ``verilog``: simulate this file (its sidecar beside it, results in its folder) instead of
-    generating one, e.g. a deliberately broken copy. A failing simulation does not raise:
+    generating one, e.g. a deliberately broken copy. ``extra_env``: more environment for the
+    test module (e.g. ``SHIFTMAX_SIM_BENCH_VECTORS``). A failing simulation does not raise:
     see ``SimResult``.
     """
     check_choice("simulator", simulator, SIMULATORS)
@@ -199,6 +200,7 @@ def simulate(config: SimConfig, *, simulator: str = "icarus", seed: int | None =
         results.unlink(missing_ok=True)
         env = simulation_environment(simulator, verilog.with_suffix(".json"), vectors=vectors,
                                      report=report)
+        env.update(extra_env or {})
         log = directory / f"sim-{simulator}.log"
         run = _run_make if flow == "make" else _run_runner
         run(verilog, sidecar["module"], simulator, seed, waves, directory, env, log, verbose)
