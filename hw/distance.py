@@ -7,7 +7,7 @@ from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 from shiftmax.golden.params import check_int
 
-from .pipeline import unsigned_bits
+from .pipeline import lanes, unsigned_bits
 
 __all__ = ["Distance", "distance_bits"]
 
@@ -71,10 +71,12 @@ class Distance(wiring.Component):
     def elaborate(self, platform) -> Module:
         m = Module()
         cutoff = 2 * self._exp_bitwidth + 1
+        distances = []
         for lane in range(self._n):
             difference = (self.maximum - self.values[lane]).as_unsigned()[:self._width]
             if (1 << self._width) - 1 > cutoff:
                 limit = Const(cutoff, self._width)
                 difference = Mux(difference > limit, limit, difference)
-            m.d.comb += self.distance[lane].eq(difference)
+            distances.append(difference)
+        m.d.comb += self.distance.eq(lanes(distances, self._out_bits))
         return m

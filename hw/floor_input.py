@@ -10,6 +10,8 @@ from amaranth.lib.wiring import In, Out
 from shiftmax.golden.fixedpoint import MAX_ABS_FRAC_BITS, MAX_VALUE_BITS
 from shiftmax.golden.params import check_frac_bits, check_int
 
+from .pipeline import lanes
+
 __all__ = ["FloorInput", "lane_frac_bits", "floored_bits"]
 
 
@@ -84,6 +86,7 @@ class FloorInput(wiring.Component):
     def elaborate(self, platform) -> Module:
         m = Module()
         vb = self._value_bits
+        result = []
         for lane, f in enumerate(self._frac_bits):
             x = self.x[lane].as_unsigned()  # raw bits, sign at position vb
             if f >= 0:
@@ -93,11 +96,12 @@ class FloorInput(wiring.Component):
                 sign = x[vb]
                 # The top s + 1 bits all equal the sign: the shifted value still fits.
                 top = x[max(vb - s, 0):]
-                fits = (top == 0) if s > vb else (top == 0) | (top == Const(-1, len(top)))
+                fits = ~top.any() if s > vb else ~top.any() | top.all()
                 kept = x[:max(vb + 1 - s, 0)]
                 shifted = Cat(Const(0, min(s, vb + 1)), kept).as_signed()
                 saturated = Mux(sign, Const(-(1 << vb), signed(vb + 1)),
                                 Const((1 << vb) - 1, signed(vb + 1)))
                 floored = Mux(fits, shifted, saturated)
-            m.d.comb += self.floored[lane].eq(floored)
+            result.append(floored)
+        m.d.comb += self.floored.eq(lanes(result, self._out_bits))
         return m

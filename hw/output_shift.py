@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Const, Module, Mux
+from amaranth.hdl import Const, Module, Mux
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 from shiftmax.golden.params import check_int
 
-from .pipeline import unsigned_bits
+from .pipeline import fit, lanes, unsigned_bits
 
 __all__ = ["OutputShift"]
 
@@ -74,12 +74,13 @@ class OutputShift(wiring.Component):
             if largest > zero_out:
                 value = Mux(value > Const(zero_out, len(value)), Const(zero_out, len(value)),
                             value)
-            return Cat(value, Const(0, sum_bits - len(value)))[:sum_bits]
+            return fit(value, sum_bits)
 
         excess = (self.log2 - 2 * e).as_unsigned()[:self._log2_bits]
         excess = saturate(excess, (1 << self._log2_bits) - 1)
+        outputs = []
         for lane in range(self._n):
             distance = saturate(self.distance[lane], (1 << self._distance_bits) - 1)
-            m.d.comb += self.output[lane].eq(
-                Const(1 << e, e + 1) >> (excess + distance)[:sum_bits])
+            outputs.append(Const(1 << e, e + 1) >> (excess + distance)[:sum_bits])
+        m.d.comb += self.output.eq(lanes(outputs, e + 1))
         return m

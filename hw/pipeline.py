@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
-from amaranth.hdl import Module, Signal, Value
+from amaranth.hdl import Cat, Const, Module, Signal, Value
 from shiftmax.golden.params import check_int
 
 __all__ = [
@@ -29,6 +29,8 @@ __all__ = [
     "unsigned_bits",
     "tree_levels",
     "tree_latency",
+    "fit",
+    "lanes",
     "wire",
     "register",
     "delay",
@@ -61,6 +63,25 @@ def tree_latency(leaves: int, register_every: int) -> int:
     if register_every == 0 or levels <= 1:
         return 0
     return (levels - 1) // register_every
+
+
+def fit(value, width: int) -> Value:
+    """``value`` sign- or zero-extended (by its own signedness) or truncated to ``width`` bits."""
+    value = Value.cast(value)
+    if len(value) < width:
+        fill = value[-1].replicate(width - len(value)) if value.shape().signed and len(value) \
+            else Const(0, width - len(value))
+        value = Cat(value, fill)
+    return value[:width]
+
+
+def lanes(values: Sequence, width: int) -> Value:
+    """Pack per-lane values into one word, lane 0 lowest, each fitted to ``width`` bits.
+
+    One assignment of the packed word instead of one per lane: Amaranth checks each
+    assignment bit by bit over the whole target signal, which is quadratic for wide arrays.
+    """
+    return Cat(*(fit(v, width) for v in values))
 
 
 def wire(m: Module, value, *, name: str | None = None) -> Signal:

@@ -7,6 +7,8 @@ from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 from shiftmax.golden.params import check_int
 
+from .pipeline import lanes
+
 __all__ = ["ShiftExp"]
 
 
@@ -54,6 +56,6 @@ class ShiftExp(wiring.Component):
     def elaborate(self, platform) -> Module:
         m = Module()
         top = 2 * self._exp_bitwidth
-        for lane in range(self._n):
-            m.d.comb += self.term[lane].eq(Const(1 << top, top + 1) >> self.distance[lane])
+        terms = [Const(1 << top, top + 1) >> self.distance[lane] for lane in range(self._n)]
+        m.d.comb += self.term.eq(lanes(terms, top + 1))
         return m

@@ -1,3 +1,4 @@
+# amaranth: UnusedElaboratable=no
 """The ``shiftmax`` command line: ``shiftmax verilog shiftmax|argmax ... -o OUT.v``.
 
 Amaranth is imported only inside the command, so ``import shiftmax`` stays numpy-only.

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from amaranth.hdl import ClockDomain, Module
+from amaranth.lib import data
 from amaranth.sim import Simulator
 
-__all__ = ["pack_lanes", "unpack_lanes", "rtl_combinational", "rtl_pipeline", "StreamRun",
-           "rtl_stream"]
+__all__ = ["pack_lanes", "unpack_lanes", "rtl_combinational", "rtl_pipeline", "rtl_stage",
+           "StreamRun", "rtl_stream", "mismatch"]
 
 
 def pack_lanes(row: Sequence[int], width: int) -> int:
@@ -36,22 +37,30 @@ def unpack_lanes(word: int, width: int, lanes: int, *, signed: bool = False) -> 
     return values
 
 
+def _raw(member):
+    """The bits of a member (a View over an array layout is read and written as one word)."""
+    return member.as_value() if isinstance(member, data.View) else member
+
+
 def _run(design, bench: Callable) -> None:
     sim = Simulator(design)
-    sim.add_clock(1e-8)
+    sim.add_clock(1e-8, if_exists=True)
     sim.add_testbench(bench)
     sim.run()
 
 
 def rtl_combinational(component, vectors: Sequence[dict], outputs: Sequence[str]) -> list[dict]:
-    """Apply each dict of input member -> value and read ``outputs`` (latency-0 components)."""
+    """Apply each dict of input member -> value and read ``outputs`` (latency-0 components).
+
+    Array members are set and read as packed words (see :func:`pack_lanes`).
+    """
     results = []
 
     async def bench(ctx):
         for vector in vectors:
             for member, value in vector.items():
-                ctx.set(getattr(component, member), value)
-            results.append({name: ctx.get(getattr(component, name)) for name in outputs})
+                ctx.set(_raw(getattr(component, member)), value)
+            results.append({name: ctx.get(_raw(getattr(component, name))) for name in outputs})
 
     _run(component, bench)
     return results
@@ -73,9 +82,10 @@ def rtl_pipeline(component, vectors: Sequence[dict], outputs: Sequence[str]) -> 
         for cycle in range(len(vectors) + latency):
             if cycle < len(vectors):
                 for member, value in vectors[cycle].items():
-                    ctx.set(getattr(component, member), value)
+                    ctx.set(_raw(getattr(component, member)), value)
             if cycle >= latency:
-                results.append({name: ctx.get(getattr(component, name)) for name in outputs})
+                results.append({name: ctx.get(_raw(getattr(component, name)))
+                                for name in outputs})
             await ctx.tick()
 
     _run(module, bench)
@@ -163,3 +173,36 @@ def rtl_stream(unit, words: Sequence[int], *, seed: int = 0, gap: float = 0.0,
 
     _run(module, bench)
     return run
+
+
+def rtl_stage(component, inputs: dict[str, tuple[np.ndarray, int]],
+              outputs: dict[str, tuple[int, int | None, bool]]) -> dict[str, np.ndarray]:
+    """Run a stage on rows of data; one row per clock, outputs read after ``.latency``.
+
+    ``inputs`` maps a member to (array of rows, bits per lane): a 2-D array is packed as
+    lanes, a 1-D array gives one scalar per row. ``outputs`` maps a member to
+    (bits per lane, lanes or None for a scalar, signed); returns int64 arrays of rows.
+    """
+    rows = len(next(iter(inputs.values()))[0])
+    vectors = [{name: pack_lanes(np.atleast_1d(array[row]), width)
+                for name, (array, width) in inputs.items()} for row in range(rows)]
+    results = rtl_pipeline(component, vectors, list(outputs))
+    unpacked = {}
+    for name, (width, count, signed) in outputs.items():
+        values = [unpack_lanes(result[name], width, count or 1, signed=signed)
+                  for result in results]
+        array = np.array(values, dtype=np.int64)
+        unpacked[name] = array if count is not None else array[:, 0]
+    return unpacked
+
+
+def mismatch(inputs: np.ndarray, expected: np.ndarray, actual: np.ndarray) -> str:
+    """A failure message naming the first differing row: input, expected and actual."""
+    bad = np.flatnonzero(np.any(np.atleast_2d((expected != actual).reshape(len(expected), -1)),
+                                axis=-1))
+    if not len(bad):
+        return "no mismatch"
+    row = bad[0]
+    return (f"{len(bad)} of {len(expected)} rows differ; first row {row}: input "
+            f"{np.asarray(inputs)[row].tolist()}, expected {np.asarray(expected)[row].tolist()}, "
+            f"got {np.asarray(actual)[row].tolist()}")

@@ -1,0 +1,58 @@
+# amaranth: UnusedElaboratable=no
+"""RoundLog2 against the golden round_log2, at every threshold T[k] and T[k] - 1."""
+
+import numpy as np
+import pytest
+from rtl_sim import mismatch, rtl_stage
+from shiftmax.golden import round_log2, round_log2_thresholds
+from shiftmax.hw import RoundLog2
+from shiftmax.hw.adder_tree import sum_bits
+
+
+def ref_round_log2(sums: np.ndarray, mode: str) -> np.ndarray:
+    return round_log2(sums, mode)
+
+
+def rtl_round_log2(sums: np.ndarray, n: int, exp_bitwidth: int, buffer_bitwidth: int,
+                   mode: str) -> np.ndarray:
+    stage = RoundLog2(n=n, exp_bitwidth=exp_bitwidth, buffer_bitwidth=buffer_bitwidth,
+                      round_log2=mode)
+    width = sum_bits(n, exp_bitwidth, buffer_bitwidth)
+    return rtl_stage(stage, {"total": (sums, width)},
+                     {"log2": (stage.out_bits, None, False)})["log2"]
+
+
+def corner_sums(n: int, exp_bitwidth: int, buffer_bitwidth: int, mode: str) -> np.ndarray:
+    """Every binade's edges and thresholds, within the sums the design can see."""
+    width = sum_bits(n, exp_bitwidth, buffer_bitwidth)
+    largest = min((1 << width) - 1, (1 << (buffer_bitwidth - 1)) - 1)
+    table = round_log2_thresholds(mode)
+    sums = []
+    for k in range(2 * exp_bitwidth, width):
+        sums += [1 << k, (1 << (k + 1)) - 1, int(table[k]), int(table[k]) - 1,
+                 int(table[k]) + 1]
+    sums = np.array(sums, dtype=np.int64)
+    return np.unique(sums[(sums >= 1 << 2 * exp_bitwidth) & (sums <= largest)])
+
+
+@pytest.mark.parametrize("mode", ["exact", "quantizeml"])
+@pytest.mark.parametrize("n, exp_bitwidth, buffer_bitwidth", [
+    (1, 1, 4), (3, 2, 8), (10, 10, 32), (5000, 4, 33), (5000, 10, 33), (4, 7, 16),
+    (70000, 14, 33),
+])
+def test_thresholds_match_golden(mode, n, exp_bitwidth, buffer_bitwidth):
+    sums = corner_sums(n, exp_bitwidth, buffer_bitwidth, mode)
+    rng = np.random.default_rng(n)
+    width = sum_bits(n, exp_bitwidth, buffer_bitwidth)
+    largest = min((1 << width) - 1, (1 << (buffer_bitwidth - 1)) - 1)
+    sums = np.concatenate([sums, rng.integers(1 << 2 * exp_bitwidth, largest + 1, size=40)])
+    expected = ref_round_log2(sums, mode)
+    actual = rtl_round_log2(sums, n, exp_bitwidth, buffer_bitwidth, mode)
+    assert np.array_equal(expected, actual), mismatch(sums, expected, actual)
+
+
+def test_the_two_modes_differ_where_quantizeml_drifts():
+    # k = 21: the exact threshold is 2965821, quantizeml's is lower (worked example 3).
+    sums = np.array([2965819])
+    assert rtl_round_log2(sums, 12, 10, 32, "exact").tolist() == [21]
+    assert rtl_round_log2(sums, 12, 10, 32, "quantizeml").tolist() == [22]

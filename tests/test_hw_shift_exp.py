@@ -1,0 +1,29 @@
+# amaranth: UnusedElaboratable=no
+"""ShiftExp against the golden exp_terms step, every distance up to 2e + 1."""
+
+import numpy as np
+import pytest
+from rtl_sim import rtl_stage
+from shiftmax.golden import exp_terms
+from shiftmax.hw import ShiftExp
+from shiftmax.hw.pipeline import unsigned_bits
+
+
+def ref_shift_exp(d: np.ndarray, exp_bitwidth: int) -> np.ndarray:
+    return exp_terms(d, exp_bitwidth)
+
+
+def rtl_shift_exp(d: np.ndarray, exp_bitwidth: int) -> np.ndarray:
+    bits = unsigned_bits(2 * exp_bitwidth + 1)
+    stage = ShiftExp(n=d.shape[1], exp_bitwidth=exp_bitwidth, distance_bits=bits)
+    return rtl_stage(stage, {"distance": (d, bits)},
+                     {"term": (2 * exp_bitwidth + 1, d.shape[1], False)})["term"]
+
+
+@pytest.mark.parametrize("exp_bitwidth", [1, 3, 10, 15])
+def test_every_distance_including_the_cutoff(exp_bitwidth):
+    d = np.arange(2 * exp_bitwidth + 2)[None, :]  # 0 .. 2e (powers of two), 2e + 1 (zero)
+    expected = ref_shift_exp(d, exp_bitwidth)
+    actual = rtl_shift_exp(d, exp_bitwidth)
+    assert np.array_equal(expected, actual), (expected.tolist(), actual.tolist())
+    assert actual[0, -1] == 0 and actual[0, -2] == 1 and actual[0, 0] == 1 << 2 * exp_bitwidth
