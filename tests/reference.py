@@ -9,6 +9,10 @@ reads them (json + numpy, no TensorFlow)::
         x = FixedPoint(case.inputs, case.params["value_bits"], case.params["frac_bits"])
         ...                                          # compare with case.quantizeml / case.akida
 
+Where they apply: ``round_log2="quantizeml"`` equals ``case.quantizeml`` on the rows where
+``case.quantizeml_sum_exact``; ``round_log2="exact"`` equals ``case.akida`` on the rows where
+``case.akida_comparable`` (akida saturates its input to B-1 bits and wraps its sum at 2**32).
+
 Every array is read-only and the loaded objects are cached: treat them as constants.
 """
 
@@ -22,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = [
+    "AKIDA_SUM_MODULUS",
     "DATA_DIR",
     "ReferenceCase",
     "load_cases",
@@ -33,6 +38,9 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 CASES_FILE = DATA_DIR / "shiftmax_cases.json"
 THRESHOLDS_FILE = DATA_DIR / "round_log2_quantizeml.json"
 PARAMS_FILE = DATA_DIR / "shiftmax_params.json"
+
+#: akida 2.14 adds the exponent terms in a 32-bit unsigned register (it wraps at 2**32).
+AKIDA_SUM_MODULUS = 1 << 32
 
 
 @dataclass(frozen=True)
@@ -61,8 +69,10 @@ class ReferenceCase:
         Whether quantizeml's float32 sum equals the exact integer sum rounded to float32
         (always true below 2**24). Where false, quantizeml's output depends on TensorFlow's
         summation order and the golden model (which keeps the exact sum) may differ.
+    unclamped_sum : np.ndarray of int64, shape (rows,)
+        The exact integer sum of quantizeml's exponent terms.
     exact_sum : np.ndarray of int64, shape (rows,)
-        The exact integer sum of quantizeml's exponent terms, clamped to ``2**(B-1) - 1``.
+        The same, clamped to ``2**(B-1) - 1`` (the sum the golden model keeps).
     quantizeml_sum : np.ndarray of int64, shape (rows,)
         The float32 sum quantizeml passed to ``round_log2`` (after its clamp), as an integer.
     quantizeml_log2_sum : np.ndarray of int64, shape (rows,)
@@ -76,9 +86,28 @@ class ReferenceCase:
     akida: np.ndarray | None
     kinds: list[str]
     quantizeml_sum_exact: np.ndarray
+    unclamped_sum: np.ndarray
     exact_sum: np.ndarray
     quantizeml_sum: np.ndarray
     quantizeml_log2_sum: np.ndarray
+
+    @property
+    def akida_comparable(self) -> np.ndarray:
+        """Rows where akida 2.14 follows the golden arithmetic (bool per row).
+
+        akida saturates each floored input to a signed (B-1)-bit value and adds the exponent
+        terms in a 32-bit register that wraps; rows where either happens are False (all rows
+        are False when akida did not run the case). On the True rows
+        ``quantized_shiftmax(..., round_log2="exact")`` equals ``akida``.
+        """
+        if self.akida is None:
+            return np.zeros(len(self.inputs), dtype=bool)
+        frac = np.broadcast_to(np.asarray(self.params["frac_bits"], dtype=np.int64),
+                               (self.params["n"],))
+        floored = np.right_shift(self.inputs, frac)  # akida cases have frac_bits >= 0
+        limit = 1 << (self.params["buffer_bitwidth"] - 2)
+        inside = ((floored >= -limit) & (floored < limit)).all(axis=-1)
+        return inside & (self.unclamped_sum < AKIDA_SUM_MODULUS)
 
     def __repr__(self) -> str:
         return f"ReferenceCase({self.name!r}, rows={len(self.inputs)})"
@@ -119,6 +148,7 @@ def load_cases() -> list[ReferenceCase]:
             akida=_rows(entry["akida"], n),
             kinds=list(entry["kinds"]),
             quantizeml_sum_exact=_frozen(entry["quantizeml_sum_exact"], np.bool_),
+            unclamped_sum=_frozen(entry["unclamped_sum"], np.int64),
             exact_sum=_frozen(entry["exact_sum"], np.int64),
             quantizeml_sum=_frozen(entry["quantizeml_sum"], np.int64),
             quantizeml_log2_sum=_frozen(entry["quantizeml_log2_sum"], np.int64),

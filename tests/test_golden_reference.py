@@ -14,7 +14,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from reference import load_cases, load_param_outcomes, load_round_log2_quantizeml
+from reference import (
+    AKIDA_SUM_MODULUS,
+    load_cases,
+    load_param_outcomes,
+    load_round_log2_quantizeml,
+)
 from shiftmax.golden import (
     FixedPoint,
     check_shiftmax_params,
@@ -33,7 +38,6 @@ from shiftmax.golden.round_log2 import QUANTIZEML_FLOAT_THRESHOLDS
 CASES = load_cases()
 AKIDA_CASES = [case for case in CASES if case.akida is not None]
 FLOAT32_EXACT_LIMIT = 1 << 24
-AKIDA_SUM_MODULUS = 1 << 32
 
 
 def ref_steps(case, round_log2_mode: str):
@@ -76,7 +80,7 @@ def _bad_rows(expected: np.ndarray, actual: np.ndarray) -> np.ndarray:
 def akida_diverging_rows(case) -> np.ndarray:
     """Rows where akida 2.14's Shiftmax leaves the arithmetic golden specifies (bool per row).
 
-    Measured on the package (see /work/notes/golden_mismatch.md):
+    Measured on the package:
     - akida saturates each floored input to a signed (B-1)-bit value, [-2**(B-2), 2**(B-2)-1];
     - akida adds the exponent terms in a 32-bit unsigned register, which wraps at 2**32.
     """
@@ -111,6 +115,12 @@ def test_exact_mode_equals_akida(case):
     rows = np.flatnonzero(~akida_diverging_rows(case))
     bad = rows[_bad_rows(case.akida[rows], actual[rows])]
     assert len(bad) == 0, mismatch_report(case, "akida 2.14.0", case.akida, actual, bad)
+
+
+@pytest.mark.parametrize("case", AKIDA_CASES, ids=lambda case: case.name)
+def test_loader_marks_the_same_akida_rows(case):
+    """tests/reference.py's akida_comparable (from stored sums) agrees with the golden steps."""
+    assert np.array_equal(case.akida_comparable, ~akida_diverging_rows(case))
 
 
 @pytest.mark.parametrize("case", AKIDA_CASES,

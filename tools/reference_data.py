@@ -455,7 +455,7 @@ def run_quantizeml(spec: CaseSpec, rows: np.ndarray) -> dict:
                                             "exp_bitwidth": spec.exp_bitwidth})
     frac = tf.constant(np.asarray(spec.frac_bits, dtype=np.float32))
     limit = (1 << (spec.buffer_bitwidth - 1)) - 1
-    outputs, exact_sums, float_sums, log2_sums = [], [], [], []
+    outputs, unclamped_sums, exact_sums, float_sums, log2_sums = [], [], [], [], []
     with QuantizemlRecorder() as recorder:
         for row in rows:
             x = QFixedPoint(tf.constant(row[None], tf.float32), spec.value_bits, frac)
@@ -465,10 +465,12 @@ def run_quantizeml(spec: CaseSpec, rows: np.ndarray) -> dict:
             outputs.append(_as_ints(result.values.numpy().reshape(-1)))
             exponents = _as_ints(recorder.exponents.reshape(-1))
             exact = sum(1 << int(p) for p in exponents if p >= 0)
+            unclamped_sums.append(exact)
             exact_sums.append(min(exact, limit))
             float_sums.append(_as_ints(recorder.float_sum.reshape(-1))[0])
             log2_sums.append(_as_ints(recorder.log2_sum.reshape(-1))[0])
-    return {"outputs": np.array(outputs, dtype=np.int64), "exact_sum": exact_sums,
+    return {"outputs": np.array(outputs, dtype=np.int64), "unclamped_sum": unclamped_sums,
+            "exact_sum": exact_sums,
             "float_sum": float_sums, "log2_sum": log2_sums}
 
 
@@ -588,6 +590,7 @@ def make_case(spec: CaseSpec, tables, float_thresholds) -> dict:
         "inputs": rows.tolist(),
         "quantizeml": quantizeml_run["outputs"].tolist(),
         "akida": None if akida_outputs is None else akida_outputs.tolist(),
+        "unclamped_sum": quantizeml_run["unclamped_sum"],
         "exact_sum": quantizeml_run["exact_sum"],
         "quantizeml_sum": quantizeml_run["float_sum"],
         "quantizeml_log2_sum": quantizeml_run["log2_sum"],
@@ -624,7 +627,8 @@ CASES_DOC = (
     "'buffer_bitwidth': B, 'exp_bitwidth': e}) on FixedPoint(x[None], value_bits, frac_bits), "
     "one row at a time, output values (frac_bits = e); akida: akida.Shiftmax(output_bits=e+1, "
     "buffer_bits=B-1) outputs (only when value_bits <= 7 and frac_bits >= 0), else null; "
-    "exact_sum: the exact integer sum of quantizeml's exponent terms, clamped to 2**(B-1)-1; "
+    "unclamped_sum: the exact integer sum of quantizeml's exponent terms; exact_sum: the same "
+    "clamped to 2**(B-1)-1; "
     "quantizeml_sum: the float32 sum quantizeml passed to round_log2 (after its clamp); "
     "quantizeml_log2_sum: round_log2's result R; quantizeml_sum_exact: quantizeml_sum equals "
     "float32(exact_sum) (always true below 2**24). Kinds named threshold_<table>_<at|below> "
