@@ -287,10 +287,15 @@ def test_threshold_rows_cover_every_reachable_k(table):
         assert covered == set(range(2, 32)), sorted(set(range(2, 32)) - covered)
 
 
-def test_exp_terms_cut_off_rows_present():
+def test_data_holds_every_row_kind():
     kinds = {kind for case in CASES for kind in case.kinds}
-    assert {"cutoff", "saturate", "sum_at_limit", "ties", "all_min", "all_max",
-            "one_dominant", "threshold_float_at", "threshold_float_below"} <= kinds
+    assert {"random", "random_near", "all_equal", "all_min", "all_max", "one_dominant", "ties",
+            "cutoff", "saturate", "sum_at_limit", "spec_example", "threshold_exact_at",
+            "threshold_exact_below", "threshold_quantizeml_at", "threshold_quantizeml_below",
+            "threshold_float_at", "threshold_float_below"} == kinds
+
+
+def test_cut_off_rows_hold_distances_2e_and_2e_plus_1():
     # The cut-off rows really hold lanes at distance 2e and 2e + 1.
     for case in CASES:
         rows = [i for i, kind in enumerate(case.kinds) if kind == "cutoff"]
@@ -300,3 +305,19 @@ def test_exp_terms_cut_off_rows_present():
             d = steps.distance[rows]
             assert np.all((d == 2 * e).any(axis=1) & (d == 2 * e + 1).any(axis=1)), case.name
             assert np.array_equal(exp_terms(d, e) == 0, d > 2 * e)
+
+
+def test_float_threshold_rows_have_exact_float32_sums():
+    """Sums at a float threshold and one ulp below it, for every k from 24 to 31, built from
+    multiples of the ulp, so quantizeml's float32 sum is exact on them whatever its order."""
+    floats = load_round_log2_quantizeml()["float_thresholds"]
+    for where, ulps in (("at", 0), ("below", 1)):
+        covered = set()
+        for case in CASES:
+            for row, kind in enumerate(case.kinds):
+                if kind == f"threshold_float_{where}":
+                    k = int(case.exact_sum[row]).bit_length() - 1
+                    assert case.exact_sum[row] == int(floats[k]) - (ulps << (k - 23)), case.name
+                    assert case.quantizeml_sum_exact[row], (case.name, row)
+                    covered.add(k)
+        assert covered == set(range(24, 32)), sorted(set(range(24, 32)) - covered)

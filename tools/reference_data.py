@@ -142,12 +142,19 @@ def cross_check_thresholds(table: dict, spec_thresholds: Path | None) -> None:
               f"{'equal' if same_floats else 'DIFFER'}, integer table (ceil of the floats) "
               f"{'equal' if same_ints else 'DIFFERS'}", flush=True)
     try:
+        from shiftmax.golden import round_log2_thresholds
         from shiftmax.golden.round_log2 import QUANTIZEML_FLOAT_THRESHOLDS
     except ImportError:
-        print("  shiftmax.golden not importable: golden cross-check skipped", flush=True)
+        print("  shiftmax.golden not importable here: golden cross-check left to "
+              "tests/test_golden_reference.py", flush=True)
         return
-    same = np.array_equal(floats, np.array(QUANTIZEML_FLOAT_THRESHOLDS, dtype=np.float32))
-    print(f"  golden QUANTIZEML_FLOAT_THRESHOLDS: {'equal' if same else 'DIFFER'}", flush=True)
+    # Golden keeps the thresholds for integer-valued sums: the ceilings of the float ones.
+    ceilings = [int(np.ceil(np.float64(value))) for value in floats]
+    same_floats = ceilings == list(QUANTIZEML_FLOAT_THRESHOLDS)
+    same_ints = table["integer_thresholds"] == round_log2_thresholds("quantizeml").tolist()
+    print(f"  golden QUANTIZEML_FLOAT_THRESHOLDS {'equal' if same_floats else 'DIFFER'}, "
+          f"round_log2_thresholds('quantizeml') {'equal' if same_ints else 'DIFFERS'}",
+          flush=True)
 
 
 # --------------------------------------------------------------------------------------------
