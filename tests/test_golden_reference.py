@@ -58,7 +58,9 @@ def mismatch_report(case, reference: str, expected: np.ndarray, actual: np.ndarr
         lines.append(
             f"  row {row} ({case.kinds[row]}): input={_short(case.inputs[row])}\n"
             f"    expected={_short(expected[row])}\n    actual  ={_short(actual[row])}"
-            + (f"\n    differing lanes {_short(lanes)}" if expected.ndim > 1 else "")
+            + (f"\n    differing lanes {_short(lanes)}, their inputs "
+               f"{_short(case.inputs[row][lanes])}, input max {case.inputs[row].max()}"
+               if expected.ndim > 1 else "")
             + f"\n    exact sum {case.exact_sum[row]}, quantizeml float32 sum "
               f"{case.quantizeml_sum[row]}, quantizeml R {case.quantizeml_log2_sum[row]}")
     return "\n".join(lines)
@@ -156,37 +158,44 @@ def test_exact_sum_equals_sum_of_quantizeml_terms(case):
                                           case.exact_sum, steps.exp_sum, bad)
 
 
-def _inexact_rows() -> list[tuple]:
-    return [(case, row) for case in CASES for row in np.flatnonzero(~case.quantizeml_sum_exact)]
+INEXACT_CASES = [case for case in CASES if not case.quantizeml_sum_exact.all()]
+INEXACT_ROW_COUNT = sum(int(np.count_nonzero(~case.quantizeml_sum_exact)) for case in CASES)
 
 
-INEXACT_ROWS = _inexact_rows()
+@pytest.mark.parametrize("count", [INEXACT_ROW_COUNT], ids=[f"{INEXACT_ROW_COUNT}_rows"])
+def test_inexact_float32_sums_only_past_2_to_the_24(count):
+    """The rows flagged inexact are exactly those whose float32 sum is not float32(exact sum),
+    and they all sum to 2**24 or more (below it every partial sum is exact in float32)."""
+    recount = 0
+    for case in CASES:
+        inexact = case.quantizeml_sum != case.exact_sum.astype(np.float32).astype(np.int64)
+        assert np.array_equal(inexact, ~case.quantizeml_sum_exact), case.name
+        rows = np.flatnonzero(inexact & (case.exact_sum < FLOAT32_EXACT_LIMIT))
+        assert len(rows) == 0, mismatch_report(case, "an exact float32 sum below 2**24",
+                                               case.exact_sum, case.quantizeml_sum, rows)
+        recount += int(np.count_nonzero(inexact))
+    assert recount == count
 
 
-@pytest.mark.parametrize("count", [len(INEXACT_ROWS)],
-                         ids=[f"{len(INEXACT_ROWS)}_inexact_rows"])
-def test_inexact_float32_sums_are_explained(count):
-    """Where quantizeml's float32 sum is not the exact sum rounded to float32, golden still
-    equals quantizeml once it is handed quantizeml's sum, and such rows only occur past 2**24.
-    """
-    # Independent count: rows whose float32 sum differs from float32(exact sum).
-    independent = sum(int(np.count_nonzero(
-        case.quantizeml_sum != case.exact_sum.astype(np.float32).astype(np.int64)))
-        for case in CASES)
-    assert count == independent
-    for case, row in INEXACT_ROWS:
-        context = (f"{case.name} row {row} ({case.kinds[row]}): input={_short(case.inputs[row])} "
-                   f"exact sum {case.exact_sum[row]}, quantizeml sum {case.quantizeml_sum[row]}")
-        # Below 2**24 every partial sum of non-negative terms is exact in float32.
-        assert case.exact_sum[row] >= FLOAT32_EXACT_LIMIT, context
-        log2_sum = round_log2(case.quantizeml_sum[row], "quantizeml")
-        assert log2_sum == case.quantizeml_log2_sum[row], (
-            f"{context}: expected R {case.quantizeml_log2_sum[row]}, actual {log2_sum}")
-        steps = ref_steps(case, "quantizeml")
-        output = output_shift(steps.exp_term[row], np.asarray(log2_sum),
-                              case.params["exp_bitwidth"])
-        assert np.array_equal(output, case.quantizeml[row]), (
-            f"{context}: expected {_short(case.quantizeml[row])}, actual {_short(output)}")
+@pytest.mark.parametrize(
+    "case", INEXACT_CASES,
+    ids=lambda case: f"{case.name}-{np.count_nonzero(~case.quantizeml_sum_exact)}_rows")
+def test_quantizeml_mode_equals_quantizeml_given_its_float32_sum(case):
+    """On rows with an inexact float32 sum, golden's round_log2 and output shift applied to
+    quantizeml's own sum reproduce quantizeml's R and outputs."""
+    rows = np.flatnonzero(~case.quantizeml_sum_exact)
+    # Full-size copies so that reports show real row numbers; only ``rows`` are compared.
+    log2_sum = case.quantizeml_log2_sum.copy()
+    log2_sum[rows] = round_log2(case.quantizeml_sum[rows], "quantizeml")
+    bad = rows[_bad_rows(case.quantizeml_log2_sum[rows], log2_sum[rows])]
+    assert len(bad) == 0, mismatch_report(case, "quantizeml 0.17.1 (R of its float32 sum)",
+                                          case.quantizeml_log2_sum, log2_sum, bad)
+    steps = ref_steps(case, "quantizeml")
+    output = case.quantizeml.copy()
+    output[rows] = output_shift(steps.exp_term[rows], log2_sum[rows], case.params["exp_bitwidth"])
+    bad = rows[_bad_rows(case.quantizeml[rows], output[rows])]
+    assert len(bad) == 0, mismatch_report(case, "quantizeml 0.17.1 (given its float32 sum)",
+                                          case.quantizeml, output, bad)
 
 
 # --------------------------------------------------------------------------------------------
