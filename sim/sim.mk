@@ -5,10 +5,11 @@
 #            [REGISTER_EVERY=K] [STAGE_REGISTERS=0|1] [SIM=icarus|verilator] [SEED=S]
 #            [VECTORS=1000] [WAVES=1]
 #   make regress [SIM=icarus|verilator] [SEED=S] [ONLY=regex] [JOBS=1] [SCALE=1.0]
+#                [REFERENCE=auto|yes|no]   (auto: reference configurations on Icarus only)
 #   make bench-sim [BENCH_VECTORS=20000]
 #
 # Results: build/sim/<configuration>/results.xml; WAVES=1 writes
-# build/sim/<configuration>/sim_build-icarus/<module>.fst (Icarus) or .../dump.vcd (Verilator).
+# build/sim/<configuration>/sim_build-icarus-waves/<module>.fst (Icarus) or .../dump.vcd (Verilator).
 
 SIM             ?= icarus
 UNIT            ?= shiftmax
@@ -25,6 +26,7 @@ SEED            ?=
 VECTORS         ?=
 WAVES           ?= 0
 ONLY            ?=
+REFERENCE       ?= auto
 JOBS            ?= 1
 SCALE           ?= 1.0
 BENCH_VECTORS   ?= 20000
@@ -43,7 +45,7 @@ sim: $(SIM_TOOLS)
 
 regress: $(SIM_TOOLS)
 	$(PY) -m shiftmax.sim regress --sim $(SIM) --seed="$(SEED)" --only="$(ONLY)" \
-	  --jobs $(JOBS) --scale $(SCALE)
+	  --jobs $(JOBS) --scale $(SCALE) --reference $(REFERENCE)
 
 bench-sim: $(STAMP) iverilog
 	$(PY) tools/bench_sim.py --vectors $(BENCH_VECTORS)

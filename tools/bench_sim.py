@@ -36,7 +36,8 @@ def main(argv: list[str] | None = None) -> int:
         result = simulate(config, simulator=simulator, seed=args.seed,
                           build_root=BUILD_ROOT / "bench",
                           extra_env={"SHIFTMAX_SIM_BENCH_VECTORS": str(args.vectors),
-                                     "COCOTB_TEST_FILTER": "bench_full_throughput"})
+                                     "COCOTB_TEST_FILTER": "bench_full_throughput"},
+                          verilator_opt="-Os")  # Verilator's default: the speed users see
         if not result.passed:
             print(f"{simulator} FAILED:\n{result.failure_text()}", file=sys.stderr)
             return 1
