@@ -12,7 +12,10 @@ It writes three files, all produced by the real packages (never by ``shiftmax.go
 - ``round_log2_quantizeml.json``: quantizeml's round_log2 thresholds, probed by binary search.
 - ``shiftmax_params.json``: which (buffer_bitwidth, exp_bitwidth) pairs each package accepts.
 
-Everything is deterministic: each case draws from a generator seeded by its name.
+Everything is deterministic: each case draws from a generator seeded by its name, and a rerun
+writes byte-identical files. It takes 1.5 to 4 minutes on two cores (quantizeml runs each row
+alone, a few milliseconds each). ``--spec-thresholds FILE`` cross-checks the probed round_log2
+table with a measured one; ``--only TEXT`` builds only the matching cases (for trials).
 """
 
 from __future__ import annotations
