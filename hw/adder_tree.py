@@ -81,9 +81,10 @@ class SaturatingAdderTree(wiring.Component):
         m = Module()
         cap = self._buffer_bitwidth - 1
 
-        def add(left: TreeItem, right: TreeItem | None) -> TreeItem:
-            if right is None:
-                return left
+        def add(group: list[TreeItem]) -> TreeItem:
+            if len(group) == 1:
+                return group[0]
+            left, right = group
             total = left[0] + right[0]
             overflow = [*left[1:], *right[1:]]
             if len(total) > cap:

@@ -58,10 +58,11 @@ class MaxTree(wiring.Component):
     def elaborate(self, platform) -> Module:
         m = Module()
 
-        def larger(left: TreeItem, right: TreeItem | None) -> TreeItem:
-            if right is None:
-                return left
-            return (Mux(right[0] > left[0], right[0], left[0]),)
+        def larger(group: list[TreeItem]) -> TreeItem:
+            if len(group) == 1:
+                return group[0]
+            (left,), (right,) = group
+            return (Mux(right > left, right, left),)
 
         leaves = [(self.values[k],) for k in range(self._n)]
         (maximum,) = reduce_tree(m, leaves, larger, register_every=self._register_every,

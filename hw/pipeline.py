@@ -1,16 +1,17 @@
 """Shared building blocks: bit-width arithmetic, pipeline registers and reduction trees.
 
 Every reduction in the design (the max tree, the adder tree, the argmax tree) is a balanced
-binary tree built by :func:`reduce_tree`; the pipelining rule lives here once:
+tree built by :func:`reduce_tree`; the pipelining rule lives here once:
 
-- a tree over ``m`` leaves has ``ceil(log2(m))`` levels of two-input nodes; at each level the
-  items are paired left to right (``(0, 1), (2, 3), ...``) and an odd last item passes through,
-  so the item ``j`` of level ``l`` always covers the leaves ``[j * 2**l, (j + 1) * 2**l)``;
+- a tree of radix ``r`` (2 for the max and adder trees, 4 for the argmax tree) over ``m``
+  leaves has ``ceil(log_r(m))`` levels; at each level the items are grouped ``r`` at a time
+  from the left and a short last group (even a single item) forms a node of its own, so the
+  item ``j`` of level ``l`` always covers the leaves ``[j * r**l, (j + 1) * r**l)``;
 - with ``register_every = K > 0`` a pipeline register follows every K-th level *inside* the
   tree (after levels K, 2K, ... below the last one); the tree's result itself is left
   unregistered, because the unit puts a stage register (or its output register) there;
-- so a tree adds :func:`tree_latency` ``= (ceil(log2(m)) - 1) // K`` cycles (0 for K = 0 or
-  m <= 2).
+- so a tree adds :func:`tree_latency` ``= (levels - 1) // K`` cycles (0 for K = 0 or a
+  single level).
 
 Pipeline registers carry data only: they have no reset (``reset_less``), which saves a
 multiplexer per flip-flop; the valid bits that travel beside them are reset by the unit.
@@ -52,14 +53,17 @@ def unsigned_bits(maximum: int) -> int:
     return max(1, maximum.bit_length())
 
 
-def tree_levels(leaves: int) -> int:
-    """Levels of two-input nodes in a balanced tree over ``leaves`` leaves."""
-    return ceil_log2(leaves)
+def tree_levels(leaves: int, radix: int = 2) -> int:
+    """Levels of ``radix``-input nodes in a balanced tree over ``leaves`` leaves."""
+    levels = 0
+    while radix ** levels < leaves:
+        levels += 1
+    return levels
 
 
-def tree_latency(leaves: int, register_every: int) -> int:
+def tree_latency(leaves: int, register_every: int, radix: int = 2) -> int:
     """Pipeline registers inside a tree over ``leaves`` leaves (see the module docstring)."""
-    levels = tree_levels(leaves)
+    levels = tree_levels(leaves, radix)
     if register_every == 0 or levels <= 1:
         return 0
     return (levels - 1) // register_every
@@ -114,28 +118,30 @@ def delay(m: Module, value, cycles: int, *, name: str | None = None):
 def reduce_tree(
     m: Module,
     leaves: Sequence[TreeItem],
-    combine: Callable[[TreeItem, TreeItem | None], TreeItem],
+    combine: Callable[[list[TreeItem]], TreeItem],
     *,
     register_every: int,
+    radix: int = 2,
     name: str = "tree",
 ) -> TreeItem:
-    """Reduce ``leaves`` with a balanced binary tree of ``combine`` nodes.
+    """Reduce ``leaves`` with a balanced tree of ``combine`` nodes, ``radix`` inputs each.
 
-    ``combine(left, right)`` returns the item of a parent node; ``right`` is ``None`` for an
-    odd last item that passes through a level on its own (so that nodes which encode the
-    position, like the argmax tree, can extend it). Registers follow the rule in the module
-    docstring; the result arrives :func:`tree_latency` cycles after the leaves.
+    ``combine(group)`` returns the item of a parent node from a list of 1 to ``radix`` child
+    items, left to right; a short last group (even a lone item) still goes through
+    ``combine``, so that nodes which encode the position, like the argmax tree, can extend
+    it. Registers follow the rule in the module docstring; the result arrives
+    :func:`tree_latency` cycles after the leaves.
     """
     if not leaves:
         raise ValueError(f"{name} needs at least one leaf, not {len(leaves)}")
     items = [tuple(Value.cast(v) for v in leaf) for leaf in leaves]
-    levels = tree_levels(len(items))
+    levels = tree_levels(len(items), radix)
     for level in range(1, levels + 1):
-        pairs = [items[j:j + 2] for j in range(0, len(items), 2)]
+        groups = [items[j:j + radix] for j in range(0, len(items), radix)]
         items = [
-            tuple(wire(m, v, name=f"{name}_n{level}_{j}_{k}") for k, v in enumerate(
-                combine(pair[0], pair[1] if len(pair) == 2 else None)))
-            for j, pair in enumerate(pairs)
+            tuple(wire(m, v, name=f"{name}_n{level}_{j}_{k}")
+                  for k, v in enumerate(combine(group)))
+            for j, group in enumerate(groups)
         ]
         if register_every and level % register_every == 0 and level < levels:
             items = [

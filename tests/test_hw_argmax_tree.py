@@ -18,7 +18,7 @@ def rtl_argmax(values: np.ndarray, value_bits: int, register_every: int) -> np.n
                      {"index": (tree.index_bits, None, False)})["index"]
 
 
-@pytest.mark.parametrize("n", [2, 3, 5, 8, 13, 16])
+@pytest.mark.parametrize("n", [2, 3, 4, 5, 8, 13, 16, 17, 70])
 @pytest.mark.parametrize("register_every", [0, 1, 3])
 def test_random_lanes_with_many_ties(n, register_every):
     rng = np.random.default_rng(n * 7 + register_every)
