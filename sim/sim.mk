@@ -8,8 +8,8 @@
 #                [REFERENCE=auto|yes|no]   (auto: reference configurations on Icarus only)
 #   make bench-sim [BENCH_VECTORS=20000]
 #
-# Results: build/sim/<configuration>/results.xml; WAVES=1 writes
-# build/sim/<configuration>/sim_build-icarus-waves/<module>.fst (Icarus) or .../dump.vcd (Verilator).
+# Results: build/sim/<configuration>/<sim>/results.xml; WAVES=1 writes
+# build/sim/<configuration>/icarus/sim_build-waves/<module>.fst or .../verilator/dump.vcd.
 
 SIM             ?= icarus
 UNIT            ?= shiftmax

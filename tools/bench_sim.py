@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         if not result.passed:
             print(f"{simulator} FAILED:\n{result.failure_text()}", file=sys.stderr)
             return 1
-        report = result.directory / f"vectors-{simulator}.jsonl"
+        report = result.directory / "vectors.jsonl"
         stream = [json.loads(line) for line in report.read_text().splitlines() if line][-1]
         rows.append((simulator, stream["checked"], result.seconds - stream["seconds"],
                      stream["seconds"], stream["checked"] / stream["seconds"],
