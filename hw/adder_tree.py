@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import reduce
 from operator import or_
 
-from amaranth.hdl import Const, Module, Mux
+from amaranth.hdl import Cat, Const, Module, Mux
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 from shiftmax.golden.params import check_int, check_shiftmax_params
@@ -24,7 +24,10 @@ class SaturatingAdderTree(wiring.Component):
     """Sum of ``n`` exponent terms, exact up to ``2**(B-1) - 1`` and clamped there.
 
     Architecture: a balanced adder tree (pipelined by ``register_every``) whose words grow by
-    one bit per level and only as far as needed: a node over ``m`` terms of at most
+    one bit per level and only as far as needed. Its first level needs no adder: a term is
+    zero or a single bit, so the sum of two is ``(a ^ b) | ((a & b) << 1)``, one LUT level
+    (which keeps the exponent decoders and the first additions within one fast pipeline
+    step). Word widths: a node over ``m`` terms of at most
     ``2**(2e)`` is ``ceil(log2(m)) + 2e + 1`` bits, so no node is wider than the sum can be.
     When the whole sum could exceed ``2**(B-1) - 1``, the words stop growing at ``B - 1`` bits:
     a node whose sum carries out of them raises an overflow flag, flags are ORed up the tree
@@ -81,11 +84,17 @@ class SaturatingAdderTree(wiring.Component):
         m = Module()
         cap = self._buffer_bitwidth - 1
 
-        def add(group: list[TreeItem]) -> TreeItem:
+        def add(group: list[TreeItem], level: int) -> TreeItem:
             if len(group) == 1:
                 return group[0]
             left, right = group
-            total = left[0] + right[0]
+            if level == 1:
+                # Two terms with at most one bit set each: equal bits carry one place up,
+                # different bits just merge. One LUT level, no carry chain.
+                a, b = left[0], right[0]
+                total = Cat(a ^ b, Const(0, 1)) | Cat(Const(0, 1), a & b)
+            else:
+                total = left[0] + right[0]
             overflow = [*left[1:], *right[1:]]
             if len(total) > cap:
                 overflow.append(total[cap:].any())

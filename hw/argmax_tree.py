@@ -109,7 +109,7 @@ class ArgmaxTree(wiring.Component):
                 return select(bits[:-1], low)
             return Mux(bits[-1], select(bits[:-1], high), select(bits[:-1], low))
 
-        def tournament(group: list[TreeItem]) -> TreeItem:
+        def tournament(group: list[TreeItem], level: int) -> TreeItem:
             values = [item[0] for item in group]
             indices = [item[1] if len(item) > 1 else None for item in group]
             count = len(group)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Const, Module, Mux, signed
+from amaranth.hdl import Module, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 from shiftmax.golden.params import check_int
@@ -18,15 +18,18 @@ def distance_bits(width: int, exp_bitwidth: int) -> int:
 
 
 class Distance(wiring.Component):
-    """How far each lane lies below the maximum, saturated at ``2e + 1``.
+    """How far each lane lies below the maximum, saturated beyond ``2e``.
 
-    Every distance beyond ``2e`` gives a zero exponent term, so ``min(d, 2e + 1)`` carries
-    all the information the later stages need in ``ceil(log2(2e + 2))`` bits (5 for e = 10)
-    instead of the full difference: the per-lane delay lines and the decoders downstream
-    stay narrow.
+    Every distance beyond ``2e`` gives a zero exponent term (and a zero output), so the later
+    stages need the distance only up to ``2e + 1``: it fits ``ceil(log2(2e + 2))`` bits (5 for
+    e = 10) instead of the full difference, which keeps the per-lane delay lines and the
+    decoders downstream narrow. The output is exact for ``d <= 2e`` and some value in
+    ``[2e + 1, 2**distance_bits - 1]`` otherwise.
 
-    Architecture: one subtractor per lane (``width + 1`` bits, never negative) and, when the
-    difference can exceed ``2e + 1``, one compare-with-constant and a multiplexer.
+    Architecture: one subtractor per lane (never negative, so its upper bits are just dropped)
+    and, when the difference can exceed the output width, an OR of the dropped bits forced
+    onto every kept bit (saturation to all ones, one LUT level after the carry chain instead of
+    a compare and a multiplexer).
 
     Number format: ``maximum`` and ``values`` are ``width``-bit two's complement integers with
     ``maximum >= values[i]``; ``distance`` lanes are unsigned, :func:`distance_bits` wide.
@@ -70,13 +73,12 @@ class Distance(wiring.Component):
 
     def elaborate(self, platform) -> Module:
         m = Module()
-        cutoff = 2 * self._exp_bitwidth + 1
+        bits = self._out_bits
         distances = []
         for lane in range(self._n):
             difference = (self.maximum - self.values[lane]).as_unsigned()[:self._width]
-            if (1 << self._width) - 1 > cutoff:
-                limit = Const(cutoff, self._width)
-                difference = Mux(difference > limit, limit, difference)
+            if self._width > bits:
+                difference = difference[:bits] | difference[bits:].any().replicate(bits)
             distances.append(difference)
         m.d.comb += self.distance.eq(lanes(distances, self._out_bits))
         return m

@@ -58,7 +58,7 @@ class MaxTree(wiring.Component):
     def elaborate(self, platform) -> Module:
         m = Module()
 
-        def larger(group: list[TreeItem]) -> TreeItem:
+        def larger(group: list[TreeItem], level: int) -> TreeItem:
             if len(group) == 1:
                 return group[0]
             (left,), (right,) = group

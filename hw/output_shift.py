@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Const, Module, Mux
+from amaranth.hdl import Cat, Const, Module, Mux, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 from shiftmax.golden.params import check_int
 
-from .pipeline import fit, lanes, unsigned_bits
+from .pipeline import lanes, register, unsigned_bits, wire
 
 __all__ = ["OutputShift"]
 
@@ -16,15 +16,18 @@ class OutputShift(wiring.Component):
     """The output lanes: ``p[i] >> (R - e)`` without a barrel shifter.
 
     Since ``p[i] = 2**(2e - d[i])`` (or 0 when ``d[i] > 2e``) and ``R >= 2e``,
-    ``p[i] >> (R - e) = 2**(e - u - d[i])`` when ``u + d[i] <= e`` and 0 otherwise, with
-    ``u = R - 2e``. So each lane needs only the small sum ``u + d[i]`` decoded into a one-hot
-    ``2**e >> (u + d[i])``; ``u`` and ``d[i]`` saturate at ``e + 1`` first (both mean
-    "zero output"), so that sum stays a few bits wide. Bit-identical to the golden
-    ``output_shift``.
+    ``p[i] >> (R - e) = 2**(t - d[i])`` when ``d[i] <= t`` and 0 otherwise, with the shared
+    ``t = 3e - R`` (at most ``e``). Bit-identical to the golden ``output_shift``.
 
-    Number format: ``distance`` lanes unsigned (saturated distances, up to ``2e + 1``);
-    ``log2`` unsigned ``R`` in ``[2e, ...]``; ``output`` lanes unsigned ``e + 1`` bits,
-    zero or a power of two, ``e`` fractional bits (``2**e`` is 1.0).
+    Architecture: once per beat, ``t = 3e - R``, clamped to -1 when ``R > 3e`` (then every
+    output is 0), a few bits wide; with ``register_inside`` it is registered here, which cuts
+    the path from ``R`` in two. Per lane, ``v = t - d[i]`` (a short carry chain) and the
+    decoder ``out bit j = (v >= 0) & (v[:bits(e)] == j)``: one LUT per output bit, no
+    multiplexers and no saturation logic (a negative ``v`` means zero, and ``v <= e``).
+
+    Number format: ``distance`` lanes unsigned (exact up to ``2e``, anything above means a
+    zero term); ``log2`` unsigned ``R`` in ``[2e, ...]``; ``output`` lanes unsigned ``e + 1``
+    bits, zero or a power of two, ``e`` fractional bits (``2**e`` is 1.0).
 
     Parameters
     ----------
@@ -36,51 +39,55 @@ class OutputShift(wiring.Component):
         Width of a distance lane.
     log2_bits : int
         Width of ``R``.
+    register_inside : bool
+        Register ``t`` before the per-lane logic (one more cycle, a shorter path).
 
     Members
     -------
     distance : In(ArrayLayout(distance_bits, n))
+        Must arrive ``latency`` cycles after ``log2`` (they belong to the same beat).
     log2 : In(log2_bits)
     output : Out(ArrayLayout(e + 1, n))
 
     Latency
     -------
-    0 (combinational).
+    ``register_inside`` (1 or 0) from ``log2`` to ``output``; ``distance`` to ``output`` is 0.
     """
 
     def __init__(self, *, n: int, exp_bitwidth: int, distance_bits: int,
-                 log2_bits: int) -> None:
+                 log2_bits: int, register_inside: bool = False) -> None:
         self._n = check_int("n", n, 1)
         self._exp_bitwidth = check_int("exp_bitwidth", exp_bitwidth, 1)
         self._distance_bits = check_int("distance_bits", distance_bits, 1)
         self._log2_bits = check_int("log2_bits", log2_bits, 1)
+        if not isinstance(register_inside, bool):
+            raise TypeError(f"register_inside must be True or False, not {register_inside!r}")
+        self._register_inside = register_inside
         super().__init__({
             "distance": In(data.ArrayLayout(self._distance_bits, self._n)),
             "log2": In(self._log2_bits),
             "output": Out(data.ArrayLayout(self._exp_bitwidth + 1, self._n)),
         })
 
-    latency = 0
+    @property
+    def latency(self) -> int:
+        return int(self._register_inside)
 
     def elaborate(self, platform) -> Module:
         m = Module()
         e = self._exp_bitwidth
-        zero_out = e + 1  # any shift of e + 1 or more gives 0
-
-        sum_bits = unsigned_bits(2 * zero_out)
-
-        def saturate(value, largest: int):
-            # Saturate at e + 1 and zero-extend to the width of the sum below.
-            if largest > zero_out:
-                value = Mux(value > Const(zero_out, len(value)), Const(zero_out, len(value)),
-                            value)
-            return fit(value, sum_bits)
-
-        excess = (self.log2 - 2 * e).as_unsigned()[:self._log2_bits]
-        excess = saturate(excess, (1 << self._log2_bits) - 1)
+        low_bits = unsigned_bits(e)
+        shift_shape = signed(low_bits + 1)
+        top = 3 * e
+        shift = Mux(self.log2 > top, Const(-1, shift_shape),
+                    (Const(top, unsigned_bits(top)) - self.log2)[:low_bits + 1].as_signed())
+        shift = wire(m, shift, name="shift")
+        if self._register_inside:
+            shift = register(m, shift, name="shift_r")
         outputs = []
         for lane in range(self._n):
-            distance = saturate(self.distance[lane], (1 << self._distance_bits) - 1)
-            outputs.append(Const(1 << e, e + 1) >> (excess + distance)[:sum_bits])
+            v = wire(m, shift - self.distance[lane], name=f"v{lane}")
+            positive = ~v[-1]
+            outputs.append(Cat(positive & (v[:low_bits] == j) for j in range(e + 1)))
         m.d.comb += self.output.eq(lanes(outputs, e + 1))
         return m

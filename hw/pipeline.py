@@ -118,7 +118,7 @@ def delay(m: Module, value, cycles: int, *, name: str | None = None):
 def reduce_tree(
     m: Module,
     leaves: Sequence[TreeItem],
-    combine: Callable[[list[TreeItem]], TreeItem],
+    combine: Callable[[list[TreeItem], int], TreeItem],
     *,
     register_every: int,
     radix: int = 2,
@@ -126,8 +126,9 @@ def reduce_tree(
 ) -> TreeItem:
     """Reduce ``leaves`` with a balanced tree of ``combine`` nodes, ``radix`` inputs each.
 
-    ``combine(group)`` returns the item of a parent node from a list of 1 to ``radix`` child
-    items, left to right; a short last group (even a lone item) still goes through
+    ``combine(group, level)`` returns the item of a parent node at ``level`` (1 for the
+    parents of the leaves) from a list of 1 to ``radix`` child items, left to right; a short
+    last group (even a lone item) still goes through
     ``combine``, so that nodes which encode the position, like the argmax tree, can extend
     it. Registers follow the rule in the module docstring; the result arrives
     :func:`tree_latency` cycles after the leaves.
@@ -140,7 +141,7 @@ def reduce_tree(
         groups = [items[j:j + radix] for j in range(0, len(items), radix)]
         items = [
             tuple(wire(m, v, name=f"{name}_n{level}_{j}_{k}")
-                  for k, v in enumerate(combine(group)))
+                  for k, v in enumerate(combine(group, level)))
             for j, group in enumerate(groups)
         ]
         if register_every and level % register_every == 0 and level < levels:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from functools import reduce
 from operator import or_
 
-from amaranth.hdl import Const, Module, Mux
+from amaranth.hdl import Cat, Const, Module, Mux
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 from shiftmax.golden.params import check_int, check_shiftmax_params
 from shiftmax.golden.round_log2 import round_log2_thresholds
 
 from .adder_tree import sum_bits
-from .pipeline import unsigned_bits
+from .pipeline import register, unsigned_bits
 
 __all__ = ["RoundLog2"]
 
@@ -44,6 +44,9 @@ class RoundLog2(wiring.Component):
         ``B``, ``>= 2e + 2``.
     round_log2 : {"exact", "quantizeml"}
         The threshold table.
+    register_inside : bool
+        Register the per-binade hit and round-up bits before the selection of ``R`` (one more
+        cycle, a shorter path).
 
     Members
     -------
@@ -52,15 +55,18 @@ class RoundLog2(wiring.Component):
 
     Latency
     -------
-    0 (combinational).
+    ``register_inside`` (1 or 0).
     """
 
     def __init__(self, *, n: int, exp_bitwidth: int, buffer_bitwidth: int,
-                 round_log2: str = "exact") -> None:
+                 round_log2: str = "exact", register_inside: bool = False) -> None:
         self._n = check_int("n", n, 1)
         self._exp_bitwidth, self._buffer_bitwidth, self._mode = check_shiftmax_params(
             exp_bitwidth=exp_bitwidth, buffer_bitwidth=buffer_bitwidth, round_log2=round_log2,
             n=self._n)
+        if not isinstance(register_inside, bool):
+            raise TypeError(f"register_inside must be True or False, not {register_inside!r}")
+        self._register_inside = register_inside
         self._in_bits = sum_bits(self._n, self._exp_bitwidth, self._buffer_bitwidth)
         self._out_bits = unsigned_bits(self._in_bits)
         super().__init__({"total": In(self._in_bits), "log2": Out(self._out_bits)})
@@ -69,15 +75,18 @@ class RoundLog2(wiring.Component):
     def out_bits(self) -> int:
         return self._out_bits
 
-    latency = 0
+    @property
+    def latency(self) -> int:
+        return int(self._register_inside)
 
     def elaborate(self, platform) -> Module:
         m = Module()
         table = round_log2_thresholds(self._mode)
         total = self.total
         width = self._in_bits
-        choices = []
-        for k in range(2 * self._exp_bitwidth, width):
+        binades = range(2 * self._exp_bitwidth, width)
+        hits, round_ups = [], []
+        for k in binades:
             # hit: the leading one is at k (bits above it are zero; bit 2e is set in any S).
             upper = total[k + 1:]
             hit = ~upper.any() if k == 2 * self._exp_bitwidth else total[k] & ~upper.any()
@@ -89,7 +98,15 @@ class RoundLog2(wiring.Component):
             else:
                 zeros = (offset & -offset).bit_length() - 1
                 round_up = total[zeros:k] >= Const(offset >> zeros, k - zeros)
-            value = Mux(round_up, Const(k + 1, self._out_bits), Const(k, self._out_bits))
-            choices.append(Mux(hit, value, Const(0, self._out_bits)))
+            hits.append(hit)
+            round_ups.append(round_up)
+        hits, round_ups = Cat(*hits), Cat(*round_ups)
+        if self._register_inside:
+            # The compares and the leading-one detector end here; the selection starts anew.
+            hits = register(m, hits, name="hits")
+            round_ups = register(m, round_ups, name="round_ups")
+        choices = [Mux(hits[i], Mux(round_ups[i], Const(k + 1, self._out_bits),
+                                    Const(k, self._out_bits)), Const(0, self._out_bits))
+                   for i, k in enumerate(binades)]
         m.d.comb += self.log2.eq(reduce(or_, choices))
         return m

@@ -29,15 +29,18 @@ class Shiftmax(AxiStreamUnit):
     (saturating), round the sum's logarithm, and shift every term by it.
 
     Architecture (five stages; with ``stage_registers`` a register after each of the first
-    four, and the output register after the last):
+    four and one inside each of the last two, so that no step is longer than about one
+    32-bit addition; the output register after the last):
 
     1. :class:`FloorInput` (wiring and a clamp) and :class:`MaxTree` (compare-select tree);
        the floored lanes wait beside the tree in a delay line.
     2. :class:`Distance`: ``min(M - xf[i], 2e + 1)``, a few bits per lane; only these narrow
        distances travel further down the pipeline.
     3. :class:`ShiftExp` (one-hot decoders) and :class:`SaturatingAdderTree`.
-    4. :class:`RoundLog2`: leading one and one threshold compare per binade.
-    5. :class:`OutputShift`: per lane ``2**e >> (R - 2e + d[i])``, a small add and a decoder.
+    4. :class:`RoundLog2`: leading one and one threshold compare per binade, then the
+       selection of ``R``.
+    5. :class:`OutputShift`: ``t = 3e - R`` once, then per lane ``t - d[i]`` and a one-hot
+       decoder.
 
     Number format: input lane k at ``s_axis_tdata[k*(value_bits+1) +: value_bits+1]``, two's
     complement with ``frac_bits[k]`` fractional bits. Output lane k at
@@ -70,8 +73,10 @@ class Shiftmax(AxiStreamUnit):
 
     Latency
     -------
-    ``1 + 4 * stage_registers + 2 * ((ceil(log2(n)) - 1) // register_every)`` (the tree
-    terms are 0 when ``register_every`` is 0 or ``n <= 2``).
+    ``1 + 6 * stage_registers + 2 * ((ceil(log2(n)) - 1) // register_every)`` (the tree
+    terms are 0 when ``register_every`` is 0 or ``n <= 2``): the output register, with stage
+    registers four between the five stages and one inside each of stages 4 and 5, and the
+    registers inside the max and adder trees.
 
     Raises
     ------
@@ -131,7 +136,7 @@ class Shiftmax(AxiStreamUnit):
     @property
     def latency(self) -> int:
         tree = tree_latency(self._n, self._register_every)
-        return 1 + 4 * int(self._stage_registers) + 2 * tree
+        return 1 + 6 * int(self._stage_registers) + 2 * tree
 
     @property
     def params(self) -> dict[str, Any]:
@@ -173,15 +178,19 @@ class Shiftmax(AxiStreamUnit):
         distances = stage_register(distances, "distance_s3")
 
         # Stage 4: round the logarithm of the sum.
+        # (With stage registers it is split in two: compares, then the selection of R.)
         m.submodules.round_log2 = round_log2 = RoundLog2(
             n=n, exp_bitwidth=e, buffer_bitwidth=self._buffer_bitwidth,
-            round_log2=self._round_log2)
+            round_log2=self._round_log2, register_inside=self._stage_registers)
         m.d.comb += round_log2.total.eq(total)
+        distances = delay(m, distances, round_log2.latency, name="distance_rl")
         log2 = stage_register(round_log2.log2, "log2")
         distances = stage_register(distances, "distance_s4")
 
-        # Stage 5: output shift, then the output register.
+        # Stage 5: output shift (with stage registers also split in two), output register.
         m.submodules.output_shift = output_shift = OutputShift(
-            n=n, exp_bitwidth=e, distance_bits=distance.out_bits, log2_bits=round_log2.out_bits)
+            n=n, exp_bitwidth=e, distance_bits=distance.out_bits, log2_bits=round_log2.out_bits,
+            register_inside=self._stage_registers)
+        distances = delay(m, distances, output_shift.latency, name="distance_os")
         m.d.comb += [output_shift.distance.eq(distances), output_shift.log2.eq(log2)]
         return register(m, output_shift.output.as_value(), name="result")

@@ -14,9 +14,9 @@ def ref_round_log2(sums: np.ndarray, mode: str) -> np.ndarray:
 
 
 def rtl_round_log2(sums: np.ndarray, n: int, exp_bitwidth: int, buffer_bitwidth: int,
-                   mode: str) -> np.ndarray:
+                   mode: str, register_inside: bool = False) -> np.ndarray:
     stage = RoundLog2(n=n, exp_bitwidth=exp_bitwidth, buffer_bitwidth=buffer_bitwidth,
-                      round_log2=mode)
+                      round_log2=mode, register_inside=register_inside)
     width = sum_bits(n, exp_bitwidth, buffer_bitwidth)
     return rtl_stage(stage, {"total": (sums, width)},
                      {"log2": (stage.out_bits, None, False)})["log2"]
@@ -41,13 +41,14 @@ def corner_sums(n: int, exp_bitwidth: int, buffer_bitwidth: int, mode: str) -> n
     (70000, 14, 33),
 ])
 def test_thresholds_match_golden(mode, n, exp_bitwidth, buffer_bitwidth):
+    register_inside = n % 2 == 0  # both forms, across the parameter sets
     sums = corner_sums(n, exp_bitwidth, buffer_bitwidth, mode)
     rng = np.random.default_rng(n)
     width = sum_bits(n, exp_bitwidth, buffer_bitwidth)
     largest = min((1 << width) - 1, (1 << (buffer_bitwidth - 1)) - 1)
     sums = np.concatenate([sums, rng.integers(1 << 2 * exp_bitwidth, largest + 1, size=40)])
     expected = ref_round_log2(sums, mode)
-    actual = rtl_round_log2(sums, n, exp_bitwidth, buffer_bitwidth, mode)
+    actual = rtl_round_log2(sums, n, exp_bitwidth, buffer_bitwidth, mode, register_inside)
     assert np.array_equal(expected, actual), mismatch(sums, expected, actual)
 
 

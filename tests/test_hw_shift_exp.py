@@ -22,8 +22,10 @@ def rtl_shift_exp(d: np.ndarray, exp_bitwidth: int) -> np.ndarray:
 
 @pytest.mark.parametrize("exp_bitwidth", [1, 3, 10, 15])
 def test_every_distance_including_the_cutoff(exp_bitwidth):
-    d = np.arange(2 * exp_bitwidth + 2)[None, :]  # 0 .. 2e (powers of two), 2e + 1 (zero)
+    # 0 .. 2e (powers of two), then every saturated distance up to the width's limit (zero).
+    d = np.arange(1 << unsigned_bits(2 * exp_bitwidth + 1))[None, :]
     expected = ref_shift_exp(d, exp_bitwidth)
     actual = rtl_shift_exp(d, exp_bitwidth)
     assert np.array_equal(expected, actual), (expected.tolist(), actual.tolist())
-    assert actual[0, -1] == 0 and actual[0, -2] == 1 and actual[0, 0] == 1 << 2 * exp_bitwidth
+    assert actual[0, 2 * exp_bitwidth] == 1 and actual[0, 0] == 1 << 2 * exp_bitwidth
+    assert not actual[0, 2 * exp_bitwidth + 1:].any()
