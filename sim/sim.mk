@@ -27,7 +27,7 @@ VECTORS         ?=
 WAVES           ?= 0
 ONLY            ?=
 REFERENCE       ?= auto
-JOBS            ?= 1
+JOBS            ?= 2
 SCALE           ?= 1.0
 BENCH_VECTORS   ?= 20000
 
