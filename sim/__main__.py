@@ -16,14 +16,13 @@ from pathlib import Path
 
 from shiftmax.sim.config import SIMULATORS, UNITS, SimConfig, parse_frac_bits
 from shiftmax.sim.regress import (
-    SUMMARY_DIR,
     matrix,
     report_failures,
     run_matrix,
     select,
     summary_table,
 )
-from shiftmax.sim.runner import rerun_command, simulate, waveform_path
+from shiftmax.sim.runner import BUILD_ROOT, rerun_command, simulate, waveform_path
 
 
 def _optional(convert):
@@ -127,8 +126,8 @@ def run_regression(args: argparse.Namespace) -> int:
                          scale=args.scale)
     table = summary_table(results)
     print("\n" + table)
-    SUMMARY_DIR.mkdir(parents=True, exist_ok=True)
-    (SUMMARY_DIR / f"regress-{args.sim}.txt").write_text(f"seed {seed}\n{table}\n")
+    BUILD_ROOT.mkdir(parents=True, exist_ok=True)
+    (BUILD_ROOT / f"regress-{args.sim}.txt").write_text(f"seed {seed}\n{table}\n")
     report_failures(results)
     return 0 if all(result.passed for result in results) else 1
 

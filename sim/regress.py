@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shiftmax.sim.config import SimConfig
-from shiftmax.sim.runner import BUILD_ROOT, REPOSITORY, SimResult, rerun_command, simulate
+from shiftmax.sim.runner import REPOSITORY, SimResult, rerun_command, simulate
 from shiftmax.sim.vectors import reference_configurations
 
 __all__ = ["MatrixEntry", "MATRIX", "matrix", "run_matrix", "summary_table"]
@@ -145,7 +145,8 @@ def run_matrix(entries: list[MatrixEntry], *, simulator: str, seed: int, jobs: i
 
 
 def report_failures(results: list[SimResult], out=sys.stdout) -> None:
-    """The message of every failed run and the ``make sim`` line that repeats it."""
+    """The message of every failed run and the ``make sim`` line that repeats it (the full
+    messages are in each run's results.xml)."""
     for result in results:
         if result.passed:
             continue
@@ -164,11 +165,13 @@ def select(entries: list[MatrixEntry], pattern: str | None) -> list[MatrixEntry]
     return [entry for entry in entries if regex.search(entry.config.name)]
 
 
-def _indent(text: str, limit: int = 40) -> str:
+def _indent(text: str, limit: int = 40, width: int = 400) -> str:
+    """Indented, at most ``limit`` lines of ``width`` characters (results.xml has it all)."""
     lines = text.splitlines() or ["(no message)"]
     if len(lines) > limit:
         lines = lines[:limit] + [f"... ({len(lines) - limit} more lines)"]
-    return "\n".join("  " + line for line in lines)
+    return "\n".join("  " + (line if len(line) <= width else line[:width] + " ...")
+                     for line in lines)
 
 
 def _relative(path: Path) -> str:
@@ -177,6 +180,3 @@ def _relative(path: Path) -> str:
     except ValueError:
         return str(path)
 
-
-# Summary files land beside the per-configuration folders.
-SUMMARY_DIR = BUILD_ROOT

@@ -4,7 +4,7 @@
 #            [BUFFER_BITWIDTH=32] [ROUND_LOG2=exact|quantizeml] [OUTPUT=index|onehot]
 #            [REGISTER_EVERY=K] [STAGE_REGISTERS=0|1] [SIM=icarus|verilator] [SEED=S]
 #            [VECTORS=1000] [WAVES=1]
-#   make regress [SIM=icarus|verilator] [SEED=S] [ONLY=regex] [JOBS=1] [SCALE=1.0]
+#   make regress [SIM=icarus|verilator] [SEED=S] [ONLY=regex] [JOBS=2] [SCALE=1.0]
 #                [REFERENCE=auto|yes|no]   (auto: reference configurations on Icarus only)
 #   make bench-sim [BENCH_VECTORS=20000]
 #
