@@ -46,7 +46,7 @@ MATRIX: tuple[MatrixEntry, ...] = (
     _shiftmax(2000, n=10, value_bits=7, round_log2="quantizeml"),
     # Lane counts at both ends.
     _shiftmax(300, n=1, value_bits=7, register_every=1, stage_registers=True),
-    _shiftmax(40, n=1000, value_bits=7, round_log2="quantizeml"),
+    _shiftmax(20, n=1000, value_bits=7, round_log2="quantizeml"),
     # frac_bits: negative, positive, per lane (mixed signs).
     _shiftmax(1500, n=8, value_bits=5, frac_bits=-2, exp_bitwidth=6, buffer_bitwidth=20),
     _shiftmax(1500, n=12, value_bits=7, frac_bits=3, exp_bitwidth=4, buffer_bitwidth=10,
@@ -76,7 +76,7 @@ MATRIX: tuple[MatrixEntry, ...] = (
     _argmax(2000, n=10, value_bits=7),
     _argmax(2000, n=10, value_bits=7, output="onehot"),
     _argmax(300, n=2, value_bits=7),  # the generator's smallest argmax
-    _argmax(60, n=1000, value_bits=7, output="index"),
+    _argmax(30, n=1000, value_bits=7, output="index"),
     _argmax(200, n=3, value_bits=2, register_every=0, stage_registers=False),
     _argmax(200, n=3, value_bits=3, output="onehot", register_every=1, stage_registers=True),
     _argmax(1500, n=17, value_bits=15, register_every=2, stage_registers=False),

@@ -268,7 +268,8 @@ def _threshold_rows(shape: UnitShape) -> list[list[int]]:
             row = _row_for_distances(shape, distances) if distances else None
             if row is not None:
                 rows.append(row)
-                rows.append(row[::-1] if np.ndim(shape.frac_bits) == 0 else row)
+                if np.ndim(shape.frac_bits) == 0 and shape.n <= 64:
+                    rows.append(row[::-1])  # the same sum with the maximum at the far end
     return rows
 
 
