@@ -11,7 +11,15 @@ from amaranth.lib.wiring import In, Out
 from shiftmax.golden.fixedpoint import MAX_VALUE_BITS
 from shiftmax.golden.params import check_int
 
-from .pipeline import TreeItem, ceil_log2, check_pipeline_params, reduce_tree, tree_latency, wire
+from .pipeline import (
+    TreeItem,
+    ceil_log2,
+    check_pipeline_params,
+    is_greater,
+    reduce_tree,
+    tree_latency,
+    wire,
+)
 
 __all__ = ["ArgmaxTree"]
 
@@ -114,7 +122,7 @@ class ArgmaxTree(wiring.Component):
             indices = [item[1] if len(item) > 1 else None for item in group]
             count = len(group)
             # beats[(i, j)], i < j: the later child j is strictly larger than the earlier i.
-            beats = {(i, j): wire(m, values[j] > values[i])
+            beats = {(i, j): wire(m, is_greater(values[j], values[i]))
                      for i in range(count) for j in range(i + 1, count)}
             wins = []
             for k in range(count):

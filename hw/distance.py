@@ -7,7 +7,7 @@ from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 from shiftmax.golden.params import check_int
 
-from .pipeline import lanes, unsigned_bits
+from .pipeline import lanes, unsigned_bits, wire
 
 __all__ = ["Distance", "distance_bits"]
 
@@ -76,7 +76,8 @@ class Distance(wiring.Component):
         bits = self._out_bits
         distances = []
         for lane in range(self._n):
-            difference = (self.maximum - self.values[lane]).as_unsigned()[:self._width]
+            difference = wire(m, (self.maximum - self.values[lane]).as_unsigned()[:self._width],
+                              name=f"difference{lane}")
             if self._width > bits:
                 difference = difference[:bits] | difference[bits:].any().replicate(bits)
             distances.append(difference)

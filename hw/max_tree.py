@@ -7,7 +7,13 @@ from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 from shiftmax.golden.params import check_int
 
-from .pipeline import TreeItem, check_pipeline_params, reduce_tree, tree_latency
+from .pipeline import (
+    TreeItem,
+    check_pipeline_params,
+    is_greater,
+    reduce_tree,
+    tree_latency,
+)
 
 __all__ = ["MaxTree"]
 
@@ -15,9 +21,10 @@ __all__ = ["MaxTree"]
 class MaxTree(wiring.Component):
     """The largest of ``n`` signed lanes.
 
-    Architecture: a balanced tree of two-input compare-select nodes written
-    ``Mux(right > left, right, left)`` (the form Yosys maps to a carry-chain compare and one
-    multiplexer per bit), ``ceil(log2(n))`` levels, pipelined by ``register_every`` (see
+    Architecture: a balanced tree of two-input compare-select nodes,
+    ``Mux(right > left, right, left)`` with the compare taken from the sign of
+    ``left - right`` (Yosys maps that to one plain carry chain, then one multiplexer per
+    bit), ``ceil(log2(n))`` levels, pipelined by ``register_every`` (see
     ``shiftmax.hw.pipeline``).
 
     Number format: lanes and result are ``width``-bit two's complement integers.
@@ -62,7 +69,7 @@ class MaxTree(wiring.Component):
             if len(group) == 1:
                 return group[0]
             (left,), (right,) = group
-            return (Mux(right > left, right, left),)
+            return (Mux(is_greater(right, left), right, left),)
 
         leaves = [(self.values[k],) for k in range(self._n)]
         (maximum,) = reduce_tree(m, leaves, larger, register_every=self._register_every,

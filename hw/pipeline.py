@@ -30,6 +30,7 @@ __all__ = [
     "unsigned_bits",
     "tree_levels",
     "tree_latency",
+    "is_greater",
     "fit",
     "lanes",
     "wire",
@@ -86,6 +87,16 @@ def lanes(values: Sequence, width: int) -> Value:
     assignment bit by bit over the whole target signal, which is quadratic for wide arrays.
     """
     return Cat(*(fit(v, width) for v in values))
+
+
+def is_greater(left, right) -> Value:
+    """``left > right`` for signed values, as the sign bit of ``right - left``.
+
+    Yosys maps a comparison operator between signed values to a carry chain interleaved with
+    LUTs; the sign of a difference is a plain carry chain (one step shorter on ECP5).
+    """
+    left, right = Value.cast(left), Value.cast(right)
+    return (right.as_signed() - left.as_signed())[-1]
 
 
 def wire(m: Module, value, *, name: str | None = None) -> Signal:

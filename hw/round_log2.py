@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import reduce
 from operator import or_
 
-from amaranth.hdl import Cat, Const, Module, Mux
+from amaranth.hdl import Cat, Const, Module, Mux, signed, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 from shiftmax.golden.params import check_int, check_shiftmax_params
@@ -29,7 +29,8 @@ class RoundLog2(wiring.Component):
     ``hit[k] = S[k] & ~S[k+1:]``; in parallel each binade compares only the bits below its
     leading one with ``T[k] - 2**k``, and drops the low bits where that constant has trailing
     zeros (``S >= T`` then depends on the upper bits alone). ``R`` is the OR over binades of
-    ``hit[k] ? k + up[k] : 0``: constants selected by one-hot bits, no adder.
+    ``hit[k] ? k + up[k] : 0``: constants selected by one-hot bits, no adder; ``t = 3e - R``
+    is selected alongside in the same way.
 
     Number format: ``total`` unsigned, ``sum_bits(n, e, B)`` wide, in ``[2**(2e), 2**(B-1)-1]``;
     ``log2`` unsigned, enough bits for ``R <= sum_bits`` (``R >= 2e``).
@@ -52,6 +53,10 @@ class RoundLog2(wiring.Component):
     -------
     total : In(sum_bits)
     log2 : Out(unsigned_bits(sum_bits))
+        ``R``.
+    shift : Out(signed(shift_bits))
+        ``t = 3e - R`` (at most ``e``), selected the same way as ``R``: what the output stage
+        needs, without a subtractor in its path.
 
     Latency
     -------
@@ -69,11 +74,18 @@ class RoundLog2(wiring.Component):
         self._register_inside = register_inside
         self._in_bits = sum_bits(self._n, self._exp_bitwidth, self._buffer_bitwidth)
         self._out_bits = unsigned_bits(self._in_bits)
-        super().__init__({"total": In(self._in_bits), "log2": Out(self._out_bits)})
+        e = self._exp_bitwidth
+        self._shift_bits = unsigned_bits(max(e, self._in_bits - 3 * e)) + 1
+        super().__init__({"total": In(self._in_bits), "log2": Out(self._out_bits),
+                          "shift": Out(signed(self._shift_bits))})
 
     @property
     def out_bits(self) -> int:
         return self._out_bits
+
+    @property
+    def shift_bits(self) -> int:
+        return self._shift_bits
 
     @property
     def latency(self) -> int:
@@ -105,8 +117,13 @@ class RoundLog2(wiring.Component):
             # The compares and the leading-one detector end here; the selection starts anew.
             hits = register(m, hits, name="hits")
             round_ups = register(m, round_ups, name="round_ups")
-        choices = [Mux(hits[i], Mux(round_ups[i], Const(k + 1, self._out_bits),
-                                    Const(k, self._out_bits)), Const(0, self._out_bits))
-                   for i, k in enumerate(binades)]
-        m.d.comb += self.log2.eq(reduce(or_, choices))
+        def select(value_of, shape):
+            # One binade hits: OR the constants its hit bit selects (no adder, no chain).
+            return reduce(or_, [Mux(hits[i], Mux(round_ups[i], Const(value_of(k + 1), shape),
+                                                 Const(value_of(k), shape)), Const(0, shape))
+                                for i, k in enumerate(binades)])
+
+        e3 = 3 * self._exp_bitwidth
+        m.d.comb += [self.log2.eq(select(lambda r: r, unsigned(self._out_bits))),
+                     self.shift.eq(select(lambda r: e3 - r, signed(self._shift_bits)))]
         return m

@@ -39,8 +39,8 @@ class Shiftmax(AxiStreamUnit):
     3. :class:`ShiftExp` (one-hot decoders) and :class:`SaturatingAdderTree`.
     4. :class:`RoundLog2`: leading one and one threshold compare per binade, then the
        selection of ``R``.
-    5. :class:`OutputShift`: ``t = 3e - R`` once, then per lane ``t - d[i]`` and a one-hot
-       decoder.
+    5. :class:`OutputShift`: per lane ``t - d[i]`` (``t = 3e - R`` comes from stage 4), then
+       a one-hot decoder.
 
     Number format: input lane k at ``s_axis_tdata[k*(value_bits+1) +: value_bits+1]``, two's
     complement with ``frac_bits[k]`` fractional bits. Output lane k at
@@ -184,13 +184,12 @@ class Shiftmax(AxiStreamUnit):
             round_log2=self._round_log2, register_inside=self._stage_registers)
         m.d.comb += round_log2.total.eq(total)
         distances = delay(m, distances, round_log2.latency, name="distance_rl")
-        log2 = stage_register(round_log2.log2, "log2")
+        shift = stage_register(round_log2.shift, "shift")
         distances = stage_register(distances, "distance_s4")
 
         # Stage 5: output shift (with stage registers also split in two), output register.
         m.submodules.output_shift = output_shift = OutputShift(
-            n=n, exp_bitwidth=e, distance_bits=distance.out_bits, log2_bits=round_log2.out_bits,
-            register_inside=self._stage_registers)
-        distances = delay(m, distances, output_shift.latency, name="distance_os")
-        m.d.comb += [output_shift.distance.eq(distances), output_shift.log2.eq(log2)]
+            n=n, exp_bitwidth=e, distance_bits=distance.out_bits,
+            shift_bits=round_log2.shift_bits, register_inside=self._stage_registers)
+        m.d.comb += [output_shift.distance.eq(distances), output_shift.shift.eq(shift)]
         return register(m, output_shift.output.as_value(), name="result")

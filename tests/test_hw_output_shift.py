@@ -14,18 +14,13 @@ def ref_output(d: np.ndarray, log2_sum: np.ndarray, exp_bitwidth: int) -> np.nda
 
 
 def rtl_output(d: np.ndarray, log2_sum: np.ndarray, exp_bitwidth: int,
-               log2_bits: int, register_inside: bool = False) -> np.ndarray:
+               shift_bits: int, register_inside: bool = False) -> np.ndarray:
     bits = unsigned_bits(2 * exp_bitwidth + 1)
     stage = OutputShift(n=d.shape[1], exp_bitwidth=exp_bitwidth, distance_bits=bits,
-                        log2_bits=log2_bits, register_inside=register_inside)
-    rows = len(d)
-    if register_inside:
-        # The distances of a beat arrive one cycle after its R: shift them by one row.
-        d = np.concatenate([np.zeros_like(d[:1]), d])
-        log2_sum = np.concatenate([log2_sum, log2_sum[:1]])
-    result = rtl_stage(stage, {"distance": (d, bits), "log2": (log2_sum, log2_bits)},
-                       {"output": (exp_bitwidth + 1, d.shape[1], False)})["output"]
-    return result[:rows]
+                        shift_bits=shift_bits, register_inside=register_inside)
+    shift = 3 * exp_bitwidth - log2_sum  # t = 3e - R, as RoundLog2 delivers it
+    return rtl_stage(stage, {"distance": (d, bits), "shift": (shift, shift_bits)},
+                     {"output": (exp_bitwidth + 1, d.shape[1], False)})["output"]
 
 
 @pytest.mark.parametrize("register_inside", [False, True])
@@ -37,6 +32,6 @@ def test_every_distance_and_every_log2(exp_bitwidth, buffer_bitwidth, register_i
     # Every distance the Distance stage can output: exact up to 2e, saturated values beyond.
     d = np.tile(np.arange(1 << bits), (len(log2_sum), 1))
     expected = ref_output(d, log2_sum, exp_bitwidth)
-    actual = rtl_output(d, log2_sum, exp_bitwidth, unsigned_bits(buffer_bitwidth - 1),
-                        register_inside)
+    shift_bits = unsigned_bits(max(exp_bitwidth, buffer_bitwidth - 1 - 3 * exp_bitwidth)) + 1
+    actual = rtl_output(d, log2_sum, exp_bitwidth, shift_bits, register_inside)
     assert np.array_equal(expected, actual), mismatch(d, expected, actual)

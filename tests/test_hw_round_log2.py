@@ -15,11 +15,15 @@ def ref_round_log2(sums: np.ndarray, mode: str) -> np.ndarray:
 
 def rtl_round_log2(sums: np.ndarray, n: int, exp_bitwidth: int, buffer_bitwidth: int,
                    mode: str, register_inside: bool = False) -> np.ndarray:
+    """R from the hardware; also checks its second output, t = 3e - R."""
     stage = RoundLog2(n=n, exp_bitwidth=exp_bitwidth, buffer_bitwidth=buffer_bitwidth,
                       round_log2=mode, register_inside=register_inside)
     width = sum_bits(n, exp_bitwidth, buffer_bitwidth)
-    return rtl_stage(stage, {"total": (sums, width)},
-                     {"log2": (stage.out_bits, None, False)})["log2"]
+    result = rtl_stage(stage, {"total": (sums, width)},
+                       {"log2": (stage.out_bits, None, False),
+                        "shift": (stage.shift_bits, None, True)})
+    assert np.array_equal(result["shift"], 3 * exp_bitwidth - result["log2"])
+    return result["log2"]
 
 
 def corner_sums(n: int, exp_bitwidth: int, buffer_bitwidth: int, mode: str) -> np.ndarray:
