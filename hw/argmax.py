@@ -9,7 +9,7 @@ from shiftmax.golden.argmax import ARGMAX_OUTPUTS
 from shiftmax.golden.fixedpoint import MAX_VALUE_BITS
 from shiftmax.golden.params import check_choice, check_int
 
-from .argmax_tree import RADIX, ArgmaxTree
+from .argmax_tree import ArgmaxTree
 from .pipeline import ceil_log2, check_pipeline_params, register, tree_latency
 from .stream import AxiStreamUnit
 
@@ -22,8 +22,8 @@ class Argmax(AxiStreamUnit):
     It reads the raw inputs as two's complement integers (no flooring, so no ties are
     created), exactly like ``shiftmax.golden.argmax``.
 
-    Architecture: the :class:`ArgmaxTree` (radix-4 tournament tree whose select bits form
-    the index), then for ``output="onehot"`` a decoder ``1 << index``, then the output
+    Architecture: the :class:`ArgmaxTree` (compare-select tree whose select bits form the
+    index), then for ``output="onehot"`` a decoder ``1 << index``, then the output
     register. With ``stage_registers`` a register separates the tree from the decoder (there is
     no second stage for ``output="index"``, so it changes nothing there).
 
@@ -40,8 +40,7 @@ class Argmax(AxiStreamUnit):
     output : {"index", "onehot"}
         Form of the result (default ``"index"``).
     register_every : int
-        Pipeline register after every K levels of the radix-4 tree (0: combinational tree;
-        default 2).
+        Pipeline register after every K levels of the tree (0: combinational tree; default 2).
     stage_registers : bool
         Register between the tree and the one-hot decoder (default True).
 
@@ -52,7 +51,7 @@ class Argmax(AxiStreamUnit):
 
     Latency
     -------
-    ``1 + (ceil(log4(n)) - 1) // register_every + (stage_registers and output == "onehot")``
+    ``1 + (ceil(log2(n)) - 1) // register_every + (stage_registers and output == "onehot")``
     (the tree term is 0 when ``register_every`` is 0).
 
     Raises
@@ -96,7 +95,7 @@ class Argmax(AxiStreamUnit):
     @property
     def latency(self) -> int:
         decoder_register = self._stage_registers and self._output == "onehot"
-        return 1 + tree_latency(self._n, self._register_every, RADIX) + int(decoder_register)
+        return 1 + tree_latency(self._n, self._register_every) + int(decoder_register)
 
     @property
     def params(self) -> dict[str, Any]:
