@@ -3,7 +3,7 @@
 Every reduction in the design (the max tree, the adder tree, the argmax tree) is a balanced
 tree built by :func:`reduce_tree`; the pipelining rule lives here once:
 
-- a tree of radix ``r`` (2 for the max and adder trees, 4 for the argmax tree) over ``m``
+- a tree of radix ``r`` (2 for every tree of the design; the helper takes any) over ``m``
   leaves has ``ceil(log_r(m))`` levels; at each level the items are grouped ``r`` at a time
   from the left and a short last group (even a single item) forms a node of its own, so the
   item ``j`` of level ``l`` always covers the leaves ``[j * r**l, (j + 1) * r**l)``;
