@@ -7,6 +7,7 @@ at bits ``[k*width +: width]``.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -43,6 +44,10 @@ def _raw(member):
 
 
 def _run(design, bench: Callable) -> None:
+    # Amaranth's simulator compiles wide constants through decimal strings: allow the
+    # thousands of digits of a 1000-lane word.
+    if hasattr(sys, "set_int_max_str_digits"):
+        sys.set_int_max_str_digits(0)
     sim = Simulator(design)
     sim.add_clock(1e-8, if_exists=True)
     sim.add_testbench(bench)
