@@ -26,6 +26,13 @@ help:
 	@echo "make lint             ruff"
 	@echo "make bench            golden-model throughput (and quantizeml's, if $(REF_VENV) exists)"
 	@echo "make reference-data   rebuild tests/data/ from quantizeml 0.17.1 and akida 2.14 (~5 min set-up)"
+	@echo "make sim UNIT=shiftmax N=10 VALUE_BITS=7 [SIM=verilator SEED=.. WAVES=1]"
+	@echo "                      one configuration through cocotb (docs/simulation.md lists every variable)"
+	@echo "make regress [SIM=verilator] [SEED=..]"
+	@echo "                      the cocotb regression matrix on Icarus (or Verilator)"
+	@echo "make bench-sim        simulated vectors per second, Icarus vs Verilator"
+	@echo "make report [QUICK=1] area, Fmax, latency and accuracy reports into build/report/"
+	@echo "make accuracy         only the accuracy report"
 	@echo "make clean            remove build/"
 
 $(STAMP): pyproject.toml
