@@ -247,6 +247,7 @@ def measure(config: Config, progress: Progress, fresh: bool) -> dict:
             return result
     result: dict[str, Any] = {"key": config.key, "label": config.label, "unit": config.unit,
                               "group": config.group, "params": config.params,
+                              "revision": source_revision(),
                               "sidecar_latency": sidecar["latency"],
                               "in_width": ports.in_width, "out_width": ports.out_width}
     progress(config.key, f"generated ({ports.in_width} bits in, {ports.out_width} out, "
