@@ -18,11 +18,12 @@ REF_PY   := $(REF_VENV)/bin/python
 
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: help venv verilog test lint bench reference-data clean iverilog
+.PHONY: help venv verilog test test-full lint bench reference-data clean iverilog
 
 help:
 	@echo "make verilog          generate default shiftmax + argmax Verilog and sidecars in build/verilog/"
 	@echo "make test             run the test suite (pytest; includes a small cocotb matrix on Icarus)"
+	@echo "make test-full        the test suite with every reference case and N = 1000 in Amaranth's simulator"
 	@echo "make lint             ruff"
 	@echo "make bench            golden-model throughput (and quantizeml's, if $(REF_VENV) exists)"
 	@echo "make reference-data   rebuild tests/data/ from quantizeml 0.17.1 and akida 2.14 (~5 min set-up)"
@@ -62,6 +63,11 @@ verilog: $(STAMP)
 
 test: $(STAMP) iverilog
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Every reference case (N = 1000 included) in Amaranth's simulator, and the N = 1000 shiftmax
+# elaboration: several minutes more than `make test`.
+test-full: $(STAMP) iverilog
+	SHIFTMAX_HW_FULL=1 $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
