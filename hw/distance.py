@@ -7,7 +7,7 @@ from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 from shiftmax.golden.params import check_int
 
-from .pipeline import lanes, unsigned_bits, wire
+from .pipeline import lanes, register, unsigned_bits, wire
 
 __all__ = ["Distance", "distance_bits"]
 
@@ -29,7 +29,9 @@ class Distance(wiring.Component):
     Architecture: one subtractor per lane (never negative, so its upper bits are just dropped)
     and, when the difference can exceed the output width, an OR of the dropped bits forced
     onto every kept bit (saturation to all ones, one LUT level after the carry chain instead of
-    a compare and a multiplexer).
+    a compare and a multiplexer). With ``register_inside`` the raw differences are registered
+    before the saturation: the subtractors, fed by the one shared maximum that fans out to
+    every lane, then end at a register, and the saturation starts the next cycle.
 
     Number format: ``maximum`` and ``values`` are ``width``-bit two's complement integers with
     ``maximum >= values[i]``; ``distance`` lanes are unsigned, :func:`distance_bits` wide.
@@ -42,6 +44,8 @@ class Distance(wiring.Component):
         Bits of a floored lane, sign included.
     exp_bitwidth : int
         ``e``: distances saturate at ``2e + 1``.
+    register_inside : bool
+        Register the raw differences before the saturation (one more cycle, a shorter path).
 
     Members
     -------
@@ -51,14 +55,18 @@ class Distance(wiring.Component):
 
     Latency
     -------
-    0 (combinational).
+    ``register_inside`` (1 or 0).
     """
 
-    def __init__(self, *, n: int, width: int, exp_bitwidth: int) -> None:
+    def __init__(self, *, n: int, width: int, exp_bitwidth: int,
+                 register_inside: bool = False) -> None:
         self._n = check_int("n", n, 1)
         self._width = check_int("width", width, 1)
         self._exp_bitwidth = check_int("exp_bitwidth", exp_bitwidth, 1)
         self._out_bits = distance_bits(self._width, self._exp_bitwidth)
+        if not isinstance(register_inside, bool):
+            raise TypeError(f"register_inside must be True or False, not {register_inside!r}")
+        self._register_inside = register_inside
         super().__init__({
             "maximum": In(signed(self._width)),
             "values": In(data.ArrayLayout(signed(self._width), self._n)),
@@ -69,7 +77,9 @@ class Distance(wiring.Component):
     def out_bits(self) -> int:
         return self._out_bits
 
-    latency = 0
+    @property
+    def latency(self) -> int:
+        return int(self._register_inside)
 
     def elaborate(self, platform) -> Module:
         m = Module()
@@ -78,6 +88,8 @@ class Distance(wiring.Component):
         for lane in range(self._n):
             difference = wire(m, (self.maximum - self.values[lane]).as_unsigned()[:self._width],
                               name=f"difference{lane}")
+            if self._register_inside:
+                difference = register(m, difference, name=f"difference{lane}_r")
             if self._width > bits:
                 difference = difference[:bits] | difference[bits:].any().replicate(bits)
             distances.append(difference)

@@ -12,9 +12,12 @@ from shiftmax.golden.params import check_int, check_shiftmax_params
 from shiftmax.golden.round_log2 import round_log2_thresholds
 
 from .adder_tree import sum_bits
-from .pipeline import register, unsigned_bits
+from .pipeline import register, unsigned_bits, wire
 
 __all__ = ["RoundLog2"]
+
+#: With ``register_inside``, threshold compares at least this wide are split in two halves.
+SPLIT_COMPARE_BITS = 12
 
 
 class RoundLog2(wiring.Component):
@@ -47,7 +50,8 @@ class RoundLog2(wiring.Component):
         The threshold table.
     register_inside : bool
         Register the per-binade hit and round-up bits before the selection of ``R`` (one more
-        cycle, a shorter path).
+        cycle, a shorter path); a wide threshold compare is then split into two halves
+        whose results are registered and combined in the selection cycle.
 
     Members
     -------
@@ -91,6 +95,26 @@ class RoundLog2(wiring.Component):
     def latency(self) -> int:
         return int(self._register_inside)
 
+    def _at_least(self, m: Module, bits, constant: int, name: str):
+        """``bits >= constant``; with ``register_inside`` split in two registered halves.
+
+        The upper and lower halves are compared separately (``upper > C_hi``,
+        ``upper == C_hi``, ``lower >= C_lo``), the three bits registered, and combined after
+        the register: two carry chains of half the length in the first cycle, one LUT in
+        the second.
+        """
+        width = len(bits)
+        if not self._register_inside or width < SPLIT_COMPARE_BITS:
+            result = bits >= Const(constant, width)
+            return register(m, result, name=name) if self._register_inside else result
+        low_bits = width // 2
+        low_constant, high_constant = constant & ((1 << low_bits) - 1), constant >> low_bits
+        high = bits[low_bits:]
+        above = register(m, high > Const(high_constant, width - low_bits), name=f"{name}_above")
+        equal = register(m, high == Const(high_constant, width - low_bits), name=f"{name}_equal")
+        low = register(m, bits[:low_bits] >= Const(low_constant, low_bits), name=f"{name}_low")
+        return wire(m, above | (equal & low), name=name)
+
     def elaborate(self, platform) -> Module:
         m = Module()
         table = round_log2_thresholds(self._mode)
@@ -109,14 +133,14 @@ class RoundLog2(wiring.Component):
                 round_up = Const(0, 1)
             else:
                 zeros = (offset & -offset).bit_length() - 1
-                round_up = total[zeros:k] >= Const(offset >> zeros, k - zeros)
+                round_up = self._at_least(m, total[zeros:k], offset >> zeros, f"round_up{k}")
             hits.append(hit)
             round_ups.append(round_up)
         hits, round_ups = Cat(*hits), Cat(*round_ups)
         if self._register_inside:
-            # The compares and the leading-one detector end here; the selection starts anew.
+            # The leading-one detector ends here; the selection starts anew.
             hits = register(m, hits, name="hits")
-            round_ups = register(m, round_ups, name="round_ups")
+
         def select(value_of, shape):
             # One binade hits: OR the constants its hit bit selects (no adder, no chain).
             return reduce(or_, [Mux(hits[i], Mux(round_ups[i], Const(value_of(k + 1), shape),

@@ -35,7 +35,8 @@ class Shiftmax(AxiStreamUnit):
     1. :class:`FloorInput` (wiring and a clamp) and :class:`MaxTree` (compare-select tree);
        the floored lanes wait beside the tree in a delay line.
     2. :class:`Distance`: ``min(M - xf[i], 2e + 1)``, a few bits per lane; only these narrow
-       distances travel further down the pipeline.
+       distances travel further down the pipeline. With stage registers and
+       ``register_every = 1`` a register also sits between the subtraction and the saturation.
     3. :class:`ShiftExp` (one-hot decoders) and :class:`SaturatingAdderTree`.
     4. :class:`RoundLog2`: leading one and one threshold compare per binade, then the
        selection of ``R``.
@@ -73,10 +74,12 @@ class Shiftmax(AxiStreamUnit):
 
     Latency
     -------
-    ``1 + 6 * stage_registers + 2 * ((ceil(log2(n)) - 1) // register_every)`` (the tree
-    terms are 0 when ``register_every`` is 0 or ``n <= 2``): the output register, with stage
-    registers four between the five stages and one inside each of stages 4 and 5, and the
-    registers inside the max and adder trees.
+    ``1 + 6 * stage_registers + (stage_registers and register_every == 1)
+    + 2 * ((ceil(log2(n)) - 1) // register_every)`` (the tree terms are 0 when
+    ``register_every`` is 0 or ``n <= 2``): the output register, with stage registers four
+    between the five stages and one inside each of stages 4 and 5 (and, in the most
+    pipelined form, ``register_every = 1``, one inside stage 2), and the registers inside the
+    max and adder trees.
 
     Raises
     ------
@@ -134,9 +137,14 @@ class Shiftmax(AxiStreamUnit):
         return self._stage_registers
 
     @property
+    def _split_distance(self) -> bool:
+        """The most pipelined form also registers the distances before their saturation."""
+        return self._stage_registers and self._register_every == 1
+
+    @property
     def latency(self) -> int:
         tree = tree_latency(self._n, self._register_every)
-        return 1 + 6 * int(self._stage_registers) + 2 * tree
+        return 1 + 6 * int(self._stage_registers) + int(self._split_distance) + 2 * tree
 
     @property
     def params(self) -> dict[str, Any]:
@@ -162,7 +170,9 @@ class Shiftmax(AxiStreamUnit):
         floored = stage_register(floored, "floored_s1")
 
         # Stage 2: saturated distances (the only per-lane data kept from here on).
-        m.submodules.distance = distance = Distance(n=n, width=floor.out_bits, exp_bitwidth=e)
+        # (Most pipelined, split in two: the differences, then the saturation.)
+        m.submodules.distance = distance = Distance(n=n, width=floor.out_bits, exp_bitwidth=e,
+                                                    register_inside=self._split_distance)
         m.d.comb += [distance.maximum.eq(maximum), distance.values.eq(floored)]
         distances = stage_register(distance.distance.as_value(), "distance_s2")
 

@@ -85,9 +85,9 @@ def test_reset_in_mid_stream_drops_the_pipeline_content():
 
 def test_latency_formula():
     assert Shiftmax(n=10, value_bits=7).latency == 9
-    assert Shiftmax(n=10, value_bits=7, register_every=1).latency == 13
+    assert Shiftmax(n=10, value_bits=7, register_every=1).latency == 14
     assert Shiftmax(n=10, value_bits=7, register_every=0, stage_registers=False).latency == 1
-    assert Shiftmax(n=1, value_bits=7, register_every=1).latency == 7
+    assert Shiftmax(n=1, value_bits=7, register_every=1).latency == 8
 
 
 @pytest.mark.parametrize("kwargs, message", [
