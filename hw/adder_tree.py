@@ -8,6 +8,7 @@ from operator import or_
 from amaranth.hdl import Cat, Const, Module, Mux
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
+
 from shiftmax.golden.params import check_int, check_shiftmax_params
 
 from .pipeline import TreeItem, check_pipeline_params, reduce_tree, tree_latency

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from amaranth.hdl import Const, Module, Value
+
 from shiftmax.golden.argmax import ARGMAX_OUTPUTS
 from shiftmax.golden.fixedpoint import MAX_VALUE_BITS
 from shiftmax.golden.params import check_choice, check_int

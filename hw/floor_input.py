@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from amaranth.hdl import Cat, Const, Module, Mux, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
+
 from shiftmax.golden.fixedpoint import MAX_ABS_FRAC_BITS, MAX_VALUE_BITS
 from shiftmax.golden.params import check_frac_bits, check_int
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from amaranth.hdl import Cat, Const, Module, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
+
 from shiftmax.golden.params import check_int
 
 from .pipeline import lanes, register, unsigned_bits, wire

@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 from amaranth.hdl import Cat, Const, Module, Signal, Value
+
 from shiftmax.golden.params import check_int
 
 __all__ = [

@@ -8,6 +8,7 @@ from operator import or_
 from amaranth.hdl import Cat, Const, Module, Mux, signed, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
+
 from shiftmax.golden.params import check_int, check_shiftmax_params
 from shiftmax.golden.round_log2 import round_log2_thresholds
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from amaranth.hdl import Module, Value
+
 from shiftmax.golden.fixedpoint import MAX_VALUE_BITS
 from shiftmax.golden.params import check_int, check_shiftmax_params
 

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import cocotb
 import numpy as np
+
 from shiftmax.sim.axis import AxisHarness, StreamReport
 from shiftmax.sim.vectors import (
     UnitShape,

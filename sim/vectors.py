@@ -17,6 +17,7 @@ from pathlib import Path
 from types import ModuleType
 
 import numpy as np
+
 from shiftmax.golden import (
     FixedPoint,
     argmax,

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from shiftmax.golden import FixedPoint, quantized_shiftmax, shiftmax_steps
 
 # (input, frac_bits, value_bits, buffer_bitwidth, exp_bitwidth, mode, sum, R, output)

@@ -20,6 +20,7 @@ from reference import (
     load_param_outcomes,
     load_round_log2_quantizeml,
 )
+
 from shiftmax.golden import (
     FixedPoint,
     check_shiftmax_params,

@@ -4,6 +4,7 @@ from math import isqrt
 
 import numpy as np
 import pytest
+
 from shiftmax.golden import leading_one, round_log2, round_log2_thresholds
 from shiftmax.golden.round_log2 import QUANTIZEML_FLOAT_THRESHOLDS
 

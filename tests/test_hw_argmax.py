@@ -4,6 +4,7 @@
 import numpy as np
 import pytest
 from rtl_sim import mismatch, pack_lanes, rtl_stream, unpack_lanes
+
 from shiftmax.golden import argmax
 from shiftmax.hw import Argmax
 

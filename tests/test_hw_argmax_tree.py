@@ -4,6 +4,7 @@
 import numpy as np
 import pytest
 from rtl_sim import mismatch, rtl_stage
+
 from shiftmax.golden import argmax
 from shiftmax.hw import ArgmaxTree
 

@@ -4,6 +4,7 @@
 import numpy as np
 import pytest
 from rtl_sim import mismatch, rtl_stage
+
 from shiftmax.golden import FixedPoint, floor_input
 from shiftmax.hw import FloorInput
 

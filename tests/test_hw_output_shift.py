@@ -4,6 +4,7 @@
 import numpy as np
 import pytest
 from rtl_sim import mismatch, rtl_stage
+
 from shiftmax.golden import exp_terms, output_shift
 from shiftmax.hw import OutputShift
 from shiftmax.hw.pipeline import unsigned_bits

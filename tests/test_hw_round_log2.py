@@ -4,6 +4,7 @@
 import numpy as np
 import pytest
 from rtl_sim import mismatch, rtl_stage
+
 from shiftmax.golden import round_log2, round_log2_thresholds
 from shiftmax.hw import RoundLog2
 from shiftmax.hw.adder_tree import sum_bits

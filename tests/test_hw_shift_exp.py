@@ -4,6 +4,7 @@
 import numpy as np
 import pytest
 from rtl_sim import rtl_stage
+
 from shiftmax.golden import exp_terms
 from shiftmax.hw import ShiftExp
 from shiftmax.hw.pipeline import unsigned_bits

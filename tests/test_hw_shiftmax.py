@@ -6,6 +6,7 @@ import os
 import numpy as np
 import pytest
 from rtl_sim import mismatch, pack_lanes, rtl_stream, unpack_lanes
+
 from shiftmax.golden import FixedPoint, quantized_shiftmax
 from shiftmax.hw import Shiftmax
 

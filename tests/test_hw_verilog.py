@@ -8,6 +8,7 @@ import time
 
 import numpy as np
 import pytest
+
 from shiftmax.hw import Argmax, Shiftmax, emit_verilog, write_verilog
 from shiftmax.hw.lint import lint_iverilog, lint_verilator
 from shiftmax.hw.verilog import check_module_name

@@ -12,6 +12,7 @@ import json
 import shutil
 
 import pytest
+
 from shiftmax.sim.config import SimConfig
 from shiftmax.sim.runner import REPOSITORY, generate_verilog, rerun_command, simulate
 
