@@ -16,26 +16,10 @@ from amaranth.hdl import ClockDomain, Module
 from amaranth.lib import data
 from amaranth.sim import Simulator
 
-__all__ = ["pack_lanes", "unpack_lanes", "rtl_combinational", "rtl_pipeline", "rtl_stage",
+from shiftmax.sim.vectors import pack_rows, unpack_word
+
+__all__ = ["rtl_combinational", "rtl_pipeline", "rtl_stage",
            "StreamRun", "rtl_stream", "mismatch"]
-
-
-def pack_lanes(row: Sequence[int], width: int) -> int:
-    """Pack integers (two's complement) into one word, lane 0 in the lowest bits."""
-    mask = (1 << width) - 1
-    word = 0
-    for lane, value in enumerate(row):
-        word |= (int(value) & mask) << (lane * width)
-    return word
-
-
-def unpack_lanes(word: int, width: int, lanes: int, *, signed: bool = False) -> list[int]:
-    """The inverse of :func:`pack_lanes`."""
-    mask = (1 << width) - 1
-    values = [(int(word) >> (lane * width)) & mask for lane in range(lanes)]
-    if signed:
-        values = [v - (1 << width) if v >> (width - 1) else v for v in values]
-    return values
 
 
 def _raw(member):
@@ -57,7 +41,7 @@ def _run(design, bench: Callable) -> None:
 def rtl_combinational(component, vectors: Sequence[dict], outputs: Sequence[str]) -> list[dict]:
     """Apply each dict of input member -> value and read ``outputs`` (latency-0 components).
 
-    Array members are set and read as packed words (see :func:`pack_lanes`).
+    Array members are set and read as packed words (see :func:`shiftmax.sim.vectors.pack_rows`).
     """
     results = []
 
@@ -189,12 +173,13 @@ def rtl_stage(component, inputs: dict[str, tuple[np.ndarray, int]],
     (bits per lane, lanes or None for a scalar, signed); returns int64 arrays of rows.
     """
     rows = len(next(iter(inputs.values()))[0])
-    vectors = [{name: pack_lanes(np.atleast_1d(array[row]), width)
-                for name, (array, width) in inputs.items()} for row in range(rows)]
+    packed = {name: pack_rows(np.asarray(array).reshape(rows, -1), width)
+              for name, (array, width) in inputs.items()}
+    vectors = [{name: words[row] for name, words in packed.items()} for row in range(rows)]
     results = rtl_pipeline(component, vectors, list(outputs))
     unpacked = {}
     for name, (width, count, signed) in outputs.items():
-        values = [unpack_lanes(result[name], width, count or 1, signed=signed)
+        values = [unpack_word(result[name], count or 1, width, signed=signed)
                   for result in results]
         array = np.array(values, dtype=np.int64)
         unpacked[name] = array if count is not None else array[:, 0]

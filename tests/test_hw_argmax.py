@@ -3,10 +3,11 @@
 
 import numpy as np
 import pytest
-from rtl_sim import mismatch, pack_lanes, rtl_stream, unpack_lanes
+from rtl_sim import mismatch, rtl_stream
 
 from shiftmax.golden import argmax
 from shiftmax.hw import Argmax
+from shiftmax.sim.vectors import pack_rows, unpack_word
 
 
 def ref_argmax(x: np.ndarray, output: str) -> np.ndarray:
@@ -16,9 +17,9 @@ def ref_argmax(x: np.ndarray, output: str) -> np.ndarray:
 def rtl_argmax(x: np.ndarray, params: dict, **stream) -> tuple[np.ndarray, object]:
     """Stream the rows of ``x`` through an Argmax built from ``params``; (outputs, run)."""
     unit = Argmax(**params)
-    run = rtl_stream(unit, [pack_lanes(row, unit.value_bits + 1) for row in x], **stream)
+    run = rtl_stream(unit, pack_rows(x, unit.value_bits + 1), **stream)
     if unit.output == "onehot":
-        return np.array([unpack_lanes(w, 1, unit.n) for w in run.outputs],
+        return np.array([unpack_word(w, unit.n, 1) for w in run.outputs],
                         dtype=np.int64).reshape(-1, unit.n), run
     return np.array(run.outputs, dtype=np.int64), run
 

@@ -5,10 +5,11 @@ import os
 
 import numpy as np
 import pytest
-from rtl_sim import mismatch, pack_lanes, rtl_stream, unpack_lanes
+from rtl_sim import mismatch, rtl_stream
 
 from shiftmax.golden import FixedPoint, quantized_shiftmax
 from shiftmax.hw import Shiftmax
+from shiftmax.sim.vectors import pack_rows, unpack_word
 
 ARITHMETIC = ("exp_bitwidth", "buffer_bitwidth", "round_log2")
 
@@ -21,9 +22,9 @@ def ref_shiftmax(x: np.ndarray, params: dict) -> np.ndarray:
 def rtl_shiftmax(x: np.ndarray, params: dict, **stream) -> tuple[np.ndarray, object]:
     """Stream the rows of ``x`` through a Shiftmax built from ``params``; (outputs, run)."""
     unit = Shiftmax(**params)
-    words = [pack_lanes(row, unit.value_bits + 1) for row in x]
+    words = pack_rows(x, unit.value_bits + 1)
     run = rtl_stream(unit, words, **stream)
-    outputs = np.array([unpack_lanes(w, unit.exp_bitwidth + 1, unit.n) for w in run.outputs],
+    outputs = np.array([unpack_word(w, unit.n, unit.exp_bitwidth + 1) for w in run.outputs],
                        dtype=np.int64).reshape(-1, unit.n)
     return outputs, run
 
