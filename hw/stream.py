@@ -18,6 +18,7 @@ register chain); a skid buffer is not needed for correctness.
 
 from __future__ import annotations
 
+from abc import ABCMeta, abstractmethod
 from typing import Any
 
 from amaranth.hdl import Cat, EnableInserter, Module, Signal, Value
@@ -32,7 +33,7 @@ PORT_NAMES = ("clk", "rst", "s_axis_tdata", "s_axis_tvalid", "s_axis_tready",
               "m_axis_tdata", "m_axis_tvalid", "m_axis_tready")
 
 
-class AxiStreamUnit(wiring.Component):
+class AxiStreamUnit(wiring.Component, metaclass=ABCMeta):
     """Base class of a unit: AXI4-Stream ports around a fixed-latency datapath.
 
     Subclasses call ``super().__init__(in_width=..., out_width=...)`` and implement
@@ -63,17 +64,18 @@ class AxiStreamUnit(wiring.Component):
         })
 
     @property
-    def latency(self) -> int:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abstractmethod
+    def latency(self) -> int:
+        """Cycles from a beat taken at ``s_axis`` to its result taken at ``m_axis`` (>= 1)."""
 
     @property
-    def params(self) -> dict[str, Any]:  # pragma: no cover - overridden
+    @abstractmethod
+    def params(self) -> dict[str, Any]:
         """Every parameter that shaped the design (for the sidecar JSON)."""
-        raise NotImplementedError
 
-    def elaborate_datapath(self, m: Module, data: Value) -> Value:  # pragma: no cover
+    @abstractmethod
+    def elaborate_datapath(self, m: Module, data: Value) -> Value:
         """Build the datapath in ``m`` from ``data``; return the registered result."""
-        raise NotImplementedError
 
     def elaborate(self, platform) -> Module:
         m = Module()
