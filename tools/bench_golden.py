@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+
 from shiftmax.golden import FixedPoint, quantized_shiftmax
 
 ROOT = Path(__file__).resolve().parent.parent
