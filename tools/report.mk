@@ -2,19 +2,24 @@
 # STAMP and puts $(BIN) on PATH).
 #
 #   make report            area (xc7, ECP5), Fmax (nextpnr-ecp5), latency and accuracy reports
-#                          into build/report/ (~20-30 min on 2 cores; cached per configuration)
+#                          into build/report/ (see docs/results.md for the run time; results
+#                          are cached per configuration, so a re-run redoes only what changed)
 #   make report QUICK=1    a small subset with one nextpnr seed (a few minutes)
 #   make accuracy          only the accuracy report (seconds)
 #
-# REPORT_ARGS passes options to tools/report.py, e.g. REPORT_ARGS="--fresh --jobs 2".
+# REPORT_JOBS configurations are measured at once (default 2, one per core; the largest ones
+# start first). REPORT_ARGS passes more options to tools/report.py, e.g. --fresh (ignore the
+# per-configuration cache) or --large (add shiftmax N=1000: its xc7 synthesis alone takes
+# about 25 minutes).
 
+REPORT_JOBS ?= 2
 REPORT_ARGS ?=
 
 .PHONY: report accuracy
 
 report: $(STAMP) iverilog
 	$(PY) tools/accuracy.py $(if $(QUICK),--quick)
-	$(PY) tools/report.py $(if $(QUICK),--quick) $(REPORT_ARGS)
+	$(PY) tools/report.py $(if $(QUICK),--quick) --jobs $(REPORT_JOBS) $(REPORT_ARGS)
 
 accuracy: $(STAMP)
 	$(PY) tools/accuracy.py
