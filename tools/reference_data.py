@@ -502,7 +502,7 @@ def _as_ints(values: np.ndarray) -> list[int]:
 # The case list
 # --------------------------------------------------------------------------------------------
 
-# The worked examples of the specification (tests/test_golden_examples.py), as (n, vb, f, e, B) -> rows.
+# The spec's worked examples (also in tests/test_golden_examples.py): (n, vb, f, e, B) -> rows.
 SPEC_EXAMPLES = {
     (4, 7, 2, 4, 32): ((5, -3, 12, 12),),
     (4, 7, 0, 7, 16): ((7, 7, 7, -7),),
