@@ -577,6 +577,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=OUT,
                         help="output folder (default build/report; it must be inside the "
                              "project tree, where the yowasp tools can see it)")
+    parser.add_argument("--skip", default=None,
+                        help="leave out configurations whose key contains this")
     parser.add_argument("--only", default=None,
                         help="only configurations whose key contains this (plus the ceiling)")
     args = parser.parse_args(argv)
@@ -588,6 +590,8 @@ def main(argv: list[str] | None = None) -> int:
     configs = configurations(args.quick, args.seeds, args.large)
     if args.only:
         configs = [c for c in configs if args.only in c.key or c.unit == "ceiling"]
+    if args.skip:
+        configs = [c for c in configs if args.skip not in c.key]
     # The ceiling and the rows the targets are checked on first; with several jobs the largest
     # designs next, so that they run beside the many small ones; with one job, last.
     configs.sort(key=lambda c: 0 if c.unit == "ceiling" or c.breakdown or c.seeds == (1, 2, 3)
