@@ -4,15 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from amaranth.hdl import Const, Module, Value
+from amaranth.hdl import Const, Module, Mux, Signal, Value, signed
 
 from shiftmax.golden.argmax import ARGMAX_OUTPUTS
 from shiftmax.golden.fixedpoint import MAX_VALUE_BITS
 from shiftmax.golden.params import check_choice, check_int
 
 from .argmax_tree import ArgmaxTree
-from .pipeline import ceil_log2, check_pipeline_params, register, tree_latency
-from .stream import AxiStreamUnit
+from .pipeline import (
+    ceil_log2,
+    check_pipeline_params,
+    delay,
+    fit,
+    is_greater,
+    lanes,
+    register,
+    tree_latency,
+    wire,
+)
+from .stream import AxiStreamUnit, InputStep
 
 __all__ = ["Argmax"]
 
@@ -27,6 +37,17 @@ class Argmax(AxiStreamUnit):
     index), then for ``output="onehot"`` a decoder ``1 << index``, then the output
     register. With ``stage_registers`` a register separates the tree from the decoder (there is
     no second stage for ``output="index"``, so it changes nothing there).
+
+    Folded (``lanes_per_cycle = P < n``): the unit reads the beat ``P`` lanes per cycle, part
+    ``c`` being lanes ``[c*P, c*P + P)`` (a short last part is padded with the lowest value,
+    which never wins), over ``ceil(n / P)`` cycles while ``s_axis_tready`` stays low (the
+    source holds ``s_axis_tdata``). A multiplexer picks the part into a register, a ``P``-lane
+    :class:`ArgmaxTree` finds its maximum, and a running best (value and index) keeps it when
+    it is strictly greater than the best so far, or when it is the first part: parts come in
+    increasing lane order, so ties still go to the lowest index. The best registers load
+    through their clock enable, so the fold needs no value multiplexer after the tree; the
+    result is the best after the last part. Like FINN's serial label select, it trades
+    throughput for area.
 
     Number format: input lane k at ``s_axis_tdata[k*(value_bits+1) +: value_bits+1]``, two's
     complement. Output: the index, unsigned, ``max(1, ceil(log2(n)))`` bits; or one-hot, ``n``
@@ -43,7 +64,12 @@ class Argmax(AxiStreamUnit):
     register_every : int
         Pipeline register after every K levels of the tree (0: combinational tree; default 2).
     stage_registers : bool
-        Register between the tree and the one-hot decoder (default True).
+        Register between the tree and the one-hot decoder, and in a folded unit between its
+        part tree and its running best (default True).
+    lanes_per_cycle : int or None
+        Lanes compared per cycle, 1 to ``n``; ``None`` (default) or ``n``: all of them, one
+        beat per cycle. Fewer folds the unit: one beat every ``ceil(n / lanes_per_cycle)``
+        cycles (``input_cycles``).
 
     Members
     -------
@@ -52,8 +78,11 @@ class Argmax(AxiStreamUnit):
 
     Latency
     -------
-    ``1 + (ceil(log2(n)) - 1) // register_every + (stage_registers and output == "onehot")``
-    (the tree term is 0 when ``register_every`` is 0).
+    ``1 + (ceil(log2(P)) - 1) // register_every + (stage_registers and output == "onehot")``
+    with ``P = lanes_per_cycle`` (the tree term is 0 when ``register_every`` is 0 or P <= 2),
+    plus, when folded, 1 for the part register and 1 for the stage register between a part
+    tree of 2+ lanes and the running best (with ``stage_registers``); counted from the
+    handshake, which a folded unit gives on the beat's last part.
 
     Raises
     ------
@@ -64,13 +93,16 @@ class Argmax(AxiStreamUnit):
     unit_name = "argmax"
 
     def __init__(self, *, n: int, value_bits: int, output: str = "index",
-                 register_every: int = 2, stage_registers: bool = True) -> None:
+                 register_every: int = 2, stage_registers: bool = True,
+                 lanes_per_cycle: int | None = None) -> None:
         self._n = check_int("n", n, 2)
+        self._lanes_per_cycle = self._n if lanes_per_cycle is None else \
+            check_int("lanes_per_cycle", lanes_per_cycle, 1, self._n)
         self._value_bits = check_int("value_bits", value_bits, 1, MAX_VALUE_BITS)
         self._output = check_choice("output", output, ARGMAX_OUTPUTS)
         self._register_every, self._stage_registers = check_pipeline_params(
             register_every, stage_registers)
-        out_width = self._n if self._output == "onehot" else max(1, ceil_log2(self._n))
+        out_width = self._n if self._output == "onehot" else self.index_bits
         super().__init__(in_width=self._n * (self._value_bits + 1), out_width=out_width)
 
     @property
@@ -94,24 +126,84 @@ class Argmax(AxiStreamUnit):
         return self._stage_registers
 
     @property
+    def index_bits(self) -> int:
+        return max(1, ceil_log2(self._n))
+
+    @property
+    def lanes_per_cycle(self) -> int:
+        return self._lanes_per_cycle
+
+    @property
+    def folded(self) -> bool:
+        return self._lanes_per_cycle < self._n
+
+    @property
+    def _fold_stage_register(self) -> bool:
+        """A stage register between a folded unit's part tree (2+ lanes) and its running best."""
+        return self.folded and self._stage_registers and self._lanes_per_cycle > 1
+
+    @property
+    def input_cycles(self) -> int:
+        return -(-self._n // self._lanes_per_cycle)
+
+    @property
     def latency(self) -> int:
         decoder_register = self._stage_registers and self._output == "onehot"
-        return 1 + tree_latency(self._n, self._register_every) + int(decoder_register)
+        return (1 + int(self.folded) + int(self._fold_stage_register)
+                + tree_latency(self._lanes_per_cycle, self._register_every) + int(decoder_register))
 
     @property
     def params(self) -> dict[str, Any]:
         return {"n": self._n, "value_bits": self._value_bits, "output": self._output,
                 "register_every": self._register_every,
-                "stage_registers": self._stage_registers}
+                "stage_registers": self._stage_registers,
+                "lanes_per_cycle": self._lanes_per_cycle}
 
-    def elaborate_datapath(self, m: Module, data: Value) -> Value:
-        m.submodules.tree = tree = ArgmaxTree(n=self._n, value_bits=self._value_bits,
+    def elaborate_datapath(self, m: Module, data: Value, step: InputStep) -> Value:
+        m.submodules.tree = tree = ArgmaxTree(n=self._lanes_per_cycle,
+                                              value_bits=self._value_bits,
                                               register_every=self._register_every)
-        m.d.comb += tree.values.eq(data)
-        index = tree.index
+        if self.folded:
+            index = self._fold(m, data, step, tree)
+        else:
+            m.d.comb += tree.values.eq(data)
+            index = tree.index
         if self._output == "index":
             return register(m, index, name="result")
         if self._stage_registers:
             index = register(m, index, name="index")
         onehot = (Const(1, self._n) << index)[:self._n]
         return register(m, onehot, name="result")
+
+    def _fold(self, m: Module, data: Value, step: InputStep, tree: ArgmaxTree) -> Value:
+        """The folded datapath up to the index of the beat's largest lane (see the class)."""
+        width, parts, p = self._value_bits + 1, self.input_cycles, self._lanes_per_cycle
+        lowest = Const(-(1 << self._value_bits), signed(width))
+
+        def lane(k: int) -> Value:
+            return data[k * width:(k + 1) * width] if k < self._n else lowest
+
+        # The part of this step, registered, with its number, first flag and valid flag.
+        part = Signal(tree.values.shape(), name="part", reset_less=True)
+        with m.Switch(step.index):
+            for c in range(parts):
+                with (m.Case(c) if c < parts - 1 else m.Default()):
+                    m.d.sync += part.eq(lanes([lane(c * p + j) for j in range(p)], width))
+        m.d.comb += tree.values.eq(part)
+        maximum, index = tree.maximum, tree.index
+        if self._fold_stage_register:  # the tree's compares and the running best's apart
+            maximum, index = register(m, maximum, name="part_max"), register(m, index)
+        cycles = tree.latency + int(self._fold_stage_register)
+        number, first, valid = (delay(m, register(m, value), cycles, name=name)
+                                for value, name in ((step.index, "number"),
+                                                    (step.index == 0, "first"),
+                                                    (step.valid, "valid")))
+        part_index = wire(m, fit(number * p + index, self.index_bits), name="part_index")
+
+        # The running best: loaded through its clock enable, never through a multiplexer.
+        best = Signal(tree.maximum.shape(), name="best", reset_less=True)
+        best_index = Signal(self.index_bits, name="best_index", reset_less=True)
+        better = wire(m, first | is_greater(maximum, best), name="better")
+        with m.If(valid & better):
+            m.d.sync += [best.eq(maximum), best_index.eq(part_index)]
+        return Mux(better, part_index, best_index)

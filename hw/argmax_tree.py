@@ -9,7 +9,15 @@ from amaranth.lib.wiring import In, Out
 from shiftmax.golden.fixedpoint import MAX_VALUE_BITS
 from shiftmax.golden.params import check_int
 
-from .pipeline import TreeItem, ceil_log2, check_pipeline_params, reduce_tree, tree_latency, wire
+from .pipeline import (
+    TreeItem,
+    ceil_log2,
+    check_pipeline_params,
+    is_greater,
+    reduce_tree,
+    tree_latency,
+    wire,
+)
 
 __all__ = ["ArgmaxTree"]
 
@@ -23,7 +31,8 @@ class ArgmaxTree(wiring.Component):
     level ``l`` covers the lanes ``[j * 2**l, (j + 1) * 2**l)``, a node's index is its
     winner's index inside the block with the select bit on top: no adders, no index
     constants, and the final index is the concatenation of the select bits along the winning
-    path. The root's value is unused, so its multiplexer is removed in synthesis.
+    path. The root's value is the ``maximum`` output; where it is not used (the one-beat-per-
+    cycle Argmax), its multiplexer is removed in synthesis.
 
     Measured alternatives (yosys ``synth_xilinx``, N=10, 16-bit lanes, about 230 LUTs here):
     a radix-4 tournament (six compares per node, one 4-to-1 multiplexer) was no smaller and
@@ -37,7 +46,7 @@ class ArgmaxTree(wiring.Component):
     Parameters
     ----------
     n : int
-        Lanes, at least 2.
+        Lanes, at least 1 (one lane: index 0, the lane is the maximum).
     value_bits : int
         Magnitude bits of a lane, sign not counted (1 to 31).
     register_every : int
@@ -49,6 +58,8 @@ class ArgmaxTree(wiring.Component):
         The lanes, lane 0 in the lowest bits.
     index : Out(max(1, ceil(log2(n))))
         Position of the (first) largest lane.
+    maximum : Out(signed(value_bits + 1))
+        The largest lane's value.
 
     Latency
     -------
@@ -62,12 +73,13 @@ class ArgmaxTree(wiring.Component):
     """
 
     def __init__(self, *, n: int, value_bits: int, register_every: int = 0) -> None:
-        self._n = check_int("n", n, 2)
+        self._n = check_int("n", n, 1)
         self._value_bits = check_int("value_bits", value_bits, 1, MAX_VALUE_BITS)
         self._register_every, _ = check_pipeline_params(register_every, False)
         super().__init__({
             "values": In(data.ArrayLayout(signed(self._value_bits + 1), self._n)),
             "index": Out(self.index_bits),
+            "maximum": Out(signed(self._value_bits + 1)),
         })
 
     @property
@@ -101,14 +113,14 @@ class ArgmaxTree(wiring.Component):
             right_value, *right_index = group[1]
             # Written as `right > left` with the left operand kept on equality: lowest index
             # on ties, and the form Yosys maps to a small carry-chain compare.
-            take_right = wire(m, right_value > left_value)
+            take_right = wire(m, is_greater(right_value, left_value))
             if not left_index:  # first level: the index is the select bit alone
                 return Mux(take_right, right_value, left_value), take_right
             return (Mux(take_right, right_value, left_value),
                     Cat(Mux(take_right, right_index[0], left_index[0]), take_right))
 
         leaves = [(self.values[k],) for k in range(self._n)]
-        _, index = reduce_tree(m, leaves, compare_select, register_every=self._register_every,
-                               name="argmax")
-        m.d.comb += self.index.eq(index)
+        maximum, *index = reduce_tree(m, leaves, compare_select,
+                                      register_every=self._register_every, name="argmax")
+        m.d.comb += [self.index.eq(index[0] if index else 0), self.maximum.eq(maximum)]
         return m

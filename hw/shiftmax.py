@@ -17,7 +17,7 @@ from .output_shift import OutputShift
 from .pipeline import check_pipeline_params, delay, register, tree_latency
 from .round_log2 import RoundLog2
 from .shift_exp import ShiftExp
-from .stream import AxiStreamUnit
+from .stream import AxiStreamUnit, InputStep
 
 __all__ = ["Shiftmax"]
 
@@ -154,7 +154,7 @@ class Shiftmax(AxiStreamUnit):
                 "round_log2": self._round_log2, "register_every": self._register_every,
                 "stage_registers": self._stage_registers}
 
-    def elaborate_datapath(self, m: Module, data: Value) -> Value:
+    def elaborate_datapath(self, m: Module, data: Value, step: InputStep) -> Value:
         n, e = self._n, self._exp_bitwidth
 
         def stage_register(value, name: str):

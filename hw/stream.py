@@ -12,6 +12,14 @@ handshake. This base class wraps it the same way for both units:
 - ``s_axis_tready = ce``: a beat enters exactly when the pipeline moves, so nothing is lost,
   duplicated or reordered, and with ``m_axis_tready`` held high one beat enters per cycle.
 
+A *folded* unit (``input_cycles > 1``) reads each beat in ``input_cycles`` parts, one per
+cycle, while it holds ``s_axis_tready`` low: AXI4-Stream obliges the source to hold
+``s_axis_tdata`` until the beat is taken, so no input register is needed. A step counter
+(reset, advanced when the pipeline moves and ``s_axis_tvalid`` is high) tells the datapath
+which part to read; the beat is taken, and its valid bit enters the pipeline, on the last
+part. The latency still counts from that handshake; a new beat is taken every
+``input_cycles`` cycles.
+
 ``s_axis_tready`` depends combinationally on ``m_axis_tready`` (as in a plain pipeline
 register chain); a skid buffer is not needed for correctness.
 """
@@ -19,13 +27,14 @@ register chain); a skid buffer is not needed for correctness.
 from __future__ import annotations
 
 from abc import ABCMeta, abstractmethod
+from dataclasses import dataclass
 from typing import Any
 
-from amaranth.hdl import Cat, EnableInserter, Module, Signal, Value
+from amaranth.hdl import Cat, Const, EnableInserter, Module, Mux, Signal, Value
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-__all__ = ["AxiStreamUnit", "PORT_NAMES"]
+__all__ = ["AxiStreamUnit", "InputStep", "PORT_NAMES"]
 
 #: The Verilog ports of every unit, in the order of the contract (clk and rst come from the
 #: ``sync`` clock domain).
@@ -33,12 +42,25 @@ PORT_NAMES = ("clk", "rst", "s_axis_tdata", "s_axis_tvalid", "s_axis_tready",
               "m_axis_tdata", "m_axis_tvalid", "m_axis_tready")
 
 
+@dataclass(frozen=True)
+class InputStep:
+    """Which part of the input beat the datapath reads this cycle (see the module docstring).
+
+    ``index`` counts ``0 .. input_cycles - 1`` (a constant 0 for a unit that is not folded);
+    ``valid`` is ``s_axis_tvalid``: the part holds real data.
+    """
+
+    index: Value
+    valid: Value
+
+
 class AxiStreamUnit(wiring.Component, metaclass=ABCMeta):
     """Base class of a unit: AXI4-Stream ports around a fixed-latency datapath.
 
     Subclasses call ``super().__init__(in_width=..., out_width=...)`` and implement
     :meth:`elaborate_datapath` (the datapath, whose result is registered
-    ``self.latency`` cycles after its input), the ``latency`` property and ``params``.
+    ``self.latency`` cycles after its input), the ``latency`` property and ``params``; a
+    folded unit also overrides ``input_cycles``.
 
     Members
     -------
@@ -69,29 +91,47 @@ class AxiStreamUnit(wiring.Component, metaclass=ABCMeta):
         """Cycles from a beat taken at ``s_axis`` to its result taken at ``m_axis`` (>= 1)."""
 
     @property
+    def input_cycles(self) -> int:
+        """Clock cycles each input beat occupies: a new beat every ``input_cycles`` cycles."""
+        return 1
+
+    @property
     @abstractmethod
     def params(self) -> dict[str, Any]:
         """Every parameter that shaped the design (for the sidecar JSON)."""
 
     @abstractmethod
-    def elaborate_datapath(self, m: Module, data: Value) -> Value:
-        """Build the datapath in ``m`` from ``data``; return the registered result."""
+    def elaborate_datapath(self, m: Module, data: Value, step: InputStep) -> Value:
+        """Build the datapath in ``m`` from ``data``; return the registered result.
+
+        ``step`` matters to a folded unit only (see :class:`InputStep`).
+        """
 
     def elaborate(self, platform) -> Module:
         m = Module()
         ce = Signal()
         m.d.comb += ce.eq(self.m_axis_tready | ~self.m_axis_tvalid)
 
+        taken, beat_valid = ce, self.s_axis_tvalid
+        if self.input_cycles > 1:
+            step = InputStep(Signal(range(self.input_cycles), name="step"), self.s_axis_tvalid)
+            last = step.index == self.input_cycles - 1
+            with m.If(ce & self.s_axis_tvalid):
+                m.d.sync += step.index.eq(Mux(last, 0, step.index + 1))
+            taken, beat_valid = ce & last, self.s_axis_tvalid & last
+        else:
+            step = InputStep(Const(0, 1), self.s_axis_tvalid)
+
         datapath = Module()
-        result = self.elaborate_datapath(datapath, self.s_axis_tdata)
+        result = self.elaborate_datapath(datapath, self.s_axis_tdata, step)
         m.submodules.datapath = EnableInserter(ce)(datapath)
 
         # The valid bits travel beside the data; they alone are reset.
         valid = Signal(self.latency)
         with m.If(ce):
-            m.d.sync += valid.eq(Cat(self.s_axis_tvalid, valid[:-1]))
+            m.d.sync += valid.eq(Cat(beat_valid, valid[:-1]))
         m.d.comb += [
-            self.s_axis_tready.eq(ce),
+            self.s_axis_tready.eq(taken),
             self.m_axis_tdata.eq(result),
             self.m_axis_tvalid.eq(valid[-1]),
         ]

@@ -1,9 +1,10 @@
 """Verilog emitter: a unit becomes a Verilog-2001 module plus its sidecar JSON.
 
 The sidecar (``OUT.json`` beside ``OUT.v``) records what a test bench or a synthesis script
-needs without parsing Verilog::
+needs without parsing Verilog (``input_cycles``: clock cycles per input beat, 1 unless the
+unit is folded)::
 
-    {"module": "shiftmax", "unit": "shiftmax", "latency": 7,
+    {"module": "shiftmax", "unit": "shiftmax", "latency": 7, "input_cycles": 1,
      "params": {"n": 10, "value_bits": 7, ...every parameter, pipelining included...},
      "ports": {"s_axis_tdata": 80, ..., "clk": 1, "rst": 1}}
 """
@@ -39,7 +40,7 @@ def sidecar(unit: AxiStreamUnit, name: str) -> dict[str, Any]:
              for port in PORT_NAMES if port in unit.signature.members}
     ports.update(clk=1, rst=1)
     return {"module": name, "unit": unit.unit_name, "latency": unit.latency,
-            "params": unit.params, "ports": ports}
+            "input_cycles": unit.input_cycles, "params": unit.params, "ports": ports}
 
 
 def emit_verilog(unit: AxiStreamUnit, *, name: str | None = None) -> tuple[str, dict[str, Any]]:

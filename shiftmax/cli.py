@@ -104,6 +104,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="result form: the lane index, or one-hot (bit k for lane k)")
     _add_output(argmax, "argmax")
     _add_pipeline(argmax)
+    argmax.add_argument("--lanes-per-cycle", type=int, default=None, metavar="P",
+                        help="fold the unit: compare P lanes per cycle and take a new vector "
+                             "every ceil(N/P) cycles, holding s_axis_tready low meanwhile "
+                             "(smaller, FINN-style); default: all N, one vector per cycle")
     return parser
 
 
@@ -115,7 +119,8 @@ def _build_unit(args: argparse.Namespace):
         return Shiftmax(n=args.n, value_bits=args.value_bits, frac_bits=args.frac_bits,
                         exp_bitwidth=args.exp_bitwidth, buffer_bitwidth=args.buffer_bitwidth,
                         round_log2=args.round_log2, **pipeline)
-    return Argmax(n=args.n, value_bits=args.value_bits, output=args.output, **pipeline)
+    return Argmax(n=args.n, value_bits=args.value_bits, output=args.output,
+                  lanes_per_cycle=args.lanes_per_cycle, **pipeline)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

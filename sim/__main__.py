@@ -61,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--output", type=_optional(str), default=None)
     run.add_argument("--register-every", type=_optional(int), default=None)
     run.add_argument("--stage-registers", type=_optional(_flag), default=None)
+    run.add_argument("--lanes-per-cycle", type=_optional(int), default=None,
+                     help="argmax: fold to this many lanes per cycle")
     run.add_argument("--vectors", type=_optional(int), default=None,
                      help="random vectors of the main stream test (default 1000)")
     run.add_argument("--waves", type=_optional(_flag), default=False)
@@ -89,7 +91,8 @@ def run_one(args: argparse.Namespace) -> int:
                            exp_bitwidth=args.exp_bitwidth, buffer_bitwidth=args.buffer_bitwidth,
                            round_log2=args.round_log2, output=args.output,
                            register_every=args.register_every,
-                           stage_registers=args.stage_registers)
+                           stage_registers=args.stage_registers,
+                           lanes_per_cycle=args.lanes_per_cycle)
     except (TypeError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -241,12 +241,15 @@ class AxisHarness:
     async def run(self, words: Sequence[int], expected_words: Sequence[int],
                   describe: Callable[[int, int], str], *, valid_probability: float = 1.0,
                   ready_probability: float = 1.0, reset_after: int | None = None,
-                  reset_cycles: int = 2, ready_within: int = 4) -> StreamReport:
+                  reset_cycles: int = 2, ready_within: int = 4,
+                  input_cycles: int = 1) -> StreamReport:
         """Stream ``words`` through the unit and check every output in order.
 
         ``reset_after``: assert ``rst`` for ``reset_cycles`` cycles once that many inputs
         have been accepted (mid-stream); the beats in flight are dropped from the scoreboard,
-        and ``s_axis_tready`` must be high within ``ready_within`` cycles of the release.
+        and ``s_axis_tready`` must be high within ``ready_within`` cycles of the release. A
+        folded unit (``input_cycles > 1``, from the sidecar) raises it on a beat's last part,
+        so it gets ``input_cycles - 1`` more, counting only the cycles a beat is offered.
         Raises :class:`BenchFailure` on any mismatch or protocol violation.
         """
         dut = self.dut
@@ -258,7 +261,7 @@ class AxisHarness:
         start_edge = self.edge
         reset_left = 0
         waiting_for_ready = None
-        idle_limit = 64 + 4 * int(np.ceil(1 / max(ready_probability, 0.05)))
+        idle_limit = 64 + 4 * input_cycles + 4 * int(np.ceil(1 / max(ready_probability, 0.05)))
         idle = 0
         sample = None
         while True:
@@ -281,7 +284,7 @@ class AxisHarness:
                 self.source.paused = self.backpressure.paused = True
                 reset_left -= 1
                 if reset_left == 0:
-                    waiting_for_ready = ready_within
+                    waiting_for_ready = ready_within + input_cycles - 1
             else:
                 _drive(dut.rst, 0)
                 if self.source.paused:
@@ -294,11 +297,11 @@ class AxisHarness:
             if waiting_for_ready is not None and not sample.rst:
                 if sample.s_ready:
                     waiting_for_ready = None
-                else:
+                elif input_cycles == 1 or sample.s_valid:
                     waiting_for_ready -= 1
                     if waiting_for_ready < 0:
-                        self._fail(f"s_axis_tready still low {ready_within} cycles after the "
-                                   f"reset was released")
+                        self._fail(f"s_axis_tready still low {ready_within + input_cycles - 1}"
+                                   f" cycles after the reset was released")
                         waiting_for_ready = None
             if self.source.done and not scoreboard.pending and reset_left == 0:
                 break

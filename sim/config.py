@@ -32,7 +32,8 @@ class SimConfig:
 
     ``frac_bits`` is an int or a tuple with one entry per lane (shiftmax only);
     ``exp_bitwidth``, ``buffer_bitwidth`` and ``round_log2`` apply to shiftmax, ``output`` to
-    argmax; ``register_every`` and ``stage_registers`` are the pipelining options of both.
+    argmax, as does ``lanes_per_cycle`` (folding); ``register_every`` and
+    ``stage_registers`` are the pipelining options of both.
     """
 
     unit: str
@@ -45,6 +46,7 @@ class SimConfig:
     output: str | None = None
     register_every: int | None = None
     stage_registers: bool | None = None
+    lanes_per_cycle: int | None = None
 
     def __post_init__(self) -> None:
         check_choice("unit", self.unit, UNITS)
@@ -61,8 +63,11 @@ class SimConfig:
             if self.frac_bits != 0:
                 raise ValueError(f"frac_bits applies to shiftmax only, not argmax "
                                  f"(got {self.frac_bits!r})")
-        elif self.output is not None:
-            raise ValueError(f"output applies to argmax only, not shiftmax (got {self.output!r})")
+        else:
+            for name in ("output", "lanes_per_cycle"):
+                if getattr(self, name) is not None:
+                    raise ValueError(f"{name} applies to argmax only, not shiftmax "
+                                     f"(got {getattr(self, name)!r})")
         if self.exp_bitwidth is not None:
             check_int("exp_bitwidth", self.exp_bitwidth, 1)
         if self.buffer_bitwidth is not None:
@@ -73,6 +78,8 @@ class SimConfig:
             check_choice("output", self.output, ARGMAX_OUTPUTS)
         if self.register_every is not None:
             check_int("register_every", self.register_every, 0)
+        if self.lanes_per_cycle is not None:
+            check_int("lanes_per_cycle", self.lanes_per_cycle, 1, self.n)
         if self.stage_registers is not None and not isinstance(self.stage_registers, bool):
             raise TypeError(f"stage_registers must be a bool or None, not "
                             f"{self.stage_registers!r}")
@@ -95,6 +102,8 @@ class SimConfig:
             parts.append(self.output or "dflt")
         parts += [_tag("re", self.register_every),
                   _tag("sr", None if self.stage_registers is None else int(self.stage_registers))]
+        if self.lanes_per_cycle is not None:
+            parts.append(f"p{self.lanes_per_cycle}")
         return "-".join(parts)
 
     def verilog_arguments(self) -> list[str]:
@@ -105,7 +114,8 @@ class SimConfig:
         for option, value in (("--exp-bitwidth", self.exp_bitwidth),
                               ("--buffer-bitwidth", self.buffer_bitwidth),
                               ("--round-log2", self.round_log2), ("--output", self.output),
-                              ("--register-every", self.register_every)):
+                              ("--register-every", self.register_every),
+                              ("--lanes-per-cycle", self.lanes_per_cycle)):
             if value is not None:
                 args += [option, str(value)]
         if self.stage_registers is not None:
@@ -117,7 +127,8 @@ class SimConfig:
         names = {"unit": "UNIT", "n": "N", "value_bits": "VALUE_BITS", "frac_bits": "FRAC_BITS",
                  "exp_bitwidth": "EXP_BITWIDTH", "buffer_bitwidth": "BUFFER_BITWIDTH",
                  "round_log2": "ROUND_LOG2", "output": "OUTPUT",
-                 "register_every": "REGISTER_EVERY", "stage_registers": "STAGE_REGISTERS"}
+                 "register_every": "REGISTER_EVERY", "stage_registers": "STAGE_REGISTERS",
+                 "lanes_per_cycle": "LANES_PER_CYCLE"}
         words = []
         for field in fields(self):
             value = getattr(self, field.name)
@@ -150,6 +161,8 @@ class SimConfig:
             text += f" re={self.register_every}"
         if self.stage_registers is not None:
             text += f" sr={int(self.stage_registers)}"
+        if self.lanes_per_cycle is not None:
+            text += f" P={self.lanes_per_cycle}"
         return text
 
 

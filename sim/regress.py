@@ -81,6 +81,13 @@ MATRIX: tuple[MatrixEntry, ...] = (
     _argmax(200, n=3, value_bits=3, output="onehot", register_every=1, stage_registers=True),
     _argmax(1500, n=17, value_bits=15, register_every=2, stage_registers=False),
     _argmax(1000, n=64, value_bits=3, output="onehot", register_every=3),
+    # argmax folded: the target configurations (one lane, two lanes per cycle), a short padded
+    # last part with one-hot output, and a wide fold.
+    _argmax(500, n=10, value_bits=15, register_every=1, lanes_per_cycle=1),
+    _argmax(500, n=10, value_bits=15, register_every=1, lanes_per_cycle=2),
+    _argmax(500, n=11, value_bits=3, output="onehot", lanes_per_cycle=4,
+            register_every=0, stage_registers=False),
+    _argmax(30, n=197, value_bits=7, lanes_per_cycle=16),
 )
 
 

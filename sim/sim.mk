@@ -2,7 +2,8 @@
 #
 #   make sim UNIT=shiftmax N=10 VALUE_BITS=7 [FRAC_BITS=-2,1,...] [EXP_BITWIDTH=10]
 #            [BUFFER_BITWIDTH=32] [ROUND_LOG2=exact|quantizeml] [OUTPUT=index|onehot]
-#            [REGISTER_EVERY=K] [STAGE_REGISTERS=0|1] [SIM=icarus|verilator] [SEED=S]
+#            [REGISTER_EVERY=K] [STAGE_REGISTERS=0|1] [LANES_PER_CYCLE=P (argmax)]
+#            [SIM=icarus|verilator] [SEED=S]
 #            [VECTORS=1000] [WAVES=1]
 #   make regress [SIM=icarus|verilator] [SEED=S] [ONLY=regex] [JOBS=2] [SCALE=1.0]
 #                [REFERENCE=auto|yes|no]   (auto: reference configurations on Icarus only)
@@ -22,6 +23,7 @@ ROUND_LOG2      ?=
 OUTPUT          ?=
 REGISTER_EVERY  ?=
 STAGE_REGISTERS ?=
+LANES_PER_CYCLE ?=
 SEED            ?=
 VECTORS         ?=
 WAVES           ?= 0
@@ -41,7 +43,7 @@ sim: $(SIM_TOOLS)
 	  --frac-bits="$(FRAC_BITS)" --exp-bitwidth="$(EXP_BITWIDTH)" \
 	  --buffer-bitwidth="$(BUFFER_BITWIDTH)" --round-log2="$(ROUND_LOG2)" --output="$(OUTPUT)" \
 	  --register-every="$(REGISTER_EVERY)" --stage-registers="$(STAGE_REGISTERS)" \
-	  --seed="$(SEED)" --vectors="$(VECTORS)" --waves="$(WAVES)"
+	  --lanes-per-cycle="$(LANES_PER_CYCLE)" --seed="$(SEED)" --vectors="$(VECTORS)" --waves="$(WAVES)"
 
 regress: $(SIM_TOOLS)
 	$(PY) -m shiftmax.sim regress --sim $(SIM) --seed="$(SEED)" --only="$(ONLY)" \

@@ -112,7 +112,7 @@ def rtl_stream(unit, words: Sequence[int], *, seed: int = 0, gap: float = 0.0,
     module.domains.sync = domain
     module.submodules.unit = unit
     slowdown = 1.0 / max(0.05, (1 - gap) * (1 - stall))
-    limit = int(100 + 2 * unit.latency + 4 * slowdown * len(words))
+    limit = int(100 + 2 * unit.latency + 4 * slowdown * unit.input_cycles * len(words))
     expected = len(words) - (reset_after or 0)
 
     async def bench(ctx):

@@ -54,6 +54,15 @@ def test_argmax_onehot(tmp_path):
     meta = json.loads(out.with_suffix(".json").read_text())
     assert meta["module"] == "argmax" and meta["ports"]["m_axis_tdata"] == 10
     assert meta["params"]["output"] == "onehot"
+    assert meta["input_cycles"] == 1 and meta["params"]["lanes_per_cycle"] == 10
+
+
+def test_argmax_folded(tmp_path):
+    out = tmp_path / "am.v"
+    assert main(["verilog", "argmax", "--n", "10", "--value-bits", "15", "--lanes-per-cycle",
+                 "2", "-o", str(out)]) == 0
+    meta = json.loads(out.with_suffix(".json").read_text())
+    assert meta["input_cycles"] == 5 and meta["params"]["lanes_per_cycle"] == 2
 
 
 @pytest.mark.parametrize("args, names", [
@@ -67,6 +76,8 @@ def test_argmax_onehot(tmp_path):
     (["argmax", "--n", "4", "--value-bits", "7", "--register-every", "-1"],
      ["register_every", "-1"]),
     (["argmax", "--n", "4", "--value-bits", "7", "--name", "9lives"], ["name", "9lives"]),
+    (["argmax", "--n", "4", "--value-bits", "7", "--lanes-per-cycle", "5"],
+     ["lanes_per_cycle", "5"]),
 ])
 def test_bad_parameters_exit_2_without_traceback_or_files(tmp_path, args, names):
     out = tmp_path / "out" / "x.v"
@@ -91,6 +102,7 @@ def test_help_explains_every_option_and_default():
     assert "sign NOT counted" in text
     argmax_help = " ".join(run_cli("verilog", "argmax", "--help").stdout.split())
     assert "(default: index)" in argmax_help and "(default: argmax)" in argmax_help
+    assert "--lanes-per-cycle" in argmax_help
 
 
 def test_console_script_and_import_stays_light(tmp_path):

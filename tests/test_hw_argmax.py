@@ -31,6 +31,12 @@ CONFIGS = [
     dict(n=5, value_bits=15, register_every=0, stage_registers=False),
     dict(n=16, value_bits=2, output="onehot", register_every=0, stage_registers=True),
     dict(n=3, value_bits=4, register_every=1, stage_registers=False),
+    # Folded: a part of the lanes per cycle, a new beat every ceil(n / lanes_per_cycle) cycles.
+    dict(n=10, value_bits=15, lanes_per_cycle=1, register_every=1),
+    dict(n=10, value_bits=5, lanes_per_cycle=2, register_every=1),
+    dict(n=11, value_bits=3, output="onehot", lanes_per_cycle=4, register_every=1),
+    dict(n=7, value_bits=2, lanes_per_cycle=3, register_every=0, stage_registers=False),
+    dict(n=2, value_bits=1, lanes_per_cycle=1, output="onehot"),
 ]
 
 
@@ -60,9 +66,35 @@ def test_result_arrives_latency_cycles_after_its_input(params):
     x = rng.integers(-2, 2, size=(12, params["n"]))
     actual, run = rtl_argmax(x, params)
     assert np.array_equal(ref_argmax(x, params.get("output", "index")), actual)
-    assert run.in_cycles == list(range(len(x)))
+    unit = Argmax(**params)
+    # One beat taken every input_cycles cycles (every cycle unless folded), on its last part.
+    first = unit.input_cycles - 1
+    assert run.in_cycles == list(range(first, first + unit.input_cycles * len(x),
+                                       unit.input_cycles))
     delays = {o - i for i, o in zip(run.in_cycles, run.out_cycles, strict=True)}
-    assert delays == {Argmax(**params).latency}
+    assert delays == {unit.latency}
+
+
+@pytest.mark.parametrize("n, lanes_per_cycle, input_cycles", [
+    (10, None, 1), (10, 10, 1), (10, 1, 10), (10, 2, 5), (10, 3, 4), (10, 9, 2), (197, 16, 13),
+])
+def test_folding_sets_the_input_cycles(n, lanes_per_cycle, input_cycles):
+    unit = Argmax(n=n, value_bits=7, lanes_per_cycle=lanes_per_cycle)
+    assert unit.input_cycles == input_cycles
+    assert unit.params["lanes_per_cycle"] == (n if lanes_per_cycle is None else lanes_per_cycle)
+
+
+def test_folded_unit_holds_tready_low_until_the_last_part():
+    """A folded unit reads a held beat part by part; a gap mid-beat only pauses it."""
+    params = dict(n=10, value_bits=15, lanes_per_cycle=3)
+    rng = np.random.default_rng(3)
+    x = rng.integers(-(1 << 15), 1 << 15, size=(40, 10))
+    x[::4, 9] = (1 << 15) - 1  # the maximum in the short, padded last part
+    x[1::4] = -(1 << 15)       # every lane at the padding value: lane 0 must win
+    actual, run = rtl_argmax(x, params, seed=6, gap=0.5, stall=0.3)
+    assert not run.stall_violations, run.stall_violations[:3]
+    assert np.array_equal(ref_argmax(x, "index"), actual), mismatch(x, ref_argmax(x, "index"),
+                                                                   actual)
 
 
 def test_reset_in_mid_stream_drops_the_pipeline_content():
@@ -87,6 +119,9 @@ def test_output_widths():
     (dict(n=4, value_bits=0), "value_bits"),
     (dict(n=4, value_bits=7, output="mask"), "output must be one of"),
     (dict(n=4, value_bits=7, register_every=1.5), "register_every"),
+    (dict(n=4, value_bits=7, lanes_per_cycle=0), "lanes_per_cycle must be at least 1, not 0"),
+    (dict(n=4, value_bits=7, lanes_per_cycle=5), "lanes_per_cycle must be at most 4, not 5"),
+    (dict(n=4, value_bits=7, lanes_per_cycle=2.0), "lanes_per_cycle"),
 ])
 def test_bad_parameters_are_rejected_by_name(kwargs, message):
     with pytest.raises((TypeError, ValueError), match=message):

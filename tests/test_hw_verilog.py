@@ -79,6 +79,7 @@ def test_ports_and_sidecar_follow_the_contract():
     }
     assert meta == {
         "module": "softmax_top", "unit": "shiftmax", "latency": unit.latency,
+        "input_cycles": 1,
         "params": {"n": 10, "value_bits": 7, "frac_bits": [-2] + [1] * 9, "exp_bitwidth": 10,
                    "buffer_bitwidth": 32, "round_log2": "exact", "register_every": 2,
                    "stage_registers": True},

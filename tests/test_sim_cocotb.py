@@ -32,6 +32,7 @@ SMALL_MATRIX = [
     SimConfig(unit="argmax", n=10, value_bits=7, output="onehot", register_every=0,
               stage_registers=False),
     SimConfig(unit="argmax", n=2, value_bits=5),
+    SimConfig(unit="argmax", n=10, value_bits=15, register_every=1, lanes_per_cycle=2),
 ]
 
 

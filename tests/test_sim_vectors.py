@@ -97,6 +97,10 @@ def test_config_names_and_command_lines() -> None:
     assert config.make_variables() == ("UNIT=shiftmax N=4 VALUE_BITS=6 FRAC_BITS=-2,1,0,3 "
                                        "ROUND_LOG2=quantizeml STAGE_REGISTERS=0")
     assert parse_frac_bits("-2,1,0,3") == (-2, 1, 0, 3) and parse_frac_bits("3") == 3
+    folded = SimConfig(unit="argmax", n=10, value_bits=15, lanes_per_cycle=2)
+    assert folded.name == "argmax-n10-vb15-dflt-reD-srD-p2"
+    assert folded.verilog_arguments()[-2:] == ["--lanes-per-cycle", "2"]
+    assert folded.make_variables() == "UNIT=argmax N=10 VALUE_BITS=15 LANES_PER_CYCLE=2"
 
 
 @pytest.mark.parametrize("params, word", [
@@ -105,6 +109,8 @@ def test_config_names_and_command_lines() -> None:
     ({"unit": "shiftmax", "n": 0, "value_bits": 3}, "n"),
     ({"unit": "shiftmax", "n": 2, "value_bits": 3, "frac_bits": (1, 2, 3)}, "frac_bits"),
     ({"unit": "softmax", "n": 2, "value_bits": 3}, "unit"),
+    ({"unit": "shiftmax", "n": 4, "value_bits": 3, "lanes_per_cycle": 2}, "lanes_per_cycle"),
+    ({"unit": "argmax", "n": 4, "value_bits": 3, "lanes_per_cycle": 5}, "lanes_per_cycle"),
 ])
 def test_bad_configurations_are_rejected_by_name(params, word) -> None:
     with pytest.raises((TypeError, ValueError), match=word):
@@ -127,6 +133,7 @@ def test_regression_matrix_covers_the_parameter_space() -> None:
         assert {0, 1, 2, 3, None} <= {c.register_every for c in ours}
         assert {True, False, None} <= {c.stage_registers for c in ours}
     assert {"index", "onehot"} <= {c.output or "index" for c in configs if c.unit == "argmax"}
+    assert {1, 2} <= {c.lanes_per_cycle for c in configs if c.unit == "argmax"}  # folded
     assert len({c.name for c in configs}) == len(configs)
 
 

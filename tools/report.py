@@ -49,6 +49,8 @@ FLOW_VERSION = "1"
 REFERENCE_SHIFTMAX = {"n": 10, "value_bits": 15, "frac_bits": 10, "exp_bitwidth": 10,
                       "buffer_bitwidth": 32}
 REFERENCE_ARGMAX = {"n": 10, "value_bits": 15}
+#: lanes_per_cycle of the folded argmax rows (N=10: one vector every 10 or 5 cycles).
+FOLDED_LANES_PER_CYCLE = (1, 2)
 #: Fmax target: at least this fraction of the same run's ceiling adder.
 FMAX_FRACTION = 0.75
 
@@ -76,6 +78,8 @@ class Config:
         text = f"{self.unit} N={p['n']} VB={p['value_bits']}"
         if self.unit == "argmax":
             text += f" {p.get('output', 'index')}"
+            if p.get("lanes_per_cycle", p["n"]) < p["n"]:
+                text += f" folded P={p['lanes_per_cycle']}"
         return text + f" K={p['register_every']} stage={'on' if p['stage_registers'] else 'off'}"
 
 
@@ -135,6 +139,12 @@ def configurations(quick: bool, seeds: int, large: bool = False) -> list[Config]
         configs.append(Config(f"argmax_n10_{out}_k{k}_s{int(stage)}", "argmax", params,
                               seeds=small_seeds if target else (1,), group="argmax",
                               breakdown=target and out == "index"))
+    # Folded: FINN-style, a part of the lanes per cycle (the 150-LUT target's rows).
+    for p in FOLDED_LANES_PER_CYCLE:
+        params = {**REFERENCE_ARGMAX, "register_every": 1, "stage_registers": True,
+                  "lanes_per_cycle": p}
+        configs.append(Config(f"argmax_n10_index_k1_s1_p{p}", "argmax", params,
+                              seeds=small_seeds, group="argmax", breakdown=p == 1))
     if quick:
         return configs
     scale = []
