@@ -9,8 +9,8 @@
 #
 # REPORT_JOBS configurations are measured at once (default 2, one per core; the largest ones
 # start first). REPORT_ARGS passes more options to tools/report.py, e.g. --fresh (ignore the
-# per-configuration cache) or --large (add shiftmax N=1000: its xc7 synthesis alone takes
-# about 25 minutes).
+# per-configuration cache), --skip n1000 (leave out the N=1000 designs, whose xc7 synthesis
+# takes most of the run) or --only KEY.
 
 REPORT_JOBS ?= 2
 REPORT_ARGS ?=
