@@ -184,11 +184,8 @@ class Argmax(AxiStreamUnit):
             return data[k * width:(k + 1) * width] if k < self._n else lowest
 
         # The part of this step, registered, with its number, first flag and valid flag.
-        part = Signal(tree.values.shape(), name="part", reset_less=True)
-        with m.Switch(step.index):
-            for c in range(parts):
-                with (m.Case(c) if c < parts - 1 else m.Default()):
-                    m.d.sync += part.eq(lanes([lane(c * p + j) for j in range(p)], width))
+        padded = lanes([lane(k) for k in range(parts * p)], width)
+        part = register(m, padded.word_select(step.index, p * width), name="part")
         m.d.comb += tree.values.eq(part)
         maximum, index = tree.maximum, tree.index
         if self._fold_stage_register:  # the tree's compares and the running best's apart
