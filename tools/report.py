@@ -339,22 +339,17 @@ def check_targets(results: dict[str, dict]) -> list[dict]:
                              ("xc7 LUTs", "<= 1090")):
             add(f"{label}: {what}", target, "n/a (not measured)", None)
     fmax_target(f"{label}: ECP5 Fmax", shiftmax)
-    for output in ("index", "onehot"):
-        argmax = results.get(f"argmax_n10_{output}_k1_s1")
-        label = f"argmax N=10 VB=15 {output}, K=1, stage on"
-        if argmax:
-            add(f"{label}: xc7 LUTs", "<= 150", argmax["xc7"]["lut"], argmax["xc7"]["lut"] <= 150)
-        else:
-            add(f"{label}: xc7 LUTs", "<= 150", "n/a (not measured)", None)
-        fmax_target(f"{label}: ECP5 Fmax", argmax)
-    for p in FOLDED_LANES_PER_CYCLE:
-        argmax = results.get(f"argmax_n10_index_k1_s1_p{p}")
-        cycles = -(-REFERENCE_ARGMAX["n"] // p)
-        label = f"argmax N=10 VB=15 index folded P={p} (1 vector / {cycles} clocks), K=1, stage on"
-        if argmax:
-            add(f"{label}: xc7 LUTs", "<= 150", argmax["xc7"]["lut"], argmax["xc7"]["lut"] <= 150)
-        else:
-            add(f"{label}: xc7 LUTs", "<= 150", "n/a (not measured)", None)
+    argmax_rows = [(f"argmax_n10_{output}_k1_s1", f"argmax N=10 VB=15 {output}, K=1, stage on")
+                   for output in ("index", "onehot")]
+    argmax_rows += [(f"argmax_n10_index_k1_s1_p{p}",
+                     f"argmax N=10 VB=15 index folded P={p} "
+                     f"(1 vector / {-(-REFERENCE_ARGMAX['n'] // p)} clocks), K=1, stage on")
+                    for p in FOLDED_LANES_PER_CYCLE]
+    for key, label in argmax_rows:
+        argmax = results.get(key)
+        lut = argmax["xc7"]["lut"] if argmax else None
+        add(f"{label}: xc7 LUTs", "<= 150", "n/a (not measured)" if lut is None else lut,
+            None if lut is None else lut <= 150)
         fmax_target(f"{label}: ECP5 Fmax", argmax)
     return targets
 
