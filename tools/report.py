@@ -51,6 +51,8 @@ REFERENCE_SHIFTMAX = {"n": 10, "value_bits": 15, "frac_bits": 10, "exp_bitwidth"
 REFERENCE_ARGMAX = {"n": 10, "value_bits": 15}
 #: lanes_per_cycle of the folded argmax rows (N=10: one vector every 10 or 5 cycles).
 FOLDED_LANES_PER_CYCLE = (1, 2)
+#: lanes_per_cycle of the folded argmax rows at N = 197 and 1000.
+SCALE_LANES_PER_CYCLE = 16
 #: Fmax target: at least this fraction of the same run's ceiling adder.
 FMAX_FRACTION = 0.75
 
@@ -158,6 +160,11 @@ def configurations(quick: bool, seeds: int) -> list[Config]:
             scale.append(Config(f"{unit}_n{n}_default", unit, params,
                                 seeds=(1,) if pnr else (), group="scale",
                                 ecp5=pnr, ecp5_mapper="abc"))
+        # The folded argmax at scale: 16 lanes per clock (small enough for abc9 and PnR).
+        params = {**REFERENCE_ARGMAX, "n": n, **unit_defaults("argmax"),
+                  "lanes_per_cycle": SCALE_LANES_PER_CYCLE}
+        scale.append(Config(f"argmax_n{n}_p{SCALE_LANES_PER_CYCLE}", "argmax", params,
+                            seeds=(1,) if pnr else (), group="scale", ecp5=pnr))
     return configs + scale
 
 
@@ -487,6 +494,11 @@ def plots(results: dict[str, dict], out: Path) -> None:
         if points:
             axes.plot(*zip(*points, strict=True), marker=marker,
                       label=f"{unit} (default pipelining)")
+    folded = sorted((r["params"]["n"], r["xc7"]["lut"]) for r in results.values()
+                    if r["params"].get("lanes_per_cycle") == SCALE_LANES_PER_CYCLE)
+    if folded:
+        axes.plot(*zip(*folded, strict=True), marker="^",
+                  label=f"argmax folded, {SCALE_LANES_PER_CYCLE} lanes per clock")
     axes.set_xscale("log")
     axes.set_yscale("log")
     axes.set_xlabel("N (lanes)")
@@ -549,7 +561,7 @@ def plots(results: dict[str, dict], out: Path) -> None:
 def _is_default(result: dict) -> bool:
     defaults = unit_defaults(result["unit"])
     p = result["params"]
-    return (p.get("output", "index") == "index"
+    return (p.get("output", "index") == "index" and p.get("lanes_per_cycle", p["n"]) == p["n"]
             and all(p[name] == value for name, value in defaults.items()))
 
 
