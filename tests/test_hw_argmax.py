@@ -97,8 +97,11 @@ def test_folded_unit_holds_tready_low_until_the_last_part():
                                                                    actual)
 
 
-def test_reset_in_mid_stream_drops_the_pipeline_content():
-    params = dict(n=9, value_bits=4, output="onehot", register_every=1)
+@pytest.mark.parametrize("params", [
+    dict(n=9, value_bits=4, output="onehot", register_every=1),
+    dict(n=9, value_bits=4, output="onehot", register_every=1, lanes_per_cycle=2),
+], ids=["parallel", "folded"])
+def test_reset_in_mid_stream_drops_the_pipeline_content(params):
     rng = np.random.default_rng(2)
     x = rng.integers(-16, 16, size=(60, 9))
     actual, run = rtl_argmax(x, params, seed=5, gap=0.3, stall=0.6, reset_after=25)
