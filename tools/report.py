@@ -267,7 +267,9 @@ def measure(config: Config, progress: Progress, fresh: bool) -> dict:
                               "in_width": ports.in_width, "out_width": ports.out_width}
     progress(config.key, f"generated ({ports.in_width} bits in, {ports.out_width} out, "
              f"latency {sidecar['latency']}); Icarus latency probe")
-    result["sim"] = flow.measure_latency(workdir / "latency", verilog, ports)
+    # 64 beats' worth of cycles: a folded unit takes a beat every input_cycles cycles.
+    result["sim"] = flow.measure_latency(workdir / "latency", verilog, ports,
+                                         cycles=64 * sidecar.get("input_cycles", 1))
 
     base = baseline(ports, progress, config.ecp5_mapper if config.ecp5 else None)
     result["wrapper_xc7"] = base["xc7"]
