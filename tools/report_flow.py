@@ -250,7 +250,7 @@ def latency_bench_verilog(ports: Ports, cycles: int = 64) -> str:
 `timescale 1ns/1ps
 module latency_bench;
     reg clk = 0, rst = 1, in_valid = 0;
-    reg [{words * 32 - 1}:0] data = 0;
+    reg [{words * 32 - 1}:0] data = 0, next_data = 0;
     wire in_ready, out_valid;
     wire [{ports.out_width - 1}:0] out_data;
     integer edge_count = 0, first_in = -1, first_out = -1, beats_in = 0, beats_out = 0, w, fd;
@@ -266,7 +266,9 @@ module latency_bench;
         if (edge_count == 4) rst = 0;
         if (edge_count >= 6) begin
             in_valid = 1;
-            for (w = 0; w < {words}; w = w + 1) data[w * 32 +: 32] = $random;
+            // Built aside and assigned once: every assignment to `data` re-evaluates the DUT.
+            for (w = 0; w < {words}; w = w + 1) next_data[w * 32 +: 32] = $random;
+            data = next_data;
         end
         if (in_valid && in_ready) begin
             if (first_in < 0) first_in = edge_count;
