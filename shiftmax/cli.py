@@ -107,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     argmax.add_argument("--lanes-per-cycle", type=int, default=None, metavar="P",
                         help="fold the unit: compare P lanes per cycle and take a new vector "
                              "every ceil(N/P) cycles, holding s_axis_tready low meanwhile "
-                             "(smaller, FINN-style); default: all N, one vector per cycle")
+                             "(smaller, FINN-style); None: all N lanes, one vector per cycle")
     return parser
 
 
