@@ -116,8 +116,8 @@ def shiftmax_available() -> bool:
 def configurations(quick: bool, seeds: int) -> list[Config]:
     """The configurations of a run (QUICK: a small subset with one seed).
 
-    The largest, shiftmax N=1000, takes about half an hour of xc7 synthesis; it starts first
-    when several configurations run at once. ``--skip n1000`` leaves it out.
+    The largest, shiftmax N=1000, takes about 12 minutes of xc7 synthesis; the largest start
+    first when several configurations run at once. ``--skip n1000`` leaves them out.
     """
     small_seeds = tuple(range(1, (1 if quick else seeds) + 1))
     configs = [Config("ceiling_adder32", "ceiling", seeds=tuple(range(1, 6)), group="ceiling")]
