@@ -84,8 +84,8 @@ def test_folding_sets_the_input_cycles(n, lanes_per_cycle, input_cycles):
     assert unit.params["lanes_per_cycle"] == (n if lanes_per_cycle is None else lanes_per_cycle)
 
 
-def test_folded_unit_holds_tready_low_until_the_last_part():
-    """A folded unit reads a held beat part by part; a gap mid-beat only pauses it."""
+def test_folded_unit_with_a_padded_last_part_under_gaps_and_backpressure():
+    """The short last part's padding never wins, not even against lanes at the minimum."""
     params = dict(n=10, value_bits=15, lanes_per_cycle=3)
     rng = np.random.default_rng(3)
     x = rng.integers(-(1 << 15), 1 << 15, size=(40, 10))
