@@ -1,5 +1,4 @@
 # amaranth: UnusedElaboratable=no
-#!/usr/bin/env python3
 """Hardware characterisation: area, Fmax and latency of shiftmax/argmax configurations.
 
     make report                  # full set (~20-30 min on 2 cores); QUICK=1 for a subset
@@ -81,9 +80,14 @@ class Config:
         text = f"{self.unit} N={p['n']} VB={p['value_bits']}"
         if self.unit == "argmax":
             text += f" {p.get('output', 'index')}"
-            if p.get("lanes_per_cycle", p["n"]) < p["n"]:
+            if is_folded(p):
                 text += f" folded P={p['lanes_per_cycle']}"
         return text + f" K={p['register_every']} stage={'on' if p['stage_registers'] else 'off'}"
+
+
+def is_folded(params: dict[str, Any]) -> bool:
+    """An argmax that reads fewer lanes per cycle than it has (see ``Argmax.folded``)."""
+    return params.get("lanes_per_cycle", params.get("n")) != params.get("n")
 
 
 def unit_class(unit: str):
@@ -116,8 +120,8 @@ def shiftmax_available() -> bool:
 def configurations(quick: bool, seeds: int) -> list[Config]:
     """The configurations of a run (QUICK: a small subset with one seed).
 
-    The largest, shiftmax N=1000, takes about 12 minutes of xc7 synthesis; the largest start
-    first when several configurations run at once. ``--skip n1000`` leaves them out.
+    The largest, shiftmax N=1000, takes about 12 minutes of xc7 synthesis; with several jobs
+    the largest start right after the target rows. ``--skip n1000`` leaves them out.
     """
     small_seeds = tuple(range(1, (1 if quick else seeds) + 1))
     configs = [Config("ceiling_adder32", "ceiling", seeds=tuple(range(1, 6)), group="ceiling")]
@@ -565,7 +569,7 @@ def plots(results: dict[str, dict], out: Path) -> None:
 def _is_default(result: dict) -> bool:
     defaults = unit_defaults(result["unit"])
     p = result["params"]
-    return (p.get("output", "index") == "index" and p.get("lanes_per_cycle", p["n"]) == p["n"]
+    return (p.get("output", "index") == "index" and not is_folded(p)
             and all(p[name] == value for name, value in defaults.items()))
 
 
