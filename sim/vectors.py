@@ -3,9 +3,9 @@
 numpy only (no cocotb): the cocotb tests, pytest and the benchmark share these. Every
 ``ref_...`` function computes with ``shiftmax.golden``, vectorised over all rows at once.
 
-A *unit description* is the sidecar JSON's ``unit`` and ``params``: ``params`` holds ``n``,
-``value_bits``, and for shiftmax ``frac_bits``, ``exp_bitwidth``, ``buffer_bitwidth``,
-``round_log2``, for argmax ``output``.
+A unit is described by the sidecar JSON's ``unit`` and ``params`` (:class:`UnitShape`); what
+a parameter means, its default and the golden function come from the registry
+(:mod:`shiftmax.units`).
 """
 
 from __future__ import annotations
@@ -18,18 +18,19 @@ from types import ModuleType
 
 import numpy as np
 
+from shiftmax import units as registry
 from shiftmax.golden import (
     FixedPoint,
-    argmax,
     exp_sum,
     exp_terms,
-    quantized_shiftmax,
     round_log2_thresholds,
 )
 
 __all__ = [
     "UnitShape",
     "ref_outputs",
+    "pack_outputs",
+    "unpack_outputs",
     "pack_rows",
     "unpack_word",
     "random_inputs",
@@ -39,37 +40,38 @@ __all__ = [
     "threshold_sums",
 ]
 
-#: Default arithmetic of a shiftmax whose sidecar leaves a parameter out (quantizeml's).
-SHIFTMAX_DEFAULTS = {"frac_bits": 0, "exp_bitwidth": 10, "buffer_bitwidth": 32,
-                     "round_log2": "exact"}
-
-
 class UnitShape:
     """The bit layout and arithmetic of one generated unit, read from its sidecar.
 
-    Attributes: ``unit``, ``n``, ``value_bits``, ``frac_bits`` (int or int64 array),
-    ``exp_bitwidth``, ``buffer_bitwidth``, ``round_log2``, ``output``, ``input_width`` (bits per
-    input lane), ``output_lanes`` and ``output_width`` (bits per output lane).
+    ``params`` are the sidecar's (or any subset: the registry fills in the defaults).
+    Attributes: ``unit``, ``entry`` (the registry entry), ``params`` (every parameter),
+    ``n``, ``value_bits``, ``frac_bits`` (int or int64 array), ``exp_bitwidth``,
+    ``buffer_bitwidth``, ``round_log2``, ``output``, ``input_width`` (bits per input lane),
+    ``output_fields`` (``(lanes, width, signed)`` per output field, lowest bits first), and
+    for a single-field output ``output_lanes`` and ``output_width``.
     """
 
     def __init__(self, unit: str, params: Mapping):
+        self.entry = registry.unit(unit)
         self.unit = unit
-        self.n = int(params["n"])
-        self.value_bits = int(params["value_bits"])
+        given = {k: (tuple(v) if isinstance(v, list) else v) for k, v in params.items()
+                 if v is not None and self.entry.has(k)}
+        self.params = self.entry.resolve(given)
+        self.n = int(self.params["n"])
+        self.value_bits = int(self.params["value_bits"])
         self.input_width = self.value_bits + 1
-        self.output = params.get("output") or "index"
-        merged = {**SHIFTMAX_DEFAULTS, **{k: v for k, v in params.items() if v is not None}}
-        frac = merged["frac_bits"]
+        self.output = self.params.get("output")
+        # Units without the shiftmax arithmetic still shape their random rows with its
+        # defaults (clustered rows within the 2e cut-off of shiftmax's default e).
+        arithmetic = {**registry.UNITS["shiftmax"].defaults(), **self.params}
+        frac = arithmetic["frac_bits"]
         self.frac_bits = int(frac) if np.ndim(frac) == 0 else np.asarray(frac, dtype=np.int64)
-        self.exp_bitwidth = int(merged["exp_bitwidth"])
-        self.buffer_bitwidth = int(merged["buffer_bitwidth"])
-        self.round_log2 = merged["round_log2"]
-        if unit == "shiftmax":
-            self.output_lanes, self.output_width = self.n, self.exp_bitwidth + 1
-        elif self.output == "onehot":
-            self.output_lanes, self.output_width = self.n, 1
-        else:
-            self.output_lanes, self.output_width = 1, max(1, (self.n - 1).bit_length())
+        self.exp_bitwidth = int(arithmetic["exp_bitwidth"])
+        self.buffer_bitwidth = int(arithmetic["buffer_bitwidth"])
+        self.round_log2 = arithmetic["round_log2"]
+        self.output_fields = self.entry.output_fields(self.params)
+        if len(self.output_fields) == 1:
+            self.output_lanes, self.output_width = self.output_fields[0][:2]
 
     @classmethod
     def from_sidecar(cls, sidecar: Mapping) -> UnitShape:
@@ -84,16 +86,32 @@ class UnitShape:
         return (1 << self.value_bits) - 1
 
 
-def ref_outputs(shape: UnitShape, inputs: np.ndarray) -> np.ndarray:
-    """The golden outputs of ``inputs`` (rows x n) as rows x ``shape.output_lanes`` int64."""
-    inputs = np.asarray(inputs, dtype=np.int64)
-    if shape.unit == "shiftmax":
-        x = FixedPoint(inputs, shape.value_bits, shape.frac_bits)
-        return quantized_shiftmax(x, exp_bitwidth=shape.exp_bitwidth,
-                                  buffer_bitwidth=shape.buffer_bitwidth,
-                                  round_log2=shape.round_log2).values
-    result = argmax(inputs, output=shape.output)
-    return result if shape.output == "onehot" else result[:, np.newaxis]
+def ref_outputs(shape: UnitShape, inputs: np.ndarray, mask: np.ndarray | None = None
+                ) -> np.ndarray:
+    """The golden outputs of ``inputs`` (rows x n), one row of output lanes per input row
+    (the output fields side by side), int64."""
+    return shape.entry.reference(shape.params, np.asarray(inputs, dtype=np.int64), mask)
+
+
+def pack_outputs(shape: UnitShape, values: np.ndarray) -> list[int]:
+    """Pack output rows (as :func:`ref_outputs` gives them) into words, field after field."""
+    values = np.asarray(values, dtype=np.int64)
+    words = [0] * len(values)
+    column, offset = 0, 0
+    for lanes, width, _signed in shape.output_fields:
+        part = pack_rows(values[:, column:column + lanes], width)
+        words = [word | (p << offset) for word, p in zip(words, part, strict=True)]
+        column, offset = column + lanes, offset + lanes * width
+    return words
+
+
+def unpack_outputs(shape: UnitShape, word: int) -> list[int]:
+    """The inverse of :func:`pack_outputs` for one word."""
+    values, offset = [], 0
+    for lanes, width, signed in shape.output_fields:
+        values += unpack_word(word >> offset, lanes, width, signed=signed)
+        offset += lanes * width
+    return values
 
 
 def ref_exp_sums(shape: UnitShape, inputs: np.ndarray) -> np.ndarray:
@@ -118,8 +136,8 @@ def pack_rows(values: np.ndarray, width: int) -> list[int]:
 
 def unpack_word(word: int, lanes: int, width: int, *, signed: bool = False) -> list[int]:
     """The inverse of :func:`pack_rows` for one word: its lanes as a list of ints."""
-    mask = (1 << width) - 1
-    values = [(word >> (k * width)) & mask for k in range(lanes)]
+    ones = (1 << width) - 1
+    values = [(word >> (k * width)) & ones for k in range(lanes)]
     if signed:
         values = [v - (1 << width) if v >> (width - 1) else v for v in values]
     return values
@@ -188,6 +206,8 @@ def corner_inputs(shape: UnitShape, rng: np.random.Generator) -> np.ndarray:
     if shape.unit == "shiftmax":
         rows += _cutoff_rows(shape)
         rows += _threshold_rows(shape)
+    from .directed import compare_rows  # both sides of every compare; imports this module
+    rows += list(compare_rows(shape))
     return np.clip(np.array(rows, dtype=np.int64), low, high)
 
 
@@ -311,7 +331,7 @@ def _case_matches(shape: UnitShape, params: Mapping) -> bool:
         return False
     if shape.unit == "argmax":
         return True
-    merged = {**SHIFTMAX_DEFAULTS, **params}
+    merged = {**registry.UNITS["shiftmax"].defaults(), **params}
     frac = np.broadcast_to(np.asarray(merged["frac_bits"]), (shape.n,))
     ours = np.broadcast_to(np.asarray(shape.frac_bits), (shape.n,))
     return (np.array_equal(frac, ours) and int(merged["exp_bitwidth"]) == shape.exp_bitwidth
@@ -325,7 +345,7 @@ def reference_configurations(tests_dir: Path) -> list[dict]:
         return []
     seen = {}
     for case in module.load_cases():
-        params = {**SHIFTMAX_DEFAULTS, **case.params}
+        params = {**registry.UNITS["shiftmax"].defaults(), **case.params}
         frac = params["frac_bits"]
         key = (int(params["n"]), int(params["value_bits"]),
                frac if np.ndim(frac) == 0 else tuple(int(f) for f in frac),

@@ -1,0 +1,249 @@
+"""Directed rows that put every compare of the hardware on both of its sides.
+
+numpy only (no cocotb, no Amaranth). The compares, and where each one decides:
+
+- ``RoundLog2`` (``hw/round_log2.py``): binade ``k`` of the sum ``S`` rounds up when
+  ``S >= T[k]``. The hardware compares only the field ``V = S[z:k]`` (``z``: the trailing
+  zeros of ``T[k] - 2**k``) with ``C = (T[k] - 2**k) >> z``, and in a pipelined design splits
+  a wide compare in two: the upper part ``U = V >> h`` against ``C_hi`` (``>`` and ``==``) and
+  the lower part ``L = V & (2**h - 1)`` against ``C_lo`` (``>=``), with ``h = (k - z) // 2``.
+  A wrong constant in any of these changes the result only for sums in a narrow interval:
+  ``V = C`` or ``C - 1`` (whole compare, or ``U = C_hi`` and ``L = C_lo`` / ``C_lo - 1``);
+  ``U = C_hi + 1`` with ``L`` below ``C_lo`` (the ``>`` alone decides); ``U = C_hi - 1`` with
+  ``L`` at or above ``C_lo`` (an ``==`` one too low would round up); and so on. Each such
+  interval is a :class:`CompareTarget`.
+- The leading-one detector: the binade edges ``2**k`` and the largest sum below them.
+- The saturating adder tree: sums just below, at and above ``2**(B-1) - 1``.
+- The argmax tree (and any compare network over lanes): every pair of lanes equal, one
+  above and one below, at both ends of the input range.
+
+A sum is reachable only as ``m * 2**(2e) + r`` with ``m >= 1`` lanes at the maximum and one
+more lane per set bit of ``r`` (``m + popcount(r) <= n``), so a target interval is met by its
+smallest and its largest reachable sum; an interval with none is unreachable, and a wrong
+constant that only it could reveal cannot change any output of that configuration.
+
+The targets are derived from ``shiftmax.golden.round_log2_thresholds``, the same table the
+hardware is generated from, so a constant that differs from the golden table is caught.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from shiftmax.golden import round_log2_thresholds
+
+if TYPE_CHECKING:  # sim.vectors calls compare_rows: import it lazily, not at module level
+    from .vectors import UnitShape
+
+__all__ = ["CompareTarget", "compare_targets", "compare_rows", "target_sums", "sum_cost",
+           "reachable_sums",
+           "SPLIT_COMPARE_BITS"]
+
+#: The width from which a pipelined RoundLog2 splits a threshold compare in two halves
+#: (``shiftmax.hw.round_log2.SPLIT_COMPARE_BITS``, repeated so that this module needs no
+#: Amaranth; tests/test_directed_compares.py checks that the two agree).
+SPLIT_COMPARE_BITS = 12
+
+
+@dataclass(frozen=True)
+class CompareTarget:
+    """An interval of exponent sums ``[low, high]`` on one side of one hardware compare.
+
+    ``name`` says which compare and which side (``"k=21 upper>C_hi: U=C_hi+1, L<C_lo"``);
+    ``sums`` are the reachable sums chosen in it (its smallest and largest), empty when no
+    sum of this configuration lies in the interval.
+    """
+
+    name: str
+    low: int
+    high: int
+    sums: tuple[int, ...]
+
+    @property
+    def reachable(self) -> bool:
+        return bool(self.sums)
+
+
+def sum_cost(total: int, exp_bitwidth: int) -> int:
+    """Fewest lanes whose exponent terms (powers of two up to ``2**(2e)``) add to ``total``."""
+    two_e = 2 * exp_bitwidth
+    return (total >> two_e) + bin(total & ((1 << two_e) - 1)).count("1")
+
+
+def _smallest_reachable(low: int, high: int, lanes: int, exp_bitwidth: int) -> int | None:
+    """The smallest sum in ``[low, high]`` that at most ``lanes`` terms make, or None."""
+    total = max(low, 1 << (2 * exp_bitwidth))
+    while total <= high and sum_cost(total, exp_bitwidth) > lanes:
+        total += total & -total  # round up at the lowest set bit: never more set bits
+    return total if total <= high else None
+
+
+def _largest_reachable(low: int, high: int, lanes: int, exp_bitwidth: int) -> int | None:
+    """The largest sum in ``[low, high]`` that at most ``lanes`` terms make, or None."""
+    two_e = 2 * exp_bitwidth
+    full = high >> two_e
+    if full > lanes:
+        total = lanes << two_e
+    else:
+        # Keep the highest set bits of the remainder that the remaining lanes can make.
+        rest, kept = high & ((1 << two_e) - 1), 0
+        for bit in range(two_e - 1, -1, -1):
+            if rest >> bit & 1 and bin(kept).count("1") < lanes - full:
+                kept |= 1 << bit
+        total = (full << two_e) | kept
+    return total if max(low, 1 << two_e) <= total <= high else None
+
+
+def _sum_limits(shape: UnitShape) -> tuple[int, int]:
+    """The largest exponent sum the lanes can make, and the clamp ``2**(B-1) - 1``."""
+    return shape.n << (2 * shape.exp_bitwidth), (1 << (shape.buffer_bitwidth - 1)) - 1
+
+
+def _intervals(shape: UnitShape) -> list[tuple[str, int, int]]:
+    """Every (name, low, high) interval of sums that a compare splits, before reachability."""
+    e = shape.exp_bitwidth
+    largest, clamp = _sum_limits(shape)
+    top = min(largest, clamp)
+    table = round_log2_thresholds(shape.round_log2)
+    intervals = []
+    for k in range(2 * e, min(len(table), top.bit_length())):
+        base = 1 << k
+        intervals.append((f"k={k} leading one: S = 2**k..", base, 2 * base - 1))
+        offset = int(table[k]) - base
+        if not 0 < offset < base:
+            continue  # the binade always or never rounds up: no compare
+        zeros = (offset & -offset).bit_length() - 1
+        constant, width = offset >> zeros, k - zeros
+        span = (1 << zeros) - 1  # the dropped low bits take any value
+
+        def field(first: int, last: int, base=base, zeros=zeros, span=span):
+            return base + (first << zeros), base + (last << zeros) + span
+
+        intervals.append((f"k={k} S>=T: V=C", *field(constant, constant)))
+        intervals.append((f"k={k} S>=T: V=C-1", *field(constant - 1, constant - 1)))
+        intervals.append((f"k={k} S>=T: V>C", *field(constant + 1, (1 << width) - 1)))
+        intervals.append((f"k={k} S>=T: V<C-1", *field(0, constant - 2)))
+        half = width // 2
+        if half < 1:
+            continue
+        high_c, low_c = constant >> half, constant & ((1 << half) - 1)
+        low_max = (1 << half) - 1
+        for upper, label in ((high_c + 1, "C_hi+1"), (high_c, "C_hi"), (high_c - 1, "C_hi-1")):
+            if not 0 <= upper < 1 << (width - half):
+                continue
+            first = upper << half
+            sides = [("L<C_lo", 0, low_c - 1), ("L>=C_lo", low_c, low_max)]
+            if upper == high_c:
+                sides += [("L=C_lo", low_c, low_c), ("L=C_lo-1", low_c - 1, low_c - 1),
+                          ("L=C_lo+1", low_c + 1, low_c + 1)]
+            for side, lo, hi in sides:
+                if 0 <= lo <= hi <= low_max:
+                    intervals.append((f"k={k} split: U={label}, {side}",
+                                      *field(first + lo, first + hi)))
+    if largest >= clamp:
+        intervals += [("clamp: S < 2**(B-1)-1", 1 << (2 * e), clamp - 1),
+                      ("clamp: S = 2**(B-1)-1", clamp, clamp),
+                      ("clamp: S > 2**(B-1)-1", clamp + 1, largest)]
+    return intervals
+
+
+def compare_targets(shape: UnitShape) -> list[CompareTarget]:
+    """The sum intervals of every compare of a shiftmax unit, with the sums chosen in each.
+
+    Empty for other units (their compares are between lanes: see :func:`compare_rows`).
+    """
+    if shape.unit != "shiftmax":
+        return []
+    e, n = shape.exp_bitwidth, shape.n
+    largest, _ = _sum_limits(shape)
+    targets = []
+    for name, low, high in _intervals(shape):
+        high = min(high, largest)
+        chosen = {_smallest_reachable(low, high, n, e), _largest_reachable(low, high, n, e)}
+        chosen.discard(None)
+        targets.append(CompareTarget(name, low, high, tuple(sorted(chosen))))
+    return targets
+
+
+def target_sums(shape: UnitShape) -> list[int]:
+    """Every sum chosen by :func:`compare_targets`, sorted, without repeats."""
+    return sorted({s for target in compare_targets(shape) for s in target.sums})
+
+
+def _pair_rows(shape: UnitShape) -> list[np.ndarray]:
+    """Two lanes equal, one above, one below (at both ends of the range), the rest minimal.
+
+    Every pair of lanes when n <= 32, at both ends of the range and in the middle. Beyond
+    that (a few hundred rows instead of n**2), the middle of the range only, for the pairs
+    around every power of two: lane 0 with lanes ``2**m`` and the last lane, lanes
+    ``2**m - 1`` with ``2**m`` and the two halves' edges."""
+    n, low, high = shape.n, shape.input_low, shape.input_high
+    if n < 2:
+        return []
+    middle = (low + high) // 2
+    if n <= 32:
+        pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
+        levels = sorted({low + 1, middle, high - 1})
+    else:
+        powers = [1 << m for m in range((n - 1).bit_length())]
+        pairs = sorted({(0, p) for p in powers} | {(p - 1, p) for p in powers}
+                       | {(0, n - 1), (n // 2 - 1, n // 2), (n - 2, n - 1)})
+        levels = [middle]
+    values = [(a, b) for a in levels for b in (a, a + 1, a - 1)] + [(low, high), (high, low)]
+    rows = []
+    for i, j in pairs:
+        for a, b in values:
+            row = np.full(n, low, dtype=np.int64)
+            row[i], row[j] = a, b
+            rows.append(row)
+    return rows
+
+
+def compare_rows(shape: UnitShape) -> np.ndarray:
+    """Raw input rows (rows x n, int64) that put every compare of the unit on both sides.
+
+    shiftmax: one row per sum of :func:`target_sums` (and the same row reversed, so the
+    maximum sits at both ends), built lane by lane; a sum whose lanes the input format
+    cannot express (narrow inputs, per-lane frac_bits) is left out. argmax, top-K and any
+    other unit: :func:`_pair_rows`.
+    """
+    from .vectors import _row_for_distances, _sum_distances
+
+    if shape.unit != "shiftmax":
+        rows = _pair_rows(shape)
+    else:
+        rows = []
+        for total in target_sums(shape):
+            distances = _sum_distances(shape, total)
+            row = _row_for_distances(shape, distances) if distances else None
+            if row is not None:
+                rows.append(np.asarray(row, dtype=np.int64))
+                if shape.n > 1 and np.ndim(shape.frac_bits) == 0:
+                    rows.append(rows[-1][::-1].copy())
+    if not rows:
+        return np.zeros((0, shape.n), dtype=np.int64)
+    return np.clip(np.array(rows, dtype=np.int64), shape.input_low, shape.input_high)
+
+
+def reachable_sums(shape: UnitShape, limit: int = 1 << 24) -> np.ndarray | None:
+    """Every exponent sum the arithmetic allows (before the clamp), or None above ``limit``.
+
+    A sum is ``2**(2e)`` (the maximum lane) plus ``n - 1`` terms from ``{0, 1, 2, .., 2**(2e)}``;
+    the input format (narrow inputs, frac_bits) may reach fewer. Sorted int64; built with a
+    boolean table of ``n * 2**(2e)`` entries, so only for small configurations.
+    """
+    two_e = 2 * shape.exp_bitwidth
+    largest = shape.n << two_e
+    if largest > limit:
+        return None
+    reach = np.zeros(largest + 1, dtype=bool)
+    reach[1 << two_e] = True
+    for _ in range(shape.n - 1):
+        grown = reach.copy()  # the term 0: a lane beyond the cut-off
+        for j in range(two_e + 1):
+            grown[1 << j:] |= reach[:largest + 1 - (1 << j)]
+        reach = grown
+    return np.flatnonzero(reach).astype(np.int64)
