@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 
 import numpy as np
 
 from .params import check_frac_bits, check_int
 
-__all__ = ["FixedPoint", "clamp", "shift_floor"]
+__all__ = ["FixedPoint", "clamp", "shift_floor", "integer_array"]
 
 # Limits that keep every intermediate inside int64 without wrapping.
 MAX_VALUE_BITS = 31
@@ -60,8 +61,11 @@ class FixedPoint:
     Parameters
     ----------
     values : integer array-like
-        Any shape. Reductions (shiftmax, argmax) run over the last axis, the *lanes*.
-        Floats are accepted only when they hold integers.
+        Any shape. Reductions (shiftmax, argmax, topk) run over the last axis, the *lanes*.
+        Any integer type works, exactly: unsigned (``uint64`` included) and Python integers
+        beyond 64 bits clamp like the others. Floats are accepted only when every element is
+        a finite integer. A FixedPoint is not accepted (pass its ``.values``, ``value_bits``
+        and ``frac_bits``: rebuilding one with other parameters would silently rescale it).
     value_bits : int
         Magnitude bits, 1 to 31.
     frac_bits : int or 1-D sequence of int
@@ -80,23 +84,12 @@ class FixedPoint:
 
     def __init__(self, values, value_bits: int, frac_bits: int | Sequence[int] = 0):
         check_int("value_bits", value_bits, 1, MAX_VALUE_BITS)
-        array = np.asarray(values)
-        if array.dtype == np.bool_ or not (
-            np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)
-        ):
-            raise TypeError(f"values must be integers, not {array.dtype} ({_preview(array)})")
-        if np.issubdtype(array.dtype, np.floating):
-            if not np.all(np.isfinite(array)) or np.any(array != np.round(array)):
-                raise TypeError(
-                    f"values must be integers, not non-integral floats ({_preview(array)})"
-                )
+        array = integer_array(values, "values", floats=True)
         if array.ndim == 0:
             array = array.reshape(1)
         lanes = array.shape[-1]
         frac = check_frac_bits(frac_bits, lanes, limit=MAX_ABS_FRAC_BITS)
-        if np.issubdtype(array.dtype, np.floating):
-            array = np.clip(array, -(2.0**62), 2.0**62)
-        self.values = clamp(array.astype(np.int64), value_bits)
+        self.values = _clamp_any(array, value_bits)
         self.value_bits = value_bits
         self.frac_bits = frac
 
@@ -142,6 +135,66 @@ class FixedPoint:
         frac = self.frac_bits if np.ndim(self.frac_bits) == 0 else list(self.frac_bits)
         return (f"FixedPoint({_preview(self.values)}, value_bits={self.value_bits}, "
                 f"frac_bits={frac})")
+
+
+def integer_array(values, name: str, *, floats: bool = False,
+                  expected: str = "integers") -> np.ndarray:
+    """``values`` as a numpy array of integers, checked, without changing any value.
+
+    The result has a signed or unsigned integer dtype, or ``object`` (Python integers beyond
+    64 bits), or with ``floats=True`` a float dtype whose elements are all finite integers.
+    A list of Python integers that numpy would turn into floats (one of them at least 2**63)
+    becomes an ``object`` array, so no integer is rounded. Raises TypeError naming ``name``
+    ("{name} must be {expected}, not ...") for anything else (booleans, strings, non-integral
+    floats, a FixedPoint), ValueError for a ragged nesting.
+    """
+    if isinstance(values, FixedPoint):
+        raise TypeError(f"{name} must be an integer array, not a FixedPoint (pass its .values, "
+                        f"value_bits and frac_bits to build another)")
+    try:
+        array = np.asarray(values)
+    except (ValueError, OverflowError) as error:
+        raise ValueError(f"{name} must be a rectangular array of integers ({error})") from None
+    kind = array.dtype.kind
+    if kind == "f" and not isinstance(values, np.ndarray):
+        # np.asarray([2**63, 1]) is float64: keep the Python integers exact.
+        objects = np.asarray(values, dtype=object)
+        if objects.size and _all_integers(objects):
+            array, kind = objects, "O"
+    if kind in "iu":
+        return array
+    if kind == "O" and _all_integers(array):
+        return array
+    if kind == "f" and floats:
+        # float16 holds integers up to 65504 exactly: check without any cast that overflows.
+        if not np.all(np.isfinite(array)) or np.any(array != np.round(array)):
+            raise TypeError(f"{name} must be {expected}, not non-integral floats "
+                            f"({_preview(array)})")
+        return array
+    described = "non-integer objects" if kind == "O" else str(array.dtype)
+    raise TypeError(f"{name} must be {expected}, not {described} ({_preview(array)})")
+
+
+def _all_integers(objects: np.ndarray) -> bool:
+    """Whether every element of an object array is an integer (a bool is not)."""
+    return all(isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_))
+               for v in objects.flat)
+
+
+def _clamp_any(array: np.ndarray, value_bits: int) -> np.ndarray:
+    """Clamp an :func:`integer_array` result to ``value_bits``, exactly, into int64."""
+    kind = array.dtype.kind
+    if kind == "i":
+        return clamp(array.astype(np.int64, copy=False), value_bits)
+    low, high = -(1 << value_bits), (1 << value_bits) - 1
+    if kind == "u":
+        # Clamp in the unsigned type first: astype(np.int64) would wrap values >= 2**63.
+        return np.minimum(array, high).astype(np.int64)
+    if kind == "f":
+        # float64 bounds promote float16/float32 (no overflow in the cast of 2**value_bits).
+        clipped = np.minimum(np.maximum(array, np.float64(low)), np.float64(high))
+        return clipped.astype(np.int64)
+    return np.minimum(np.maximum(array, low), high).astype(np.int64)
 
 
 def _preview(array: np.ndarray) -> str:

@@ -15,6 +15,7 @@ __all__ = [
     "check_int",
     "check_frac_bits",
     "check_choice",
+    "check_mask",
     "check_shiftmax_params",
     "max_buffer_bitwidth",
 ]
@@ -24,7 +25,11 @@ ROUND_LOG2_MODES = ("exact", "quantizeml")
 
 
 def check_int(name: str, value, minimum: int | None = None, maximum: int | None = None) -> int:
-    """Return ``value`` as an int, or raise if it is not an integer in [minimum, maximum]."""
+    """Return ``value`` as an int, or raise if it is not an integer in [minimum, maximum].
+
+    A 0-d integer array (``np.array(7)``) counts as an integer, like ``np.int64(7)``.
+    """
+    value = _scalar(value)
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, not {value!r}")
     value = int(value)
@@ -33,6 +38,13 @@ def check_int(name: str, value, minimum: int | None = None, maximum: int | None 
         raise ValueError(f"{name} must be {bound}, not {value}")
     if maximum is not None and value > maximum:
         raise ValueError(f"{name} must be at most {maximum}, not {value}")
+    return value
+
+
+def _scalar(value):
+    """The element of a 0-d integer array (numpy scalars and other values pass through)."""
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iu":
+        return value[()]
     return value
 
 
@@ -46,8 +58,10 @@ def check_choice(name: str, value, choices) -> str:
 def check_frac_bits(frac_bits, lanes: int, *, limit: int = 31):
     """Validate ``frac_bits``: one int, or one int per lane.
 
-    Returns an int, or a read-only int64 array of length ``lanes``.
+    Returns an int, or a read-only int64 array of length ``lanes``. A 0-d integer array counts
+    as one integer.
     """
+    frac_bits = _scalar(frac_bits)
     if isinstance(frac_bits, (numbers.Integral, np.integer)) and not isinstance(
         frac_bits, (bool, np.bool_)
     ):
@@ -74,6 +88,36 @@ def check_frac_bits(frac_bits, lanes: int, *, limit: int = 31):
     array = np.array([int(i) for i in items], dtype=np.int64)
     array.setflags(write=False)
     return array
+
+
+def check_mask(mask, shape: tuple[int, ...]) -> np.ndarray | None:
+    """Validate a mask for an input of ``shape``; ``True`` (or 1) marks an absent element.
+
+    ``mask`` is None (every element present) or a boolean or 0/1 integer array-like that
+    broadcasts to ``shape`` without changing it (one mask per row of shape ``(n,)``, one per
+    element, a column per row, ...). Returns None or a read-only boolean array of ``shape``
+    (a broadcast view: no copy).
+    """
+    if mask is None:
+        return None
+    array = np.asarray(mask)
+    if array.dtype.kind in "iu":
+        if not np.all((array == 0) | (array == 1)):
+            raise ValueError(f"mask must be boolean or 0/1 (True or 1 = absent), not integers "
+                             f"{_preview(array[(array != 0) & (array != 1)])}")
+        array = array.astype(np.bool_)
+    elif array.dtype.kind != "b":
+        raise TypeError(f"mask must be a boolean array (True = absent), not {array.dtype} "
+                        f"({_preview(array)})")
+    try:
+        return np.broadcast_to(array, shape)
+    except ValueError:
+        raise ValueError(f"mask must broadcast to the input's shape {tuple(shape)}, "
+                         f"not shape {array.shape}") from None
+
+
+def _preview(array: np.ndarray) -> str:
+    return np.array2string(np.asarray(array), threshold=8, edgeitems=3)
 
 
 def max_buffer_bitwidth(round_log2: str) -> int:

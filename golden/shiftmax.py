@@ -10,6 +10,11 @@ Per row of N lanes, with ``e = exp_bitwidth`` and ``B = buffer_bitwidth``::
     R      = round_log2(S)                               # leading one + threshold table
     out[i] = floor(p[i] * 2**-(R - e))                   # in [0, 2**e], frac_bits = e
 
+With a mask (``True`` = absent, as if the element were minus infinity), masked lanes enter the
+maximum as the lowest value of the format, ``-2**value_bits``, and their exponent terms are 0:
+they take no part in ``M`` or ``S`` and their output is 0. A row with every lane masked has
+``S = 0``; its ``R`` is defined as ``2e`` and its outputs are all 0.
+
 This is what akida 2.14's ``Shiftmax`` computes (``round_log2="exact"``) and what quantizeml
 0.17.1's ``QuantizedShiftmax`` computes on a batch of one (``round_log2="quantizeml"``); see
 ``round_log2`` for how the two differ.
@@ -22,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .fixedpoint import FixedPoint, shift_floor
-from .params import check_shiftmax_params
+from .params import check_mask, check_shiftmax_params
 from .round_log2 import round_log2 as _round_log2
 
 __all__ = [
@@ -79,6 +84,14 @@ class ShiftmaxSteps:
     ``exp_sum`` and ``log2_sum`` have the batch shape (the input's shape minus its last axis).
     ``output``, ``exp_sum`` and ``log2_sum`` are int64; the others use the narrowest signed
     type that holds them (int16, int32 or int64), which keeps the model fast.
+
+    With a ``mask`` (kept here, broadcast to the input's shape; None without one):
+    ``floored`` holds ``-2**value_bits`` on masked lanes (the value they enter the maximum
+    with), ``distance`` is ``M - floored`` on every lane as usual, ``exp_term`` and ``output``
+    are 0 on masked lanes. For a row with every lane masked: ``floored`` is ``-2**value_bits``
+    and ``distance`` 0 everywhere, ``exp_term`` 0, ``exp_sum`` 0, ``log2_sum`` ``2e`` (the
+    value of a row with one present lane; ``R`` is undefined for an empty sum) and ``output``
+    all 0.
     """
 
     floored: np.ndarray
@@ -88,10 +101,11 @@ class ShiftmaxSteps:
     log2_sum: np.ndarray
     output: np.ndarray
     exp_bitwidth: int
+    mask: np.ndarray | None = None
 
 
 def shiftmax_steps(x: FixedPoint, *, exp_bitwidth: int = 10, buffer_bitwidth: int = 32,
-                   round_log2: str = "exact") -> ShiftmaxSteps:
+                   round_log2: str = "exact", mask=None) -> ShiftmaxSteps:
     """Run the shiftmax and keep every intermediate, for testing the hardware stage by stage.
 
     Arguments as for :func:`quantized_shiftmax`.
@@ -103,18 +117,30 @@ def shiftmax_steps(x: FixedPoint, *, exp_bitwidth: int = 10, buffer_bitwidth: in
     e, b, mode = check_shiftmax_params(exp_bitwidth=exp_bitwidth,
                                        buffer_bitwidth=buffer_bitwidth,
                                        round_log2=round_log2, n=x.shape[-1])
+    mask = check_mask(mask, x.shape)
     # d = M - xf needs one bit more than xf: value_bits + 2 bits with the sign.
-    floored = floor_input(x, signed_dtype(x.value_bits + 2))
-    d = distances(floored)
-    p = exp_terms(d, e)
-    s = exp_sum(p, b)
-    r = _round_log2(s, mode)
+    dtype = signed_dtype(x.value_bits + 2)
+    floored = floor_input(x, dtype)
+    if mask is None:
+        d = distances(floored)
+        p = exp_terms(d, e)
+        s = exp_sum(p, b)
+        r = _round_log2(s, mode)
+    else:
+        # No floored value lies below -2**value_bits: a masked lane never raises the maximum.
+        floored = np.where(mask, dtype(-(1 << x.value_bits)), floored)
+        d = distances(floored)
+        p = exp_terms(d, e)
+        p = np.where(mask, p.dtype.type(0), p)
+        s = exp_sum(p, b)
+        # round_log2(2**(2e)) = 2e: the R of a fully masked row (S = 0), whose outputs are 0.
+        r = _round_log2(np.where(s == 0, 1 << (2 * e), s), mode)
     return ShiftmaxSteps(floored=floored, distance=d, exp_term=p, exp_sum=s, log2_sum=r,
-                         output=output_shift(p, r, e), exp_bitwidth=e)
+                         output=output_shift(p, r, e), exp_bitwidth=e, mask=mask)
 
 
 def quantized_shiftmax(x: FixedPoint, *, exp_bitwidth: int = 10, buffer_bitwidth: int = 32,
-                       round_log2: str = "exact") -> FixedPoint:
+                       round_log2: str = "exact", mask=None) -> FixedPoint:
     """Shiftmax of ``x`` along its last axis, bit-exact with the references.
 
     Parameters
@@ -130,15 +156,25 @@ def quantized_shiftmax(x: FixedPoint, *, exp_bitwidth: int = 10, buffer_bitwidth
         ``"exact"`` reproduces akida 2.14's hardware ``Shiftmax``; ``"quantizeml"`` reproduces
         quantizeml 0.17.1's ``QuantizedShiftmax`` on a batch of one row (they differ only when
         the sum reaches 2**18 or more and sits near a rounding threshold).
+    mask : bool array-like broadcastable to ``x.shape``, or None
+        ``True`` (or 1) marks an absent element (attention's padding and causal masks): it
+        takes no part in the maximum or the sum and its output is 0. A row with every element
+        masked gives all zeros. None (the default) is the unmasked model, bit for bit.
 
     Returns
     -------
     FixedPoint
         Values in ``[0, 2**e]``, each zero or a power of two; ``frac_bits = e`` (so ``2**e`` is
         1.0) and ``value_bits = e + 1``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Naming the parameter and the value: ``x`` not a FixedPoint or without lanes, bad
+        arithmetic parameters, a mask that is not boolean/0-1 or does not broadcast to ``x``.
     """
     steps = shiftmax_steps(x, exp_bitwidth=exp_bitwidth, buffer_bitwidth=buffer_bitwidth,
-                           round_log2=round_log2)
+                           round_log2=round_log2, mask=mask)
     return FixedPoint._trusted(steps.output, steps.exp_bitwidth + 1, steps.exp_bitwidth)
 
 
