@@ -1,7 +1,8 @@
 # amaranth: UnusedElaboratable=no
-"""The ``shiftmax`` command line: ``shiftmax verilog shiftmax|argmax ... -o OUT.v``.
+"""The ``shiftmax`` command line: ``shiftmax verilog UNIT ... -o OUT.v``.
 
-Amaranth is imported only inside the command, so ``import shiftmax`` stays numpy-only.
+Every unit subcommand and option comes from the registry (:mod:`shiftmax.units`). Amaranth is
+imported only when a unit is built, so ``import shiftmax`` stays numpy-only.
 """
 
 from __future__ import annotations
@@ -9,137 +10,125 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-__all__ = ["main", "build_parser"]
+from shiftmax.units import UNITS, Param, Unit
 
-#: Defaults of the pipelining options (the same as the hardware classes').
-DEFAULT_REGISTER_EVERY = 2
-DEFAULT_STAGE_REGISTERS = True
+__all__ = ["main", "build_parser", "check_output_path"]
 
-
-def _frac_bits(text: str) -> int | list[int]:
-    """``--frac-bits``: one integer, or a comma-separated list with one integer per lane."""
-    items = [item.strip() for item in text.split(",")]
-    try:
-        values = [int(item) for item in items]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"frac_bits must be an integer or a comma-separated list of integers, "
-            f"not {text!r}") from None
-    return values[0] if len(values) == 1 and "," not in text else values
+#: ``--help`` sections, in order, for the registry's parameter groups.
+GROUPS = {"row": "row and interface", "arithmetic": "arithmetic", "pipeline": "pipeline"}
 
 
-def _add_common(parser: argparse.ArgumentParser, unit: str) -> None:
-    parser.add_argument("--n", type=int, required=True, metavar="N",
-                        help="number of lanes (inputs per beat); at least "
-                             f"{1 if unit == 'shiftmax' else 2}")
-    parser.add_argument("--value-bits", type=int, required=True, metavar="VB",
-                        help="magnitude bits of an input lane, sign NOT counted (quantizeml's "
-                             "value_bits): each lane is VB+1 bits of two's complement, "
-                             "range [-2**VB, 2**VB - 1]; 1 to 31")
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Wide enough for the option names; help texts already carry their defaults."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=30)
 
 
-def _add_pipeline(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("pipeline options")
-    group.add_argument("--register-every", type=int, default=DEFAULT_REGISTER_EVERY,
-                       metavar="K",
-                       help="a pipeline register after every K levels of each reduction tree "
-                            "(0: trees purely combinational)")
-    group.add_argument("--stage-registers", action=argparse.BooleanOptionalAction,
-                       default=DEFAULT_STAGE_REGISTERS,
-                       help="a register between consecutive stages of the unit (the output is "
-                            "always registered)")
+def _option_type(param: Param):
+    """argparse ``type=`` for a registry parameter: its own parser, errors naming it."""
+    def parse(text: str):
+        try:
+            return param.parse(text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+    parse.__name__ = param.name
+    return parse
 
 
-def _add_output(parser: argparse.ArgumentParser, unit: str) -> None:
-    parser.add_argument("--name", default=unit, metavar="MODULE",
-                        help="Verilog module name")
-    parser.add_argument("-o", "--output-file", required=True, metavar="OUT.v", dest="out",
-                        help="Verilog file to write; the sidecar JSON (module, unit, latency, "
-                             "params, port widths) goes to OUT.json beside it; the directory "
-                             "is created if needed")
+def _add_param(group, param: Param) -> None:
+    common = {"dest": param.name, "help": param.describe()}
+    if param.kind == "bool":
+        group.add_argument(param.option, action=argparse.BooleanOptionalAction,
+                           default=argparse.SUPPRESS, **common)
+    elif param.kind == "choice":
+        group.add_argument(param.option, choices=param.choices, default=argparse.SUPPRESS,
+                           **common)
+    else:
+        group.add_argument(param.option, type=_option_type(param), default=argparse.SUPPRESS,
+                           metavar=param.metavar or param.name.upper(),
+                           required=param.required, **common)
+
+
+def _add_unit(units, unit: Unit) -> None:
+    parser = units.add_parser(unit.name, help=unit.summary, description=unit.description,
+                              formatter_class=_Formatter)
+    groups = {key: parser.add_argument_group(title) for key, title in GROUPS.items()}
+    for param in unit.params:
+        _add_param(groups[param.group], param)
+    output = parser.add_argument_group("output")
+    output.add_argument("--name", default=unit.name, metavar="MODULE",
+                        help=f"Verilog module name: a plain identifier, not a keyword "
+                             f"(default: {unit.name})")
+    output.add_argument("-o", "--output-file", required=True, metavar="OUT.v", dest="out",
+                        help="Verilog file to write (required); the sidecar JSON (module, "
+                             "unit, latency, params, port widths) goes to OUT.json beside it; "
+                             "the directory is created if needed")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``shiftmax`` command."""
     parser = argparse.ArgumentParser(
         prog="shiftmax",
-        description="Generate bit-exact shiftmax / argmax hardware (AXI4-Stream Verilog).")
+        description="Generate bit-exact shiftmax, argmax and top-K hardware "
+                    "(AXI4-Stream Verilog).")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     verilog = commands.add_parser(
         "verilog", help="write a unit as Verilog plus its sidecar JSON",
         description="Write a unit as Verilog-2001 (ports clk, rst, s_axis_*, m_axis_*) and a "
-                    "sidecar OUT.json with its latency, parameters and port widths.")
+                    "sidecar OUT.json with its latency, parameters and port widths. "
+                    "`shiftmax verilog UNIT --help` lists a unit's options.")
     units = verilog.add_subparsers(dest="unit", required=True, metavar="UNIT")
-
-    shiftmax = units.add_parser(
-        "shiftmax", help="quantized shiftmax (quantizeml 0.17.1 / akida 2.14 bit for bit)",
-        description="Quantized shiftmax over N lanes. Output lane k is E+1 bits, unsigned, "
-                    "with E fractional bits (2**E means 1.0).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    _add_common(shiftmax, "shiftmax")
-    shiftmax.add_argument("--frac-bits", type=_frac_bits, default=0, metavar="F",
-                          help="fractional bits of the input: one integer for all lanes or a "
-                               "comma-separated list, one per lane (e.g. --frac-bits=-2,1); "
-                               "negative values scale up; -31 to 31")
-    shiftmax.add_argument("--exp-bitwidth", type=int, default=10, metavar="E",
-                          help="exponent/output precision: output frac_bits, exponent terms "
-                               "are 2**(2E - d)")
-    shiftmax.add_argument("--buffer-bitwidth", type=int, default=32, metavar="B",
-                          help="signed sum buffer width, sign included: the sum saturates at "
-                               "2**(B-1) - 1; at least 2E+2")
-    shiftmax.add_argument("--round-log2", choices=("exact", "quantizeml"), default="exact",
-                          help="rounding of log2(sum): 'exact' (akida 2.14, nearest power of "
-                               "two) or 'quantizeml' (quantizeml 0.17.1's float32 thresholds)")
-    _add_output(shiftmax, "shiftmax")
-    _add_pipeline(shiftmax)
-
-    argmax = units.add_parser(
-        "argmax", help="index (or one-hot) of the largest lane, lowest index on ties",
-        description="argmax over N signed lanes. Output: the index, max(1, ceil(log2 N)) bits, "
-                    "or a one-hot word of N bits.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    _add_common(argmax, "argmax")
-    argmax.add_argument("--output", choices=("index", "onehot"), default="index",
-                        help="result form: the lane index, or one-hot (bit k for lane k)")
-    _add_output(argmax, "argmax")
-    _add_pipeline(argmax)
-    argmax.add_argument("--lanes-per-cycle", type=int, default=None, metavar="P",
-                        help="fold the unit: compare P lanes per cycle and take a new vector "
-                             "every ceil(N/P) cycles, holding s_axis_tready low meanwhile "
-                             "(smaller, FINN-style); None: all N lanes, one vector per cycle")
+    for unit in UNITS.values():
+        _add_unit(units, unit)
     return parser
 
 
-def _build_unit(args: argparse.Namespace):
-    from shiftmax.hw import Argmax, Shiftmax  # Amaranth is imported only here
-
-    pipeline = {"register_every": args.register_every, "stage_registers": args.stage_registers}
-    if args.unit == "shiftmax":
-        return Shiftmax(n=args.n, value_bits=args.value_bits, frac_bits=args.frac_bits,
-                        exp_bitwidth=args.exp_bitwidth, buffer_bitwidth=args.buffer_bitwidth,
-                        round_log2=args.round_log2, **pipeline)
-    return Argmax(n=args.n, value_bits=args.value_bits, output=args.output,
-                  lanes_per_cycle=args.lanes_per_cycle, **pipeline)
+def check_output_path(text: str) -> Path:
+    """``-o OUT.v`` checked before anything is built: a file path ending in ``.v`` whose
+    sidecar ``OUT.json`` is not a directory. Raises ValueError naming ``-o``."""
+    if not text or not text.strip():
+        raise ValueError("-o must name a Verilog file such as build/unit.v, not an empty path")
+    path = Path(text)
+    if text.endswith(("/", "\\")) or path.is_dir() or path.name in (".", ".."):
+        raise ValueError(f"-o must name a Verilog file, not the directory {text!r}")
+    if path.suffix != ".v":
+        raise ValueError(f"-o must end in .v (the sidecar goes to the same path with .json), "
+                         f"not {text!r}")
+    sidecar = path.with_suffix(".json")
+    if sidecar.is_dir():
+        raise ValueError(f"-o {text}: the sidecar path {sidecar} is a directory")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ValueError(f"-o {text}: {parent} is a file, not a directory")
+            break
+    return path
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns the exit status (2 for bad parameters, like argparse)."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    from shiftmax.hw.verilog import emit_verilog, write_files
+    unit = UNITS[args.unit]
+    given = {p.name: getattr(args, p.name) for p in unit.params if hasattr(args, p.name)}
+    prefix = f"shiftmax verilog {unit.name}: error:"
+    try:
+        out = check_output_path(args.out)
+        from shiftmax.hw.verilog import emit_verilog, write_files  # Amaranth from here on
 
-    try:
-        unit = _build_unit(args)
-        text, meta = emit_verilog(unit, name=args.name)
+        text, meta = emit_verilog(unit.build(**given), name=args.name)
     except (TypeError, ValueError) as error:
-        parser.exit(2, f"shiftmax verilog {args.unit}: error: {error}\n")
+        parser.exit(2, f"{prefix} {error}\n")
+    except ImportError as error:
+        parser.exit(1, f"{prefix} {error}\n")
     try:
-        json_path = write_files(args.out, text, meta)
+        json_path = write_files(out, text, meta)
     except OSError as error:
-        parser.exit(1, f"shiftmax verilog {args.unit}: error: cannot write {args.out}: "
-                       f"{error.strerror or error}\n")
-    print(f"wrote {args.out} and {json_path}: {args.unit} module {meta['module']}, "
+        parser.exit(1, f"{prefix} cannot write {out}: {error.strerror or error}\n")
+    print(f"wrote {out} and {json_path}: {unit.name} module {meta['module']}, "
           f"latency {meta['latency']} cycles")
     return 0
 

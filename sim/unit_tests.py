@@ -10,7 +10,8 @@ the Verilog). Settings come from the environment:
 - ``SHIFTMAX_SIM_REPORT``: optional JSON-lines file; each test appends the vectors it checked.
 - ``SHIFTMAX_SIM_BENCH_VECTORS``: when set, only ``bench_full_throughput`` runs (tvalid and
   tready held high, every output still checked): what ``make bench-sim`` measures.
-- ``SHIFTMAX_SIM_TESTS_DIR``: where ``reference.py`` lives (default: the repository's tests/).
+- ``SHIFTMAX_SIM_TESTS_DIR``: where ``reference.py`` lives (default: ``tests/`` under the
+  current directory; without it the reference test is skipped).
 - ``COCOTB_RANDOM_SEED``: cocotb's seed; every test derives its own generator from it, so one
   seed reproduces a whole run.
 """
@@ -31,11 +32,12 @@ from shiftmax.sim.vectors import (
     UnitShape,
     corner_inputs,
     exhaustive_inputs,
+    pack_outputs,
     pack_rows,
     random_inputs,
     ref_outputs,
     reference_inputs,
-    unpack_word,
+    unpack_outputs,
 )
 
 SIDECAR = json.loads(Path(os.environ["SHIFTMAX_SIM_SIDECAR"]).read_text())
@@ -44,8 +46,7 @@ LATENCY = int(SIDECAR["latency"])
 INPUT_CYCLES = int(SIDECAR["input_cycles"])
 RANDOM_VECTORS = int(os.environ.get("SHIFTMAX_SIM_VECTORS", "1000"))
 EXHAUSTIVE_LIMIT = int(os.environ.get("SHIFTMAX_SIM_EXHAUSTIVE_LIMIT", "4096"))
-TESTS_DIR = Path(os.environ.get("SHIFTMAX_SIM_TESTS_DIR",
-                                Path(__file__).resolve().parents[1] / "tests"))
+TESTS_DIR = Path(os.environ.get("SHIFTMAX_SIM_TESTS_DIR") or Path.cwd() / "tests")
 EXHAUSTIVE = exhaustive_inputs(SHAPE, EXHAUSTIVE_LIMIT)
 BENCH_VECTORS = int(os.environ.get("SHIFTMAX_SIM_BENCH_VECTORS", "0"))
 REGRESSION = BENCH_VECTORS == 0
@@ -78,11 +79,10 @@ async def rtl_stream(dut, name: str, inputs: np.ndarray, *, valid_probability: f
     inputs = np.asarray(inputs, dtype=np.int64)
     expected = ref_outputs(SHAPE, inputs)
     words = pack_rows(inputs, SHAPE.input_width)
-    expected_words = pack_rows(expected, SHAPE.output_width)
+    expected_words = pack_outputs(SHAPE, expected)
 
     def describe(index: int, actual_word: int | None) -> str:
-        actual = "nothing" if actual_word is None else \
-            unpack_word(actual_word, SHAPE.output_lanes, SHAPE.output_width)
+        actual = "nothing" if actual_word is None else unpack_outputs(SHAPE, actual_word)
         return (f"{SIDECAR['unit']} vector #{index}: input {inputs[index].tolist()} "
                 f"expected {expected[index].tolist()} actual {actual}")
 

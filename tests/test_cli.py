@@ -97,12 +97,39 @@ def test_help_explains_every_option_and_default():
                    "--round-log2", "--name", "--register-every", "--stage-registers", "-o"):
         assert option in text
     for default in ("(default: 10)", "(default: 32)", "(default: exact)", "(default: 0)",
-                    "(default: 2)", "(default: True)", "(default: shiftmax)"):
+                    "(default: 2)", "(default: on)", "(default: shiftmax)"):
         assert default in text
+    assert "(default: None)" not in text and "--n N lanes of a row (elements per vector); at " \
+        "least 1 (required)" in text
     assert "sign NOT counted" in text
     argmax_help = " ".join(run_cli("verilog", "argmax", "--help").stdout.split())
     assert "(default: index)" in argmax_help and "(default: argmax)" in argmax_help
     assert "--lanes-per-cycle" in argmax_help
+
+
+@pytest.mark.parametrize("output, words", [
+    ("o/foo.json", ["-o", "must end in .v", "foo.json"]),
+    ("", ["-o", "empty"]),
+    (".", ["-o", "directory"]),
+    ("o/", ["-o", "directory"]),
+])
+def test_bad_output_paths_exit_2_naming_the_option(tmp_path, output, words):
+    result = subprocess.run([sys.executable, "-m", "shiftmax", "verilog", "argmax", "--n", "3",
+                             "--value-bits", "2", "-o", output], capture_output=True, text=True,
+                            cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert all(word in last for word in words), last
+    assert not any(tmp_path.iterdir())
+
+
+def test_sidecar_path_that_is_a_directory_is_refused_before_writing(tmp_path):
+    (tmp_path / "unit.json").mkdir()
+    result = run_cli("verilog", "argmax", "--n", "3", "--value-bits", "2",
+                     "-o", str(tmp_path / "unit.v"))
+    assert result.returncode == 2
+    assert "unit.json" in result.stderr.strip().splitlines()[-1]
+    assert not (tmp_path / "unit.v").exists()
 
 
 def test_console_script_and_import_stays_light(tmp_path):

@@ -10,30 +10,23 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
 from shiftmax.sim.config import SimConfig
-from shiftmax.sim.runner import REPOSITORY, generate_verilog, rerun_command, simulate
+from shiftmax.sim.runner import generate_verilog, rerun_command, simulate
+from shiftmax.units import UNITS
 
 pytestmark = pytest.mark.skipif(shutil.which("iverilog") is None,
                                 reason="Icarus Verilog is not installed (make iverilog)")
 
-BUILD_ROOT = REPOSITORY / "build" / "sim-pytest"
+BUILD_ROOT = Path(__file__).resolve().parent.parent / "build" / "sim-pytest"
 SEED = 20240607
 
-SMALL_MATRIX = [
-    SimConfig(unit="shiftmax", n=10, value_bits=7),
-    SimConfig(unit="shiftmax", n=4, value_bits=6, frac_bits=(-2, 1, 0, 3), exp_bitwidth=5,
-              buffer_bitwidth=12, round_log2="quantizeml", register_every=1,
-              stage_registers=False),
-    SimConfig(unit="shiftmax", n=2, value_bits=3, exp_bitwidth=3, buffer_bitwidth=8,
-              register_every=0, stage_registers=True),
-    SimConfig(unit="argmax", n=10, value_bits=7, output="onehot", register_every=0,
-              stage_registers=False),
-    SimConfig(unit="argmax", n=2, value_bits=5),
-    SimConfig(unit="argmax", n=10, value_bits=15, register_every=1, lanes_per_cycle=2),
-]
+#: Each unit's small matrix, from its registry entry.
+SMALL_MATRIX = [SimConfig(entry.name, **params) for entry in UNITS.values()
+                for params in entry.smoke]
 
 
 def rtl_simulate(config: SimConfig, **options):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from shiftmax.golden import round_log2_thresholds
-from shiftmax.sim.config import SimConfig, parse_frac_bits
+from shiftmax.sim.config import SimConfig
 from shiftmax.sim.regress import MATRIX, matrix
 from shiftmax.sim.runner import read_results
 from shiftmax.sim.vectors import (
@@ -20,6 +20,7 @@ from shiftmax.sim.vectors import (
     threshold_sums,
     unpack_word,
 )
+from shiftmax.units import SHIFTMAX
 from shiftmax.verilator import verilator_environment
 
 
@@ -91,16 +92,37 @@ def test_ref_outputs_follow_the_unit() -> None:
 def test_config_names_and_command_lines() -> None:
     config = SimConfig(unit="shiftmax", n=4, value_bits=6, frac_bits=(-2, 1, 0, 3),
                        round_log2="quantizeml", stage_registers=False)
-    assert config.name == "shiftmax-n4-vb6-f-2_1_0_3-eD-bD-quantizeml-reD-sr0"
+    assert config.name == "shiftmax-n4-vb6-f-2_1_0_3-rlquantizeml-sr0"
     assert "--frac-bits=-2,1,0,3" in config.verilog_arguments()
     assert "--no-stage-registers" in config.verilog_arguments()
     assert config.make_variables() == ("UNIT=shiftmax N=4 VALUE_BITS=6 FRAC_BITS=-2,1,0,3 "
                                        "ROUND_LOG2=quantizeml STAGE_REGISTERS=0")
-    assert parse_frac_bits("-2,1,0,3") == (-2, 1, 0, 3) and parse_frac_bits("3") == 3
+    frac_bits = SHIFTMAX.param("frac_bits")
+    assert frac_bits.parse("-2,1,0,3") == (-2, 1, 0, 3) and frac_bits.parse("3") == 3
     folded = SimConfig(unit="argmax", n=10, value_bits=15, lanes_per_cycle=2)
-    assert folded.name == "argmax-n10-vb15-dflt-reD-srD-p2"
-    assert folded.verilog_arguments()[-2:] == ["--lanes-per-cycle", "2"]
+    assert folded.name == "argmax-n10-vb15-pc2"
+    assert folded.verilog_arguments()[-1] == "--lanes-per-cycle=2"
     assert folded.make_variables() == "UNIT=argmax N=10 VALUE_BITS=15 LANES_PER_CYCLE=2"
+
+
+def test_make_variables_select_the_same_configuration() -> None:
+    config = SimConfig(unit="shiftmax", n=4, value_bits=6, frac_bits=(-2, 1, 0, 3),
+                       stage_registers=False, exp_bitwidth=5, buffer_bitwidth=12)
+    variables = dict(word.split("=", 1) for word in config.make_variables().split())
+    assert SimConfig.from_variables(variables) == config
+
+
+@pytest.mark.parametrize("variables, words", [
+    ({"UNIT": "argmax", "N": "4", "VALUE_BITS": "3", "FRAC_BITS": "3"},
+     ["FRAC_BITS=3", "not a parameter of argmax", "shiftmax"]),
+    ({"UNIT": "shiftmax", "N": "4", "VALUE_BITS": "3", "EXP_BITWIDHT": "4"},
+     ["EXP_BITWIDHT=4", "EXP_BITWIDTH"]),
+    ({"UNIT": "shiftmax", "N": "x", "VALUE_BITS": "3"}, ["n", "'x'"]),
+])
+def test_make_variables_of_another_unit_or_misspelt_are_rejected(variables, words) -> None:
+    with pytest.raises(ValueError) as error:
+        SimConfig.from_variables(variables)
+    assert all(word in str(error.value) for word in words), error.value
 
 
 @pytest.mark.parametrize("params, word", [
@@ -123,7 +145,7 @@ def test_regression_matrix_covers_the_parameter_space() -> None:
     shiftmax = [c for c in configs if c.unit == "shiftmax"]
     assert {1, 1000} <= {c.n for c in shiftmax}
     assert {2, 1000} <= {c.n for c in configs if c.unit == "argmax"}  # argmax needs n >= 2
-    assert {"exact", "quantizeml"} <= {c.round_log2 or "exact" for c in shiftmax}
+    assert {"exact", "quantizeml"} <= {c.params["round_log2"] for c in shiftmax}
     assert any(isinstance(c.frac_bits, int) and c.frac_bits < 0 for c in shiftmax)
     assert any(isinstance(c.frac_bits, tuple) for c in shiftmax)
     assert any(c.buffer_bitwidth == 2 * c.exp_bitwidth + 2 for c in shiftmax
@@ -132,7 +154,7 @@ def test_regression_matrix_covers_the_parameter_space() -> None:
         ours = [c for c in configs if c.unit == unit]
         assert {0, 1, 2, 3, None} <= {c.register_every for c in ours}
         assert {True, False, None} <= {c.stage_registers for c in ours}
-    assert {"index", "onehot"} <= {c.output or "index" for c in configs if c.unit == "argmax"}
+    assert {"index", "onehot"} <= {c.params["output"] for c in configs if c.unit == "argmax"}
     assert {1, 2} <= {c.lanes_per_cycle for c in configs if c.unit == "argmax"}  # folded
     assert len({c.name for c in configs}) == len(configs)
 

@@ -15,7 +15,7 @@ import json
 import sys
 
 from shiftmax.sim.config import SIMULATORS, SimConfig
-from shiftmax.sim.runner import BUILD_ROOT, simulate
+from shiftmax.sim.runner import default_build_root, simulate
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     for simulator in args.sims.split(","):
         print(f"{simulator}: {config.describe()}, {args.vectors} vectors ...", flush=True)
         result = simulate(config, simulator=simulator, seed=args.seed,
-                          build_root=BUILD_ROOT / "bench",
+                          build_root=default_build_root() / "bench",
                           extra_env={"SHIFTMAX_SIM_BENCH_VECTORS": str(args.vectors),
                                      "COCOTB_TEST_FILTER": "bench_full_throughput"},
                           verilator_opt="-Os")  # Verilator's default: the speed users see
