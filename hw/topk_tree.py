@@ -1,0 +1,273 @@
+"""The top-K tree: the K largest of N keyed lanes, largest first, lower index first on ties.
+
+Also the helpers the two TopK units share: the key of an element (value, present, exists)
+and the rank merge of two sorted lists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from amaranth.hdl import Cat, Const, Module, Shape, ShapeLike, Value, unsigned
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
+
+from shiftmax.golden.params import check_int
+
+from .pipeline import ceil_log2, check_pipeline_params, register, tree_latency, tree_levels, wire
+
+__all__ = ["TopKTree", "Entry", "key_of", "value_of_key", "key_greater", "merge_sorted"]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One element of a sorted list: its key, its position and what travels with it.
+
+    ``index`` is the position inside the block the list covers (possibly 0 bits wide);
+    ``payload`` is ``None`` when nothing travels beside the key.
+    """
+
+    key: Value
+    index: Value
+    payload: Value | None = None
+
+
+def key_of(value, *, present=None, exists=None) -> Value:
+    """The key an element is ranked by: a larger key ranks first.
+
+    Without flags the key is the signed value itself. With flags it is unsigned: on top the
+    ``present`` bit (absent elements rank below every present one), then the ``exists`` bit
+    (a slot holding no element at all ranks below every masked one), then the value offset to
+    unsigned (its sign bit inverted), forced to 0 for an absent element, so that absent
+    elements tie and keep their index order whatever their values.
+    """
+    value = Value.cast(value)
+    if present is None and exists is None:
+        return value
+    offset = Cat(value[:-1], ~value[-1])
+    if present is not None:
+        offset = offset & Value.cast(present).replicate(len(offset))
+    flags = [Value.cast(flag) for flag in (exists, present) if flag is not None]
+    return Cat(offset, *flags)
+
+
+def value_of_key(key: Value, value_bits: int) -> Value:
+    """The signed value of a present element back from its key (see :func:`key_of`)."""
+    width = value_bits + 1
+    if key.shape().signed:
+        return key
+    return Cat(key[:width - 1], ~key[width - 1]).as_signed()
+
+
+def key_greater(left: Value, right: Value) -> Value:
+    """``left > right`` for two keys, as the sign bit of ``right - left``.
+
+    Like :func:`shiftmax.hw.pipeline.is_greater`, a plain carry chain; unsigned keys are
+    widened by a zero bit first, so the difference of the two is exact.
+    """
+    left, right = Value.cast(left), Value.cast(right)
+    if not left.shape().signed:
+        left, right = Cat(left, Const(0, 1)), Cat(right, Const(0, 1))
+    return (right.as_signed() - left.as_signed())[-1]
+
+
+def _select(candidates: list[tuple[Value, Value]]) -> Value:
+    """OR of the candidates whose (one-hot) select bit is set; the bits of the chosen one."""
+    result = None
+    for select, value in candidates:
+        value = Value.cast(value).as_unsigned()
+        term = value & select.replicate(len(value))
+        result = term if result is None else result | term
+    return result
+
+
+def merge_sorted(m: Module, left: Sequence[Entry], right: Sequence[Entry], length: int, *,
+                 name: str, split: bool = False, extend_index: bool = True) -> list[Entry]:
+    """The first ``length`` entries of two sorted lists merged; ``left`` wins ties.
+
+    Every entry of ``left`` comes from lower positions than every entry of ``right``, so an
+    equal key keeps the left one first. With ``c[a][b] = right[b] > left[a]`` (monotone in
+    both indices), ``left[a]`` lands in slot ``a + #{b: c[a][b]}`` and ``right[b]`` in slot
+    ``b + #{a: not c[a][b]}``: slot ``i`` is a one-hot selection over its candidates, and only
+    the compares with ``a + b < length`` are needed (``length * (length + 1) / 2`` at most).
+    With ``extend_index`` the index of an output entry gains a top bit, 1 for a right entry
+    (the two lists cover the two halves of a block). With ``split`` the compare bits and both
+    lists are registered before the selection (one cycle).
+    """
+    la, lb = len(left), len(right)
+    greater = {}
+    for a in range(la):
+        for b in range(lb):
+            if a + b < length:
+                greater[a, b] = wire(m, key_greater(right[b].key, left[a].key),
+                                     name=f"{name}_gt{a}_{b}")
+    if split:
+        greater = {ab: register(m, bit, name=f"{name}_gt{ab[0]}_{ab[1]}_r")
+                   for ab, bit in greater.items()}
+        left, right = ([Entry(register(m, e.key), register(m, e.index),
+                              None if e.payload is None else register(m, e.payload))
+                        for e in side] for side in (left, right))
+
+    def conditions(terms: list[Value]) -> Value:
+        result = Const(1, 1)
+        for term in terms:
+            result = result & term
+        return result
+
+    out = []
+    for i in range(length):
+        chosen: list[tuple[Value, Entry, int]] = []
+        for a in range(la):
+            ahead = i - a  # right entries ahead of left[a]
+            if 0 <= ahead <= lb:
+                terms = ([greater[a, ahead - 1]] if ahead > 0 else []) + \
+                    ([~greater[a, ahead]] if ahead < lb else [])
+                chosen.append((wire(m, conditions(terms), name=f"{name}_s{i}_l{a}"), left[a], 0))
+        for b in range(lb):
+            ahead = i - b  # left entries ahead of right[b]
+            if 0 <= ahead <= la:
+                terms = ([~greater[ahead - 1, b]] if ahead > 0 else []) + \
+                    ([greater[ahead, b]] if ahead < la else [])
+                chosen.append((wire(m, conditions(terms), name=f"{name}_s{i}_r{b}"),
+                               right[b], 1))
+        key = _select([(s, e.key) for s, e, _ in chosen])
+        key = wire(m, key.as_signed() if left[0].key.shape().signed else key,
+                   name=f"{name}_k{i}")
+        index = _select([(s, e.index) for s, e, _ in chosen]) if len(left[0].index) else Cat()
+        if extend_index:
+            from_right = _select([(s, Const(side, 1)) for s, _, side in chosen])
+            index = Cat(index, from_right)
+        index = wire(m, index, name=f"{name}_i{i}")
+        payload = None if left[0].payload is None else \
+            wire(m, _select([(s, e.payload) for s, e, _ in chosen]), name=f"{name}_p{i}")
+        out.append(Entry(key, index, payload))
+    return out
+
+
+class TopKTree(wiring.Component):
+    """The ``k`` largest of ``n`` keyed lanes, sorted, the lower index first among equal keys.
+
+    Architecture: a balanced binary tree of merge nodes (:func:`merge_sorted`). A leaf is a
+    list of one lane; a node merges the sorted lists of its two children into the first
+    ``min(k, length)`` entries. Every list of the left child comes from lower lanes than the
+    right child's, so a node keeps ties in index order by taking the left entry first, with
+    one compare per pair of entries that can meet in the first ``k`` slots and a one-hot
+    selection per slot (no compare-exchange network, no index compares). As in the argmax
+    tree, the item ``j`` of level ``l`` covers lanes ``[j * 2**l, (j + 1) * 2**l)``, so an
+    entry's index is the concatenation of its side bits along the way up: no adders and no
+    index constants.
+
+    Number format: keys of ``key_shape``, compared as numbers of that shape (the units encode
+    masks and empty slots into the key, see :func:`key_of`); indices unsigned,
+    ``max(1, ceil(log2(n)))`` bits; the payload is carried as it is.
+
+    Parameters
+    ----------
+    n : int
+        Lanes, at least 1.
+    k : int
+        Entries kept, 1 to ``n``.
+    key_shape : ShapeLike
+        Shape of a key (signed or unsigned).
+    payload_width : int
+        Bits carried beside each key (0: none).
+    register_every : int
+        A pipeline register after every ``register_every`` tree levels (0: combinational).
+    root_register : bool
+        A register between the compares of the root node and its selection.
+
+    Members
+    -------
+    keys : In(ArrayLayout(key_shape, n))
+        The keys, lane 0 in the lowest bits.
+    payload : In(ArrayLayout(payload_width, n))
+        Only when ``payload_width`` > 0.
+    key : Out(ArrayLayout(key_shape, k))
+        The keys of the selected lanes, largest first.
+    index : Out(ArrayLayout(index_bits, k))
+        Their lanes.
+    selected : Out(ArrayLayout(payload_width, k))
+        Their payloads, only when ``payload_width`` > 0.
+
+    Latency
+    -------
+    ``(ceil(log2(n)) - 1) // register_every + root_register`` cycles (the tree term is 0 when
+    ``register_every`` is 0; ``root_register`` counts only when ``n >= 2``); the output is not
+    registered.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a parameter of the wrong type or out of range.
+    """
+
+    def __init__(self, *, n: int, k: int, key_shape: ShapeLike, payload_width: int = 0,
+                 register_every: int = 0, root_register: bool = False) -> None:
+        self._n = check_int("n", n, 1)
+        self._k = check_int("k", k, 1, self._n)
+        self._key_shape = Shape.cast(key_shape)
+        self._payload_width = check_int("payload_width", payload_width, 0)
+        self._register_every, self._root_register = check_pipeline_params(
+            register_every, root_register)
+        members = {
+            "keys": In(data.ArrayLayout(self._key_shape, self._n)),
+            "key": Out(data.ArrayLayout(self._key_shape, self._k)),
+            "index": Out(data.ArrayLayout(unsigned(self.index_bits), self._k)),
+        }
+        if self._payload_width:
+            members["payload"] = In(data.ArrayLayout(unsigned(self._payload_width), self._n))
+            members["selected"] = Out(data.ArrayLayout(unsigned(self._payload_width), self._k))
+        super().__init__(members)
+
+    @property
+    def n(self) -> int:
+        return self._n
+
+    @property
+    def k(self) -> int:
+        return self._k
+
+    @property
+    def index_bits(self) -> int:
+        return max(1, ceil_log2(self._n))
+
+    @property
+    def latency(self) -> int:
+        root = self._root_register and self._n >= 2
+        return tree_latency(self._n, self._register_every) + int(root)
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        items = [[Entry(Value.cast(self.keys[j]), Cat(),
+                        Value.cast(self.payload[j]) if self._payload_width else None)]
+                 for j in range(self._n)]
+        levels = tree_levels(self._n)
+        for level in range(1, levels + 1):
+            merged = []
+            for j in range(0, len(items), 2):
+                group = items[j:j + 2]
+                if len(group) == 1:  # a lone block: its indices gain a leading 0
+                    merged.append([Entry(e.key, Cat(e.index, Const(0, 1)), e.payload)
+                                   for e in group[0]])
+                    continue
+                length = min(self._k, len(group[0]) + len(group[1]))
+                merged.append(merge_sorted(
+                    m, group[0], group[1], length, name=f"topk_n{level}_{j // 2}",
+                    split=self._root_register and level == levels))
+            items = merged
+            if self._register_every and level % self._register_every == 0 and level < levels:
+                items = [[Entry(register(m, e.key, name=f"topk_l{level}_{j}_k{i}"),
+                                register(m, e.index, name=f"topk_l{level}_{j}_i{i}"),
+                                None if e.payload is None else
+                                register(m, e.payload, name=f"topk_l{level}_{j}_p{i}"))
+                          for i, e in enumerate(item)]
+                         for j, item in enumerate(items)]
+        (result,) = items
+        index_bits = self.index_bits
+        for i, entry in enumerate(result):
+            index = entry.index if len(entry.index) else Const(0, index_bits)
+            m.d.comb += [self.key[i].eq(entry.key), self.index[i].eq(index)]
+            if self._payload_width:
+                m.d.comb += self.selected[i].eq(entry.payload)
+        return m
