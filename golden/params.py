@@ -66,7 +66,9 @@ def check_frac_bits(frac_bits, lanes: int, *, limit: int = 31):
         frac_bits, (bool, np.bool_)
     ):
         return check_int("frac_bits", frac_bits, -limit, limit)
-    if isinstance(frac_bits, (str, bytes)) or not hasattr(frac_bits, "__len__"):
+    if isinstance(frac_bits, (str, bytes)) or not hasattr(frac_bits, "__len__") or (
+        isinstance(frac_bits, np.ndarray) and frac_bits.ndim == 0
+    ):
         raise TypeError(f"frac_bits must be an integer or a sequence of integers, "
                         f"not {frac_bits!r}")
     items = list(np.asarray(frac_bits).reshape(-1)) if isinstance(frac_bits, np.ndarray) \

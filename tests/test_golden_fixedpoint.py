@@ -1,5 +1,7 @@
 """FixedPoint: quantizeml's construction, floor and shift semantics on integers."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -79,3 +81,56 @@ def test_frac_bits_of_wrong_length_are_rejected():
 def test_bad_frac_bits_are_rejected(frac_bits, error):
     with pytest.raises(error, match="frac_bits"):
         FixedPoint([1, 2], 7, frac_bits)
+
+
+def test_uint64_values_clamp_instead_of_wrapping():
+    x = FixedPoint(np.array([2**64 - 1, 3, 2**63], np.uint64), value_bits=7)
+    assert x.values.tolist() == [127, 3, 127]
+    assert x.values.dtype == np.int64
+
+
+@pytest.mark.parametrize("values, expected", [
+    ([2**70, 1], [127, 1]),
+    ([-(2**70), 2**63, -5], [-128, 127, -5]),
+    ([2**63, 1], [127, 1]),  # numpy alone would make this list float64
+    (np.array([2**80, -(2**80), 7], dtype=object), [127, -128, 7]),
+    (np.array([np.int64(3), 2**64], dtype=object), [3, 127]),
+])
+def test_integers_beyond_int64_clamp(values, expected):
+    assert FixedPoint(values, 7).values.tolist() == expected
+
+
+def test_float16_is_clamped_without_a_numpy_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x = FixedPoint(np.array([1, -2, 60000, -60000], np.float16), 7)
+        assert x.values.tolist() == [1, -2, 127, -128]
+        big = FixedPoint(np.array([3e38, -3e38, 5], np.float32), 31)
+        assert big.values.tolist() == [2**31 - 1, -(2**31), 5]
+        with pytest.raises(TypeError, match=r"values must be integers, not non-integral floats"):
+            FixedPoint(np.array([0.5, np.inf], np.float16), 7)
+
+
+def test_fixedpoint_as_values_is_rejected_clearly():
+    with pytest.raises(TypeError, match=r"values must be an integer array, not a FixedPoint "
+                                        r"\(pass its \.values"):
+        FixedPoint(FixedPoint([1, 2], 7, 2), 7)
+
+
+def test_ragged_values_are_rejected_naming_values():
+    with pytest.raises(ValueError, match=r"values must be a rectangular array of integers"):
+        FixedPoint([[1, 2], [3]], 7)
+
+
+@pytest.mark.parametrize("values", [[1, None], [1.5, 2**70]])
+def test_object_values_that_are_not_integers_are_rejected(values):
+    with pytest.raises(TypeError, match=r"values must be integers, not non-integer objects"):
+        FixedPoint(np.array(values, dtype=object), 7)
+
+
+def test_zero_d_integer_arrays_count_as_integers():
+    assert FixedPoint([4, 8], 7, np.array(2)).frac_bits == 2
+    assert FixedPoint([4, 8], np.array(7), np.int64(2)).frac_bits == 2
+    assert FixedPoint([4, 8], 7, np.array(-1, np.int8)).floor()[0].values.tolist() == [8, 16]
+    with pytest.raises(TypeError, match=r"frac_bits must be an integer or a sequence"):
+        FixedPoint([4, 8], 7, np.array(2.0))

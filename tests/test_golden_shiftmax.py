@@ -172,6 +172,13 @@ def test_empty_last_axis_is_rejected():
         quantized_shiftmax(FixedPoint(np.zeros((2, 0), dtype=int), 7))
 
 
+def test_unsigned_inputs_beyond_int64_clamp_to_the_largest_value():
+    # uint64 2**63 used to wrap to -2**63 and give its lane 0.
+    y = quantized_shiftmax(FixedPoint(np.array([2**63, 100], np.uint64), 7)).values
+    assert y.tolist() == quantized_shiftmax(FixedPoint([127, 100], 7)).values.tolist()
+    assert y[0] == y.max() > 0
+
+
 def test_plain_array_is_rejected():
     with pytest.raises(TypeError, match="x must be a FixedPoint, not ndarray"):
         quantized_shiftmax(np.array([1, 2]))
