@@ -128,9 +128,16 @@ def _run_settings(args: argparse.Namespace) -> tuple[SimConfig, dict]:
     return config, settings
 
 
-def run_one(args: argparse.Namespace) -> int:
-    from shiftmax.sim.runner import rerun_command, simulate, waveform_path
+def _require_sim_extra() -> None:
+    """Import cocotb here, so that a missing ``sim`` extra is one line (see :func:`main`)."""
+    import cocotb  # noqa: F401
+    import cocotb_tools.runner  # noqa: F401
 
+
+def run_one(args: argparse.Namespace) -> int:
+    from shiftmax.sim.runner import reference_dir, rerun_command, simulate, waveform_path
+
+    _require_sim_extra()
     try:
         config, settings = _run_settings(args)
     except (TypeError, ValueError, argparse.ArgumentTypeError) as error:
@@ -139,6 +146,10 @@ def run_one(args: argparse.Namespace) -> int:
     seed = settings["seed"] if settings["seed"] is not None else int(time.time()) % 100_000
     sim = settings["sim"]
     print(f"{config.describe()} on {sim}, seed {seed}: build/sim/{config.name}/")
+    if reference_dir() is None:
+        print("no reference cases here (no tests/reference.py under the current directory): "
+              "test_reference_vectors is skipped; set SHIFTMAX_SIM_TESTS_DIR to the tests/ "
+              "folder of a shiftmax checkout to run them")
     result = simulate(config, simulator=sim, seed=seed, vectors=settings["vectors"],
                       waves=settings["waves"], verbose=True, verilog=args.verilog)
     print()
@@ -164,6 +175,7 @@ def run_regression(args: argparse.Namespace) -> int:
     from shiftmax.sim.regress import matrix, report_failures, run_matrix, select, summary_table
     from shiftmax.sim.runner import default_build_root
 
+    _require_sim_extra()
     sim = args.sim or "icarus"
     seed = args.seed if args.seed is not None else int(time.time()) % 100_000
     reference = args.reference == "yes" or (args.reference == "auto" and sim == "icarus")
