@@ -10,8 +10,9 @@ numpy only (no cocotb, no Amaranth). The compares, and where each one decides:
   A wrong constant in any of these changes the result only for sums in a narrow interval:
   ``V = C`` or ``C - 1`` (whole compare, or ``U = C_hi`` and ``L = C_lo`` / ``C_lo - 1``);
   ``U = C_hi + 1`` with ``L`` below ``C_lo`` (the ``>`` alone decides); ``U = C_hi - 1`` with
-  ``L`` at or above ``C_lo`` (an ``==`` one too low would round up); and so on. Each such
-  interval is a :class:`CompareTarget`.
+  ``L`` at or above ``C_lo`` (an ``==`` one too low would round up); and, for an inverted
+  ``==``, ``U`` further off (``C_hi +- 2``, 0 and its largest value) with ``L`` on either
+  side. Each such interval is a :class:`CompareTarget`.
 - The leading-one detector: the binade edges ``2**k`` and the largest sum below them.
 - The saturating adder tree: sums just below, at and above ``2**(B-1) - 1``.
 - The argmax tree (and any compare network over lanes): every pair of lanes equal, one
@@ -131,9 +132,14 @@ def _intervals(shape: UnitShape) -> list[tuple[str, int, int]]:
             continue
         high_c, low_c = constant >> half, constant & ((1 << half) - 1)
         low_max = (1 << half) - 1
-        for upper, label in ((high_c + 1, "C_hi+1"), (high_c, "C_hi"), (high_c - 1, "C_hi-1")):
-            if not 0 <= upper < 1 << (width - half):
-                continue
+        upper_max = (1 << (width - half)) - 1
+        uppers = {}  # the three next to C_hi, then two further out and both ends
+        for upper, label in ((high_c + 1, "C_hi+1"), (high_c, "C_hi"), (high_c - 1, "C_hi-1"),
+                             (high_c + 2, "C_hi+2"), (high_c - 2, "C_hi-2"), (0, "0"),
+                             (upper_max, "max")):
+            if 0 <= upper <= upper_max:
+                uppers.setdefault(upper, label)
+        for upper, label in uppers.items():
             first = upper << half
             sides = [("L<C_lo", 0, low_c - 1), ("L>=C_lo", low_c, low_max)]
             if upper == high_c:

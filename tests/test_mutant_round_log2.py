@@ -1,0 +1,59 @@
+"""A RoundLog2 threshold constant one off in the generated Verilog fails the default bench.
+
+The default shiftmax (N = 10, VB = 7) splits binade 21's compare ``S >= T[21]`` into
+``S[20:10] > C_hi``, ``S[20:10] == C_hi`` and ``S[9:0] >= C_lo``. With ``C_hi + 1`` in the
+first one, rows whose upper part is ``C_hi + 1`` and lower part below ``C_lo`` (such as
+``[100, 100, 99, 98, 96, 94, 90, 79, 79, 79]``) come out doubled. The random vectors of the
+default run do not meet such a sum; the directed compare rows must.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from shiftmax.golden import round_log2_thresholds
+from shiftmax.sim.config import SimConfig
+from shiftmax.sim.runner import generate_verilog, simulate
+
+pytestmark = pytest.mark.skipif(shutil.which("iverilog") is None,
+                                reason="Icarus Verilog is not installed (make iverilog)")
+
+BUILD_ROOT = Path(__file__).resolve().parents[1] / "build" / "mutant-pytest"
+DEFAULT = SimConfig(unit="shiftmax", n=10, value_bits=7)
+
+
+def split_upper_compare(k: int) -> tuple[str, int, int]:
+    """The Verilog slice of binade ``k``'s upper part and its constant, from the golden table
+    (the field and halves of ``hw/round_log2.py``)."""
+    offset = int(round_log2_thresholds("exact")[k]) - (1 << k)
+    zeros = (offset & -offset).bit_length() - 1
+    half = (k - zeros) // 2
+    return f"total[{k - 1}:{zeros + half}]", offset >> zeros >> half, zeros + half
+
+
+def mutate_upper_constant(verilog: str, k: int, change: int) -> str:
+    bits, constant, _ = split_upper_compare(k)
+    pattern = re.compile(rf"{re.escape(bits)} > (\d+)'h{constant:x}\b")
+    found = pattern.findall(verilog)
+    assert len(found) == 1, f"expected one '{bits} > {constant:#x}' in the Verilog"
+    return pattern.sub(lambda match: f"{bits} > {match.group(1)}'h{constant + change:x}",
+                       verilog)
+
+
+def test_round_log2_upper_constant_one_high_fails_the_directed_corners() -> None:
+    verilog, _ = generate_verilog(DEFAULT, BUILD_ROOT / "good")
+    assert split_upper_compare(21)[:2] == ("total[20:10]", 0x350)
+    broken = BUILD_ROOT / "round-log2-k21-upper-plus-one" / f"{verilog.stem}.v"
+    broken.parent.mkdir(parents=True, exist_ok=True)
+    broken.write_text(mutate_upper_constant(verilog.read_text(), 21, +1))
+    shutil.copy(verilog.with_suffix(".json"), broken.with_suffix(".json"))
+    result = simulate(DEFAULT, simulator="icarus", seed=1, flow="runner", verilog=broken)
+    assert not result.passed, "the mutant passed the default bench"
+    failed = {test.name: test.message for test in result.tests if test.status == "failed"}
+    assert "test_directed_corners" in failed, result.failure_text()
+    assert " expected " in failed["test_directed_corners"]
+    assert " actual " in failed["test_directed_corners"]
