@@ -1,0 +1,210 @@
+"""Row framing of the streaming units: beats of P lanes, tlast, malformed rows and masks.
+
+A row of ``n`` elements arrives as ``R = ceil(n / P)`` beats of ``P`` lanes (lane ``j`` of
+beat ``b`` is element ``b*P + j``). The contract (``streaming.md``) fixes the framing:
+
+- a row ends at the earlier of the beat with ``tlast`` or beat ``R - 1``;
+- a row whose ``tlast`` came early (on beat ``b < R - 1``) is *malformed*; its missing
+  elements count as masked;
+- a row that reached beat ``R - 1`` without ``tlast`` is malformed too; the beats that
+  follow, up to and including the next ``tlast``, are dropped (the unit resynchronises);
+- every input row gives exactly one output row.
+
+:class:`RowFramer` applies these rules once for every streaming unit and hands its consumer a
+registered, well-framed beat stream with a per-lane "absent" bit (the input mask, the lanes
+past ``n`` in the last beat, and, with ``fill``, every lane of the beats that an early
+``tlast`` left out).
+"""
+
+from __future__ import annotations
+
+from amaranth.hdl import Const, Module, Mux, Signal, Value, signed, unsigned
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from shiftmax.golden.fixedpoint import MAX_VALUE_BITS
+from shiftmax.golden.params import check_int
+
+from .pipeline import lanes, wire
+
+__all__ = ["RowFramer", "streaming_input_layout", "beats_per_row", "valid_delay"]
+
+
+def beats_per_row(n: int, lanes_per_beat: int) -> int:
+    """``R = ceil(n / P)``: the beats of one row."""
+    return -(-n // lanes_per_beat)
+
+
+def valid_delay(m: Module, valid, cycles: int, *, name: str) -> Value:
+    """``valid`` delayed by ``cycles`` registers that have a reset (a reset empties the
+    pipeline), unlike the reset-less data registers of ``shiftmax.hw.pipeline.delay``."""
+    value = Value.cast(valid)
+    for stage in range(cycles):
+        reg = Signal(value.shape(), name=f"{name}_d{stage + 1}")
+        m.d.sync += reg.eq(value)
+        value = reg
+    return value
+
+
+def streaming_input_layout(*, lanes_per_beat: int, value_bits: int,
+                           mask: bool) -> data.StructLayout:
+    """The input payload of a streaming unit: ``data``, ``mask`` (with ``mask``), ``last``."""
+    fields = {"data": data.ArrayLayout(signed(value_bits + 1), lanes_per_beat)}
+    if mask:
+        fields["mask"] = unsigned(lanes_per_beat)
+    fields["last"] = unsigned(1)
+    return data.StructLayout(fields)
+
+
+class RowFramer(wiring.Component):
+    """Count the beats of each row, apply the contract's framing, mark the absent lanes.
+
+    Architecture: a beat counter (``0 .. R - 1``), a *drop* state (after beat ``R - 1``
+    without ``tlast``: accept and discard beats up to and including the next ``tlast``) and,
+    with ``fill``, a *fill* state (after an early ``tlast``: emit the missing beats, every lane
+    absent, with ``i.ready`` low), and a sticky malformed flag. The emitted beat is
+    registered: ``valid``, the lanes (sign-extended to ``width``; an absent lane is replaced
+    by ``absent_value``, which maps onto the flip-flops' synchronous set/reset, no
+    multiplexer), the absent bits, ``first``, ``last`` and ``malformed``.
+
+    A beat is emitted (and an input beat taken, except while dropping) only while ``space``
+    is high: the consumer's room for one more beat. Dropped beats are taken regardless.
+
+    Number format: lanes two's complement, ``value_bits + 1`` bits in, ``width`` bits out.
+
+    Parameters
+    ----------
+    n : int
+        Elements per row, at least 2.
+    lanes_per_beat : int
+        ``P``, 1 to ``n - 1``.
+    value_bits : int
+        Magnitude bits of an input lane, sign not counted (1 to 31).
+    mask : bool
+        The input payload has a ``mask`` field (bit ``j`` set: lane ``j`` is absent).
+    fill : bool
+        After an early ``tlast``, emit the missing beats of the row (all lanes absent), so the
+        consumer always sees ``R`` beats per row. Without it, the early beat is the row's
+        ``last`` and rows have 1 to ``R`` beats.
+    width : int
+        Bits of an output lane, at least ``value_bits + 1`` (default: that).
+    absent_value : int
+        The value an absent lane carries on the output (default ``-2**value_bits``, the
+        lowest input).
+
+    Members
+    -------
+    i : In(stream.Signature(streaming_input_layout(...)))
+    space : In(1)
+        The consumer can take a beat in this cycle.
+    valid : Out(1)
+        A beat is on the outputs below (for one cycle).
+    lanes : Out(ArrayLayout(signed(width), P))
+    absent : Out(P)
+    first, last : Out(1)
+        Beat 0 of its row; the row's last beat.
+    malformed : Out(1)
+        The row is malformed (meaningful on its ``last`` beat).
+
+    Latency
+    -------
+    1 (the emitted beat is registered).
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a parameter of the wrong type or out of range.
+    """
+
+    latency = 1
+
+    def __init__(self, *, n: int, lanes_per_beat: int, value_bits: int, mask: bool = False,
+                 fill: bool = True, width: int | None = None,
+                 absent_value: int | None = None) -> None:
+        self._n = check_int("n", n, 2)
+        self._p = check_int("lanes_per_beat", lanes_per_beat, 1, self._n - 1)
+        self._value_bits = check_int("value_bits", value_bits, 1, MAX_VALUE_BITS)
+        for name, value in (("mask", mask), ("fill", fill)):
+            if not isinstance(value, bool):
+                raise TypeError(f"{name} must be True or False, not {value!r}")
+        self._mask, self._fill = mask, fill
+        self._width = check_int("width", self._value_bits + 1 if width is None else width,
+                                self._value_bits + 1)
+        low = -(1 << (self._width - 1))
+        self._absent_value = check_int(
+            "absent_value", -(1 << self._value_bits) if absent_value is None else absent_value,
+            low, -low - 1)
+        self._beats = beats_per_row(self._n, self._p)
+        layout = streaming_input_layout(lanes_per_beat=self._p, value_bits=self._value_bits,
+                                        mask=self._mask)
+        super().__init__({
+            "i": In(stream.Signature(layout)),
+            "space": In(1),
+            "valid": Out(1),
+            "lanes": Out(data.ArrayLayout(signed(self._width), self._p)),
+            "absent": Out(self._p),
+            "first": Out(1),
+            "last": Out(1),
+            "malformed": Out(1),
+        })
+
+    @property
+    def beats_per_row(self) -> int:
+        return self._beats
+
+    @property
+    def width(self) -> int:
+        return self._width
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        p, beats = self._p, self._beats
+        beat = Signal(range(beats), name="beat")
+        dropping = Signal(name="dropping")
+        filling = Signal(name="filling")
+        sticky = Signal(name="sticky_malformed")  # an early tlast in this row
+
+        at_end = wire(m, beat == beats - 1, name="at_end")
+        tlast = self.i.payload.last
+        m.d.comb += self.i.ready.eq(dropping | (~filling & self.space))
+        take = wire(m, self.i.valid & self.i.ready, name="take")
+        real = wire(m, take & ~dropping, name="real")
+        filler = wire(m, filling & self.space, name="filler")
+        emit = wire(m, real | filler, name="emit")
+
+        # Absent lanes: the input mask, lanes past n on the last beat, every lane of a filler.
+        padding = sum(1 << j for j in range(p) if (beats - 1) * p + j >= self._n)
+        absent = Const(padding, p) & at_end.replicate(p) | filler.replicate(p)
+        if self._mask:
+            absent = absent | self.i.payload.mask
+        absent = wire(m, absent, name="absent_next")
+        malformed = wire(m, sticky | filler | (real & (tlast ^ at_end)), name="malformed_next")
+
+        # The emitted beat's data registers have no reset (the valid bit has one).
+        registers = {name: Signal(getattr(self, name).shape(), name=f"{name}_r", reset_less=True)
+                     for name in ("lanes", "absent", "first", "last", "malformed")}
+        m.d.comb += [getattr(self, name).eq(reg) for name, reg in registers.items()]
+        m.d.sync += self.valid.eq(emit)
+        fitted = [Mux(absent[j], Const(self._absent_value, signed(self._width)),
+                      self.i.payload.data[j]) for j in range(p)]
+        with m.If(emit):
+            ends = wire(m, at_end | (real & tlast) if not self._fill else at_end, name="ends")
+            m.d.sync += [
+                registers["lanes"].eq(lanes(fitted, self._width)),
+                registers["absent"].eq(absent),
+                registers["first"].eq(beat == 0),
+                registers["last"].eq(ends),
+                registers["malformed"].eq(malformed),
+            ]
+            with m.If(ends):
+                m.d.sync += [beat.eq(0), sticky.eq(0), filling.eq(0)]
+                with m.If(real & ~tlast):
+                    m.d.sync += dropping.eq(1)  # missing tlast: resynchronise on the next one
+            with m.Else():
+                m.d.sync += beat.eq(beat + 1)
+                if self._fill:
+                    with m.If(real & tlast):
+                        m.d.sync += [filling.eq(1), sticky.eq(1)]
+        with m.If(take & dropping & tlast):
+            m.d.sync += dropping.eq(0)
+        return m
