@@ -56,14 +56,36 @@ def topk(x, k: int, *, mask=None) -> tuple[np.ndarray, np.ndarray]:
             raise ValueError(f"x values must fit int64 for topk, which returns them; "
                              f"the largest is {values.max()}, the smallest {values.min()}")
     values = values.astype(np.int64, copy=False)
-    # ~v = -v - 1 is strictly decreasing and never overflows: sorting it ascending, stably,
-    # puts larger values first and keeps the lower index first among equal values.
-    key = np.invert(values)
-    if mask is None:
-        order = np.argsort(key, axis=-1, kind="stable")
-    else:
-        # Primary key: present before masked; secondary: the value for present lanes only,
-        # so masked lanes tie and keep their index order.
-        order = np.lexsort((np.where(mask, 0, key), mask), axis=-1)
-    indices = order[..., :k].astype(np.int64, copy=False)
+    indices = _ranking(values, mask, k)
     return indices, np.take_along_axis(values, indices, axis=-1)
+
+
+def _ranking(values: np.ndarray, mask: np.ndarray | None, k: int) -> np.ndarray:
+    """The lanes of the ``k`` first elements of each row in the ranking, in order (int64)."""
+    n = values.shape[-1]
+    lanes = np.arange(n, dtype=np.int64)
+    low, high = int(values.min()), int(values.max())
+    span = high - low
+    if (span + 2) * n >= 1 << 62:
+        # Values too spread for one composite key: a stable sort on ~v (= -v - 1, strictly
+        # decreasing and free of overflow) keeps the lower index first among equal values.
+        key = np.invert(values)
+        if mask is None:
+            order = np.argsort(key, axis=-1, kind="stable")
+        else:
+            # Present before masked; masked lanes all tie on the value and keep index order.
+            order = np.lexsort((np.where(mask, 0, key), mask), axis=-1)
+        return order[..., :k].astype(np.int64, copy=False)
+    # One unique key per lane, ascending in rank: (high - v) * n + lane for present lanes,
+    # after every one of them (span + 1) * n + lane for masked ones. Unique keys make a
+    # partial sort (argpartition) exact, which is several times faster than a full sort.
+    key = (high - values) * n + lanes
+    if mask is not None:
+        key = np.where(mask, (span + 1) * n + lanes, key)
+    if k < n:
+        part = np.argpartition(key, k - 1, axis=-1)[..., :k]
+        order = np.take_along_axis(part, np.argsort(np.take_along_axis(key, part, axis=-1),
+                                                    axis=-1), axis=-1)
+    else:
+        order = np.argsort(key, axis=-1)
+    return order.astype(np.int64, copy=False)

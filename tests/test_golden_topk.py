@@ -18,10 +18,15 @@ def ref_topk(row, masked, k) -> list[int]:
     return sorted(range(len(row)), key=key.__getitem__)[:k]
 
 
+#: Small values, and values so spread that no composite sort key fits int64.
+ELEMENTS = (st.integers(-4, 3), st.sampled_from([INT64.min, INT64.min + 1, -1, 0, INT64.max]))
+
+
 @st.composite
 def rows_and_k(draw, masked: bool):
+    elements = draw(st.sampled_from(ELEMENTS))
     values = draw(hnp.arrays(np.int64, st.tuples(st.integers(1, 4), st.integers(1, 16)),
-                             elements=st.integers(-4, 3)))
+                             elements=elements))
     k = draw(st.integers(1, values.shape[-1]))
     mask = draw(hnp.arrays(np.bool_, values.shape)) if masked else None
     return values, k, mask
