@@ -1,0 +1,428 @@
+"""The streaming Shiftmax: rows of N elements as ceil(N / P) beats of P lanes, bit-exact."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from amaranth.hdl import Cat, EnableInserter, Module, Mux, Signal, signed, unsigned
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.fifo import SyncFIFO
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+
+from shiftmax.golden.fixedpoint import MAX_VALUE_BITS
+from shiftmax.golden.params import check_int, check_shiftmax_params
+
+from .adder_tree import SaturatingAdderTree, sum_bits
+from .distance import Distance, distance_bits
+from .floor_input import FloorInput, floored_bits, lane_frac_bits
+from .framing import RowFramer, beats_per_row, streaming_input_layout, valid_delay
+from .max_tree import MaxTree
+from .output_shift import OutputShift
+from .pipeline import check_pipeline_params, delay, is_greater, lanes, register, tree_latency
+from .round_log2 import RoundLog2
+from .shift_exp import ShiftExp
+from .streaming_argmax import _check_streaming_common
+
+__all__ = ["StreamingShiftmax"]
+
+
+def _advance(pointer: Signal, depth: int):
+    """The next position of a circular buffer pointer."""
+    return Mux(pointer == depth - 1, 0, pointer + 1)
+
+
+class StreamingShiftmax(wiring.Component):
+    """Quantized shiftmax of rows that stream in as beats of P lanes, bit-exact.
+
+    Per row it computes ``shiftmax.golden.quantized_shiftmax(x, mask=...)`` on the row the
+    contract's framing forms (``streaming.md``: tlast, early and missing tlast, lanes past N
+    ignored), and sends it out as the same number of beats, ``R = ceil(n / P)``, with
+    ``last`` on the row's last beat and ``user`` on every beat of a malformed row. The sum is
+    the golden model's exact integer sum, clamped once at the end.
+
+    Architecture: three passes over two row buffers (``docs/streaming.md`` has the diagram
+    and the measurements behind it), each pass one beat per clock, rows back to back:
+
+    1. **Input**: :class:`~shiftmax.hw.framing.RowFramer` (absent lanes take ``-2**VB``),
+       :class:`FloorInput`, and the floored lanes with their absent bits written into the
+       *row buffer*; a P-lane :class:`MaxTree` and a running maximum (one compare-select
+       loop). At the row's end its maximum ``M`` goes into a small FIFO.
+    2. **Sum**: once a row is complete and its ``M`` known, the row is read back, one beat
+       per clock: :class:`Distance` (absent lanes forced to the saturated distance),
+       written into the *distance buffer*; :class:`ShiftExp` and a P-lane
+       :class:`SaturatingAdderTree` (never clamping) give the beat's exact term sum, and one
+       accumulator, wide enough for ``n * 2**(2e)``, adds it. The row's sum is clamped to
+       ``2**(B-1) - 1`` once, then :class:`RoundLog2` gives ``t = 3e - R`` into a small FIFO.
+    3. **Output**: the row's distances are read back with its ``t``; :class:`OutputShift`
+       and the output register. This pass alone stalls on ``o.ready``: one clock enable
+       ``ce = o.ready | ~o.valid`` (flow control ``"enable"``).
+
+    Both buffers are circular (Amaranth ``lib.memory``, one write and one synchronous read
+    port: block RAM or LUT RAM as synthesis sees fit) and credit-counted: pass 1 takes a beat
+    only while the row buffer has room; pass 2 starts a row only when the distance buffer
+    has room for all of it, so passes 1 and 2 never stall in mid-row and need no enable.
+    Their depths are what one beat per clock needs, rows back to back
+    (:attr:`buffer_depths`).
+
+    Number format: input lane ``j`` of beat ``b`` is element ``b*P + j``, two's complement
+    ``value_bits + 1`` bits with ``frac_bits`` fractional bits; output lanes unsigned
+    ``e + 1`` bits, ``e`` fractional bits (``2**e`` is 1.0), 0 on masked lanes and on lanes
+    past ``n``.
+
+    Parameters
+    ----------
+    n : int
+        Elements per row, at least 2.
+    value_bits : int
+        Magnitude bits per element, sign not counted (1 to 31).
+    lanes_per_beat : int
+        ``P``, 1 to ``n - 1`` (``n`` is the one-beat unit, :class:`~shiftmax.hw.Shiftmax`).
+    frac_bits : int
+        Fractional bits of every element, -31 to 31 (default 0); a per-lane list only when
+        its entries are all equal (a lane of the beat carries a different element every beat).
+    exp_bitwidth, buffer_bitwidth, round_log2
+        As for :class:`~shiftmax.hw.Shiftmax` (defaults 10, 32, ``"exact"``).
+    register_every : int
+        A register after every K levels of the beat's max and adder trees (default 2).
+    stage_registers : bool
+        Registers between the stages of each pass (default True).
+    flow_control : {"enable"}
+        Only ``"enable"`` (see above).
+    mask : bool
+        A per-lane mask input (default False).
+
+    Members
+    -------
+    i : In(stream.Signature(StructLayout(data=ArrayLayout(signed(VB+1), P), [mask=P,] last=1)))
+    o : Out(stream.Signature(StructLayout(data=ArrayLayout(e + 1, P), last=1, user=1)))
+
+    Latency
+    -------
+    ``R + 11 + 3 * stage_registers + (stage_registers and register_every == 1)
+    + 2 * ((ceil(log2 P) - 1) // register_every) + stage_registers`` (the tree terms are 0
+    when ``register_every`` is 0 or ``P <= 2``; :attr:`latency` computes it): edges from the
+    handshake of a row's last input beat to the handshake of its first output beat,
+    ``o.ready`` high. Pass 2 reads the whole row after its last beat, hence the ``R``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a parameter of the wrong type or out of range, naming it and the value.
+    """
+
+    unit_name = "shiftmax"
+
+    def __init__(self, *, n: int, value_bits: int, lanes_per_beat: int, frac_bits=0,
+                 exp_bitwidth: int = 10, buffer_bitwidth: int = 32, round_log2: str = "exact",
+                 register_every: int = 2, stage_registers: bool = True,
+                 flow_control: str = "enable", mask: bool = False) -> None:
+        self._n = check_int("n", n, 2)
+        self._value_bits = check_int("value_bits", value_bits, 1, MAX_VALUE_BITS)
+        self._p, self._flow_control, self._mask = _check_streaming_common(
+            self._n, lanes_per_beat, flow_control, mask)
+        per_lane = lane_frac_bits(frac_bits, self._n)
+        if len(set(per_lane)) != 1:
+            raise ValueError(f"frac_bits must be one value for every element in the streaming "
+                             f"form (lane j of a beat carries element b*P + j), not {per_lane}")
+        self._frac_bits = per_lane[0]
+        self._exp_bitwidth, self._buffer_bitwidth, self._round_log2 = check_shiftmax_params(
+            exp_bitwidth=exp_bitwidth, buffer_bitwidth=buffer_bitwidth, round_log2=round_log2,
+            n=self._n)
+        self._register_every, self._stage_registers = check_pipeline_params(
+            register_every, stage_registers)
+        self._beats = beats_per_row(self._n, self._p)
+        self._floored_bits = floored_bits(self._value_bits, [self._frac_bits])
+        self._distance_bits = distance_bits(self._floored_bits, self._exp_bitwidth)
+        in_layout = streaming_input_layout(lanes_per_beat=self._p, value_bits=self._value_bits,
+                                           mask=self._mask)
+        out_layout = data.StructLayout({
+            "data": data.ArrayLayout(unsigned(self._exp_bitwidth + 1), self._p),
+            "last": unsigned(1), "user": unsigned(1)})
+        super().__init__({"i": In(stream.Signature(in_layout)),
+                          "o": Out(stream.Signature(out_layout))})
+
+    # --- parameters ---------------------------------------------------------------------
+
+    @property
+    def n(self) -> int:
+        return self._n
+
+    @property
+    def value_bits(self) -> int:
+        return self._value_bits
+
+    @property
+    def lanes_per_beat(self) -> int:
+        return self._p
+
+    @property
+    def frac_bits(self) -> int:
+        return self._frac_bits
+
+    @property
+    def exp_bitwidth(self) -> int:
+        return self._exp_bitwidth
+
+    @property
+    def buffer_bitwidth(self) -> int:
+        return self._buffer_bitwidth
+
+    @property
+    def round_log2(self) -> str:
+        return self._round_log2
+
+    @property
+    def mask(self) -> bool:
+        return self._mask
+
+    @property
+    def flow_control(self) -> str:
+        return self._flow_control
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return {"n": self._n, "value_bits": self._value_bits, "frac_bits": self._frac_bits,
+                "exp_bitwidth": self._exp_bitwidth, "buffer_bitwidth": self._buffer_bitwidth,
+                "round_log2": self._round_log2, "register_every": self._register_every,
+                "stage_registers": self._stage_registers,
+                "flow_control": self._flow_control, "lanes_per_beat": self._p,
+                "mask": self._mask}
+
+    # --- timing -------------------------------------------------------------------------
+
+    @property
+    def beats_per_row(self) -> int:
+        return self._beats
+
+    @property
+    def input_cycles(self) -> int:
+        return 1
+
+    @property
+    def _split_distance(self) -> bool:
+        return self._stage_registers and self._register_every == 1
+
+    @property
+    def _tree_latency(self) -> int:
+        return tree_latency(self._p, self._register_every)
+
+    @property
+    def _pass1_lag(self) -> int:
+        """Cycles from a row's last beat leaving the framer to pass 2 reading its first beat."""
+        return 2 + self._tree_latency + int(self._stage_registers)
+
+    @property
+    def _pass2_lag(self) -> int:
+        """Cycles from pass 2 reading a row's last beat to pass 3 reading its first beat."""
+        s = int(self._stage_registers)
+        return 7 + 2 * s + int(self._split_distance) + self._tree_latency + s
+
+    @property
+    def latency(self) -> int:
+        s = int(self._stage_registers)
+        # framer, pass 1, the row read by pass 2, pass 2 to pass 3, pass 3 (read, output
+        # shift, output register)
+        return 1 + self._pass1_lag + self._beats + self._pass2_lag - 1 + 2 + s
+
+    @property
+    def buffer_depths(self) -> tuple[int, int]:
+        """Words of the row buffer and of the distance buffer (one beat each).
+
+        A beat waits in the row buffer from the framer until pass 2 reads it, about
+        ``R + pass-1 lag`` cycles; a distance waits from pass 2's reservation of its row to
+        pass 3's read, and pass 2 reserves a whole row at a time: ``2R + pass-2 lag``.
+        """
+        r = self._beats
+        return r + self._pass1_lag + 2, 2 * r + self._pass2_lag + 2
+
+    @property
+    def memory_bits(self) -> int:
+        row, dist = self.buffer_depths
+        return row * self._p * (self._floored_bits + 1) + dist * self._p * self._distance_bits
+
+    # --- hardware -----------------------------------------------------------------------
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        p, r, e = self._p, self._beats, self._exp_bitwidth
+        fb, db = self._floored_bits, self._distance_bits
+        s = self._stage_registers
+        row_depth, dist_depth = self.buffer_depths
+
+        def stage(value, name: str):
+            return register(m, value, name=name) if s else value
+
+        def stage_valid(value, name: str):
+            return valid_delay(m, value, int(s), name=name)
+
+        # Pass 1: framing, floor, row buffer write, running maximum.
+        m.submodules.framer = framer = RowFramer(
+            n=self._n, lanes_per_beat=p, value_bits=self._value_bits, mask=self._mask,
+            fill=True)
+        wiring.connect(m, wiring.flipped(self.i), framer.i)
+        m.submodules.floor = floor = FloorInput(n=p, value_bits=self._value_bits,
+                                                frac_bits=self._frac_bits)
+        m.d.comb += floor.x.eq(framer.lanes)
+        m.submodules.row_buffer = row_buffer = Memory(shape=unsigned(p * fb + p),
+                                                      depth=row_depth, init=[])
+        row_write, row_read = row_buffer.write_port(), row_buffer.read_port()
+        row_count = Signal(range(row_depth + 1), name="row_count")
+        m.d.comb += framer.space.eq(row_count + framer.valid < row_depth)
+        row_wp = Signal(range(row_depth), name="row_wp")
+        m.d.comb += [row_write.addr.eq(row_wp), row_write.en.eq(framer.valid),
+                     row_write.data.eq(Cat(floor.floored.as_value(), framer.absent))]
+        with m.If(framer.valid):
+            m.d.sync += row_wp.eq(_advance(row_wp, row_depth))
+
+        m.submodules.max_tree = max_tree = MaxTree(n=p, width=fb,
+                                                   register_every=self._register_every)
+        m.d.comb += max_tree.values.eq(floor.floored)
+        valid1 = stage_valid(valid_delay(m, framer.valid, max_tree.latency, name="v1"), "v1s")
+        first1, last1, malformed1 = (
+            stage(delay(m, f, max_tree.latency, name=name), f"{name}_s") for f, name in (
+                (framer.first, "first1"), (framer.last, "last1"),
+                (framer.malformed, "malformed1")))
+        beat_max = stage(max_tree.maximum, "beat_max")
+        running = Signal(signed(fb), name="running_max", reset_less=True)
+        row_max = wire_signed(m, Mux(first1 | is_greater(beat_max, running), beat_max, running),
+                              fb, "row_max")
+        with m.If(valid1):
+            m.d.sync += running.eq(row_max)
+        row_rows = row_depth // r + 2
+        m.submodules.row_info = row_info = SyncFIFO(width=fb + 1, depth=row_rows)
+        m.d.comb += [row_info.w_en.eq(valid1 & last1),
+                     row_info.w_data.eq(Cat(row_max, malformed1))]
+
+        # Pass 2: read the row back with its maximum; distances; the exact sum; RoundLog2.
+        m.submodules.dist_buffer = dist_buffer = Memory(shape=unsigned(p * db),
+                                                        depth=dist_depth, init=[])
+        dist_write, dist_read = dist_buffer.write_port(), dist_buffer.read_port()
+        dist_count = Signal(range(dist_depth + 1), name="dist_count")
+        active2 = Signal(name="active2")
+        beat2 = Signal(range(r), name="beat2")
+        row_rp = Signal(range(row_depth), name="row_rp")
+        maximum2 = Signal(signed(fb), name="maximum2", reset_less=True)
+        user2 = Signal(name="user2", reset_less=True)
+        decide2 = ~active2 | (beat2 == r - 1)
+        start2 = Signal(name="start2")
+        m.d.comb += [start2.eq(decide2 & row_info.r_rdy & (dist_count <= dist_depth - r)),
+                     row_info.r_en.eq(start2), row_read.addr.eq(row_rp)]
+        with m.If(active2):
+            m.d.sync += [row_rp.eq(_advance(row_rp, row_depth)), beat2.eq(beat2 + 1)]
+        with m.If(decide2):
+            m.d.sync += [active2.eq(start2), beat2.eq(0)]
+        with m.If(start2):
+            m.d.sync += [maximum2.eq(row_info.r_data[:fb]), user2.eq(row_info.r_data[fb])]
+        m.d.sync += row_count.eq(row_count + framer.valid - active2)
+
+        # The beat read from the row buffer arrives one cycle after its address.
+        issued = ((beat2 == 0, "first2"), (beat2 == r - 1, "last2"), (user2, "user2"),
+                  (maximum2, "max2"))
+        valid2 = stage_valid(valid_delay(m, active2, 1, name="v2"), "v2s")
+        first2, last2, user2d, max2d = (stage(register(m, f, name=f"{name}_m"), f"{name}_s")
+                                        for f, name in issued)
+        word = stage(row_read.data, "row_word")
+        m.submodules.distance = distance = Distance(n=p, width=fb, exp_bitwidth=e,
+                                                    register_inside=self._split_distance)
+        m.d.comb += [distance.maximum.eq(max2d), distance.values.eq(word[:p * fb])]
+        split = distance.latency
+        absent2 = delay(m, word[p * fb:], split, name="absent2")
+        valid2 = valid_delay(m, valid2, split, name="v2d")
+        first2, last2, user2d = (delay(m, f, split, name=name) for f, name in (
+            (first2, "first2d"), (last2, "last2d"), (user2d, "user2d")))
+        # Absent lanes take the saturated distance: a zero term and a zero output.
+        saturated = [distance.distance[j] | absent2[j].replicate(db) for j in range(p)]
+        distances = register(m, lanes(saturated, db), name="distances")
+        valid2 = valid_delay(m, valid2, 1, name="v2r")
+        first2, last2, user2d = (register(m, f, name=f"{name}_r") for f, name in (
+            (first2, "first2"), (last2, "last2"), (user2d, "user2")))
+        dist_wp = Signal(range(dist_depth), name="dist_wp")
+        m.d.comb += [dist_write.addr.eq(dist_wp), dist_write.en.eq(valid2),
+                     dist_write.data.eq(distances)]
+        with m.If(valid2):
+            m.d.sync += dist_wp.eq(_advance(dist_wp, dist_depth))
+
+        m.submodules.shift_exp = shift_exp = ShiftExp(n=p, exp_bitwidth=e, distance_bits=db)
+        # The beat's sum never clamps: the tree is as wide as P terms can reach.
+        beat_bits = p.bit_length() + 2 * e
+        m.submodules.beat_sum = beat_tree = SaturatingAdderTree(
+            n=p, exp_bitwidth=e, buffer_bitwidth=beat_bits + 1,
+            register_every=self._register_every)
+        m.d.comb += [shift_exp.distance.eq(distances), beat_tree.term.eq(shift_exp.term)]
+        beat_sum = register(m, beat_tree.total, name="beat_sum")
+        valid2 = valid_delay(m, valid2, beat_tree.latency + 1, name="v2t")
+        first2, last2, user2d = (delay(m, f, beat_tree.latency + 1, name=name) for f, name in (
+            (first2, "first2t"), (last2, "last2t"), (user2d, "user2t")))
+
+        # The one loop of pass 2: an exact accumulator (nothing clamps before the row's end).
+        total_bits = self._n.bit_length() + 2 * e
+        total = Signal(total_bits, name="total", reset_less=True)
+        with m.If(valid2):
+            m.d.sync += total.eq(Mux(first2, 0, total) + beat_sum)
+        total_valid = valid_delay(m, valid2 & last2, 1, name="total_valid")
+        total_user = register(m, user2d, name="total_user")
+        cap = self._buffer_bitwidth - 1
+        clamped = total
+        if total_bits > cap:
+            clamped = Mux(total[cap:].any(), (1 << cap) - 1, total[:cap])
+        clamped = stage(clamped[:sum_bits(self._n, e, self._buffer_bitwidth)], "clamped")
+        total_valid, total_user = stage_valid(total_valid, "tv_s"), stage(total_user, "tu_s")
+        m.submodules.round_log2 = round_log2 = RoundLog2(
+            n=self._n, exp_bitwidth=e, buffer_bitwidth=self._buffer_bitwidth,
+            round_log2=self._round_log2, register_inside=s)
+        m.d.comb += round_log2.total.eq(clamped)
+        shift = register(m, round_log2.shift, name="shift")
+        shift_valid = valid_delay(m, total_valid, round_log2.latency + 1, name="shift_valid")
+        shift_user = delay(m, total_user, round_log2.latency + 1, name="shift_user")
+        m.submodules.row_shift = row_shift = SyncFIFO(width=round_log2.shift_bits + 1,
+                                                      depth=dist_depth // r + 2)
+        m.d.comb += [row_shift.w_en.eq(shift_valid),
+                     row_shift.w_data.eq(Cat(shift, shift_user))]
+
+        # Pass 3: read the distances back with the row's t; stalls on one clock enable.
+        ce = Signal(name="ce")
+        m.d.comb += ce.eq(self.o.ready | ~self.o.valid)
+        body = Module()
+        m.submodules.output_pass = EnableInserter(ce)(body)
+        active3 = Signal(name="active3")
+        beat3 = Signal(range(r), name="beat3")
+        dist_rp = Signal(range(dist_depth), name="dist_rp")
+        shift3 = Signal(signed(round_log2.shift_bits), name="shift3", reset_less=True)
+        user3 = Signal(name="user3", reset_less=True)
+        decide3 = ~active3 | (beat3 == r - 1)
+        start3 = Signal(name="start3")
+        m.d.comb += [start3.eq(decide3 & row_shift.r_rdy), row_shift.r_en.eq(start3 & ce),
+                     dist_read.addr.eq(dist_rp), dist_read.en.eq(ce)]
+        with body.If(active3):
+            body.d.sync += [dist_rp.eq(_advance(dist_rp, dist_depth)), beat3.eq(beat3 + 1)]
+        with body.If(decide3):
+            body.d.sync += [active3.eq(start3), beat3.eq(0)]
+        with body.If(start3):
+            body.d.sync += [shift3.eq(row_shift.r_data[:round_log2.shift_bits]),
+                            user3.eq(row_shift.r_data[-1])]
+        m.d.sync += dist_count.eq(dist_count + Mux(start2, r, 0) - (active3 & ce))
+
+        valid3 = valid_delay(body, active3, 1, name="v3")
+        last3, user3d, shift3d = (register(body, f, name=f"{name}_m") for f, name in (
+            (beat3 == r - 1, "last3"), (user3, "user3"), (shift3, "shift3")))
+        body.submodules.output_shift = output_shift = OutputShift(
+            n=p, exp_bitwidth=e, distance_bits=db, shift_bits=round_log2.shift_bits,
+            register_inside=s)
+        body.d.comb += [output_shift.distance.eq(dist_read.data),
+                        output_shift.shift.eq(shift3d)]
+        cycles = output_shift.latency + 1
+        out_valid = valid_delay(body, valid3, cycles, name="out_valid")
+        out_last, out_user = (delay(body, f, cycles, name=name) for f, name in (
+            (last3, "out_last"), (user3d, "out_user")))
+        out_data = register(body, output_shift.output.as_value(), name="result")
+        m.d.comb += [self.o.valid.eq(out_valid), self.o.payload.data.eq(out_data),
+                     self.o.payload.last.eq(out_last), self.o.payload.user.eq(out_user)]
+        return m
+
+
+def wire_signed(m: Module, value, width: int, name: str) -> Signal:
+    """A named combinational signed signal of ``width`` bits driven by ``value``."""
+    sig = Signal(signed(width), name=name)
+    m.d.comb += sig.eq(value)
+    return sig
