@@ -134,3 +134,10 @@ def test_zero_d_integer_arrays_count_as_integers():
     assert FixedPoint([4, 8], 7, np.array(-1, np.int8)).floor()[0].values.tolist() == [8, 16]
     with pytest.raises(TypeError, match=r"frac_bits must be an integer or a sequence"):
         FixedPoint([4, 8], 7, np.array(2.0))
+
+
+def test_construction_copies_the_input():
+    raw = np.array([1, 2, 3], dtype=np.int64)
+    x = FixedPoint(raw, 7)
+    raw[0] = 100
+    assert x.values.tolist() == [1, 2, 3]
