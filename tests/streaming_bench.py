@@ -16,7 +16,8 @@ from amaranth.sim import Simulator
 
 from shiftmax.sim.framing import RowShape, form_rows, ref_row_outputs
 
-__all__ = ["StreamingRun", "rtl_rows", "ref_rows", "pack_fields", "check_rows"]
+__all__ = ["StreamingRun", "rtl_rows", "ref_rows", "pack_fields", "check_rows", "row_masks",
+           "source_rows"]
 
 
 def pack_fields(layout, **values) -> int:
@@ -156,3 +157,37 @@ def check_rows(expectations, run: StreamingRun) -> None:
             f"expected data/last/user {want[0]:#x}/{want[1]}/{want[2]}, got "
             f"{got[0]:#x}/{got[1]}/{got[2]}; row input {row.row.elements.tolist()}, mask "
             f"{row.row.mask.astype(int).tolist()}, expected values {row.values}")
+
+
+def row_masks(kind: str, rows: int, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Masks of ``rows`` rows (True = absent): ``"none"``, ``"random"``, ``"causal"`` (row t
+    keeps elements 0 .. t mod n) or ``"full"`` (every element absent)."""
+    if kind == "none":
+        return np.zeros((rows, n), dtype=bool)
+    if kind == "random":
+        return rng.random((rows, n)) < rng.random((rows, 1))
+    if kind == "causal":
+        return np.arange(n)[np.newaxis, :] > (np.arange(rows) % n)[:, np.newaxis]
+    if kind == "full":
+        return np.ones((rows, n), dtype=bool)
+    raise ValueError(f"kind must be none, random, causal or full, not {kind!r}")
+
+
+def source_rows(shape, elements: np.ndarray, masks: np.ndarray | None, kinds,
+                rng: np.random.Generator) -> list:
+    """Source beats of rows: ``kinds[i]`` is ``"good"``, ``"early"`` (tlast on a random beat
+    before R - 1) or ``"missing"`` (no tlast on beat R - 1, then 1 to 3 beats of noise)."""
+    from shiftmax.sim.framing import early_tlast_row, missing_tlast_row, well_formed_row
+
+    rows = []
+    for i, kind in enumerate(kinds):
+        mask = None if masks is None else masks[i]
+        if kind == "early":
+            beats = int(rng.integers(1, shape.beats_per_row))
+            rows.append(early_tlast_row(shape, elements[i], mask, beats, rng))
+        elif kind == "missing":
+            rows.append(missing_tlast_row(shape, elements[i], mask, int(rng.integers(1, 4)),
+                                          rng))
+        else:
+            rows.append(well_formed_row(shape, elements[i], mask, rng))
+    return rows
