@@ -1,0 +1,107 @@
+"""The row-framed cocotb bench (``shiftmax.sim.row_tests``) on Icarus through pytest.
+
+Generates small streaming and masked units with the real ``shiftmax verilog`` command and runs
+the row bench on them (rows back to back, gaps and backpressure, reset in mid-row, partial last
+beats, masks, malformed rows, round_log2 threshold rows); and checks that a unit which loses
+the malformed flag is caught, with the input row, the expected and the actual integers.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from shiftmax.sim.config import SimConfig
+from shiftmax.sim.runner import generate_verilog, rerun_command, simulate
+
+pytestmark = pytest.mark.skipif(shutil.which("iverilog") is None,
+                                reason="Icarus Verilog is not installed (make iverilog)")
+
+BUILD_ROOT = Path(__file__).resolve().parent.parent / "build" / "sim-rows-pytest"
+SEED = 20261201
+
+STREAMING_SHIFTMAX = SimConfig("shiftmax", n=10, value_bits=7, exp_bitwidth=4,
+                               buffer_bitwidth=12, lanes_per_beat=4, mask=True)
+THRESHOLD_SHIFTMAX = SimConfig("shiftmax", n=16, value_bits=7, exp_bitwidth=3,
+                               buffer_bitwidth=16, lanes_per_beat=2)
+MASKED_ARGMAX = SimConfig("argmax", n=10, value_bits=7, mask=True)
+
+ROW_TESTS = {"test_rows_back_to_back_at_full_throughput",
+             "test_random_rows_with_gaps_and_backpressure", "test_directed_corners",
+             "test_reset_mid_row_drops_rows_in_flight"}
+
+
+def rtl_simulate(config: SimConfig, **options):
+    return simulate(config, simulator="icarus", seed=SEED, vectors=100, flow="runner",
+                    build_root=BUILD_ROOT, **options)
+
+
+def passed_tests(config: SimConfig, result) -> set[str]:
+    if not result.passed:
+        pytest.fail(f"{config.describe()}:\n{result.failure_text()}\n"
+                    f"re-run: {rerun_command(config, 'icarus', SEED)}", pytrace=False)
+    assert result.vectors > 0
+    return {test.name for test in result.tests if test.status == "passed"}
+
+
+def test_streaming_shiftmax_passes_the_row_bench() -> None:
+    ran = passed_tests(STREAMING_SHIFTMAX, rtl_simulate(STREAMING_SHIFTMAX))
+    assert ROW_TESTS | {"test_lanes_past_n_in_the_last_beat_are_ignored",
+                        "test_masks_none_random_causal_and_full",
+                        "test_malformed_rows_between_well_formed_ones"} <= ran
+
+
+def test_streaming_shiftmax_rounds_the_exact_sum_at_thresholds() -> None:
+    ran = passed_tests(THRESHOLD_SHIFTMAX, rtl_simulate(THRESHOLD_SHIFTMAX))
+    assert ROW_TESTS | {"test_round_log2_threshold_rows_a_running_sum_gets_wrong",
+                        "test_malformed_rows_between_well_formed_ones"} <= ran
+
+
+def test_one_beat_argmax_with_a_mask_passes_the_row_bench() -> None:
+    ran = passed_tests(MASKED_ARGMAX, rtl_simulate(MASKED_ARGMAX))
+    assert ROW_TESTS | {"test_masks_none_random_causal_and_full"} <= ran
+
+
+def test_unit_that_loses_the_malformed_flag_is_caught() -> None:
+    """A copy of the streaming shiftmax whose m_axis_tuser is tied to 0 must fail the
+    malformed-row test, naming the row, the expected and the actual integers and tuser."""
+    config = STREAMING_SHIFTMAX
+    good, sidecar = generate_verilog(config, BUILD_ROOT / config.name)
+    broken_dir = BUILD_ROOT / "broken-streaming-shiftmax"
+    broken_dir.mkdir(parents=True, exist_ok=True)
+    broken = broken_dir / f"{sidecar['module']}.v"
+    broken.write_text(_tuser_tied_low(good.read_text(), sidecar))
+    broken.with_suffix(".json").write_text(json.dumps(sidecar))
+
+    result = rtl_simulate(config, verilog=broken)
+
+    assert not result.passed
+    failed = {test.name: test.message for test in result.tests if test.status == "failed"}
+    assert "test_malformed_rows_between_well_formed_ones" in failed, result.failure_text()
+    assert "test_random_rows_with_gaps_and_backpressure" not in failed
+    text = failed["test_malformed_rows_between_well_formed_ones"]
+    assert "input [" in text and "expected [" in text and "actual [" in text, text
+    assert "tuser 1" in text and "tuser 0" in text, text
+
+
+def _tuser_tied_low(verilog: str, sidecar: dict) -> str:
+    """Rename the generated module to ``<name>_core`` and wrap it with m_axis_tuser = 0."""
+    name, ports = sidecar["module"], sidecar["ports"]
+    assert f"module {name}(" in verilog
+    core = verilog.replace(f"module {name}(", f"module {name}_core(", 1)
+    inputs = [port for port in ports if port.startswith("s_axis_t") and port != "s_axis_tready"]
+    inputs += ["m_axis_tready", "clk", "rst"]
+    outputs = [port for port in ports if port not in inputs]
+    declarations = [f"input [{ports[p] - 1}:0] {p}" for p in inputs] + \
+        [f"output [{ports[p] - 1}:0] {p}" for p in outputs]
+    connections = [f".{p}({p})" for p in ports if p != "m_axis_tuser"]
+    return core + f"""
+module {name}({", ".join(declarations)});
+  wire core_tuser;
+  {name}_core core({", ".join(connections)}, .m_axis_tuser(core_tuser));
+  assign m_axis_tuser = 1'b0;
+endmodule
+"""
