@@ -131,7 +131,7 @@ def shiftmax_steps(x: FixedPoint, *, exp_bitwidth: int = 10, buffer_bitwidth: in
         floored = np.where(mask, dtype(-(1 << x.value_bits)), floored)
         d = distances(floored)
         p = exp_terms(d, e)
-        p = np.where(mask, p.dtype.type(0), p)
+        np.putmask(p, mask, 0)  # p is a new array: exp_terms never returns its input
         s = exp_sum(p, b)
         # round_log2(2**(2e)) = 2e: the R of a fully masked row (S = 0), whose outputs are 0.
         r = _round_log2(np.where(s == 0, 1 << (2 * e), s), mode)
