@@ -1,18 +1,23 @@
-"""The Argmax unit: AXI4-Stream in, index (or one-hot) of the largest lane out."""
+"""The Argmax unit: one row per beat in, index (or one-hot) of the largest lane out."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from amaranth.hdl import Const, Module, Mux, Signal, Value, signed
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value, signed, unsigned
+from amaranth.lib import data
 
 from shiftmax.golden.argmax import ARGMAX_OUTPUTS
 from shiftmax.golden.fixedpoint import MAX_VALUE_BITS
 from shiftmax.golden.params import check_choice, check_int
 
 from .argmax_tree import ArgmaxTree
+from .flow import DEFAULT_FLOW_CONTROL, FixedLatencyUnit, InputStep
 from .pipeline import (
     ceil_log2,
+    check_lanes_per_beat,
+    check_mask,
+    check_one_beat_size,
     check_pipeline_params,
     delay,
     fit,
@@ -22,13 +27,12 @@ from .pipeline import (
     tree_latency,
     wire,
 )
-from .stream import AxiStreamUnit, InputStep
 
 __all__ = ["Argmax"]
 
 
-class Argmax(AxiStreamUnit):
-    """argmax over N signed lanes as an AXI4-Stream unit; ties go to the lowest index.
+class Argmax(FixedLatencyUnit):
+    """argmax over N signed lanes, one row per beat; ties go to the lowest index.
 
     It reads the raw inputs as two's complement integers (no flooring, so no ties are
     created), exactly like ``shiftmax.golden.argmax``.
@@ -49,9 +53,15 @@ class Argmax(AxiStreamUnit):
     result is the best after the last part. Like FINN's serial label select, it trades
     throughput for area.
 
-    Number format: input lane k at ``s_axis_tdata[k*(value_bits+1) +: value_bits+1]``, two's
-    complement. Output: the index, unsigned, ``max(1, ceil(log2(n)))`` bits; or one-hot, ``n``
-    bits, bit k set for lane k.
+    With ``mask``, a masked lane ranks below every present one, and masked lanes among
+    themselves by lower index first (the golden ``argmax(mask=...)``): each lane is compared
+    as a key one bit wider, its value when present and one below the lowest value when masked.
+    A row whose every lane is masked gives index 0 (one-hot bit 0) and raises
+    ``o.payload.user``.
+
+    Number format: input lane k is ``i.payload.data[k]`` (``s_axis_tdata[k*(value_bits+1) +:
+    value_bits+1]`` at the Verilog ports), two's complement. Output ``o.payload.data``: the
+    index, unsigned, ``max(1, ceil(log2(n)))`` bits; or one-hot, ``n`` bits, bit k for lane k.
 
     Parameters
     ----------
@@ -70,15 +80,26 @@ class Argmax(AxiStreamUnit):
         Lanes compared per cycle, 1 to ``n``; ``None`` (default) or ``n``: all of them, one
         beat per cycle. Fewer folds the unit: one beat every ``ceil(n / lanes_per_cycle)``
         cycles (``input_cycles``).
+    flow_control : {"enable", "skid", "fifo"}
+        How the pipeline meets the stream handshake (:mod:`shiftmax.hw.flow`; default
+        ``"fifo"``).
+    lanes_per_beat : int or None
+        ``None`` or ``n``: the whole row in one beat (this class); fewer is the streaming
+        form, built by ``StreamingArgmax``.
+    mask : bool
+        Add the per-lane mask input ``i.payload.mask`` (default False).
 
     Members
     -------
-    s_axis_tdata : In(n * (value_bits + 1)); s_axis_tvalid : In(1); s_axis_tready : Out(1)
-    m_axis_tdata : Out(index_bits or n); m_axis_tvalid : Out(1); m_axis_tready : In(1)
+    i : In(stream.Signature(StructLayout({"data": ArrayLayout(signed(value_bits + 1), n),
+        "mask": unsigned(n)})))   (``mask`` only with ``mask=True``)
+    o : Out(stream.Signature(StructLayout({"data": unsigned(index_bits) or unsigned(n),
+        "user": unsigned(1)})))   (``user`` only with ``mask=True``: every lane was masked)
 
     Latency
     -------
-    ``1 + (ceil(log2(P)) - 1) // register_every + (stage_registers and output == "onehot")``
+    ``L + {"enable": 0, "skid": 1, "fifo": 2}[flow_control]`` with the datapath latency
+    ``L = 1 + (ceil(log2(P)) - 1) // register_every + (stage_registers and output == "onehot")``
     with ``P = lanes_per_cycle`` (the tree term is 0 when ``register_every`` is 0 or P <= 2),
     plus, when folded, 1 for the part register and 1 for the stage register between a part
     tree of 2+ lanes and the running best (with ``stage_registers``); counted from the
@@ -87,23 +108,39 @@ class Argmax(AxiStreamUnit):
     Raises
     ------
     TypeError, ValueError
-        For a parameter of the wrong type or out of range, naming it and the value.
+        For a parameter of the wrong type or out of range, naming it and the value; a row
+        too long for one beat (see :func:`shiftmax.hw.pipeline.check_one_beat_size`) names
+        ``n`` and points to ``lanes_per_beat``.
     """
 
     unit_name = "argmax"
 
     def __init__(self, *, n: int, value_bits: int, output: str = "index",
                  register_every: int = 2, stage_registers: bool = True,
-                 lanes_per_cycle: int | None = None) -> None:
+                 lanes_per_cycle: int | None = None,
+                 flow_control: str = DEFAULT_FLOW_CONTROL, lanes_per_beat: int | None = None,
+                 mask: bool = False) -> None:
         self._n = check_int("n", n, 2)
+        check_lanes_per_beat(lanes_per_beat, self._n, "StreamingArgmax")
+        self._mask = check_mask(mask)
         self._lanes_per_cycle = self._n if lanes_per_cycle is None else \
             check_int("lanes_per_cycle", lanes_per_cycle, 1, self._n)
         self._value_bits = check_int("value_bits", value_bits, 1, MAX_VALUE_BITS)
         self._output = check_choice("output", output, ARGMAX_OUTPUTS)
         self._register_every, self._stage_registers = check_pipeline_params(
             register_every, stage_registers)
+        wires = {"input data (n * (value_bits + 1))": self._n * (self._value_bits + 1)}
+        if self._mask:
+            wires["compare keys (n * (value_bits + 2))"] = self._n * (self._value_bits + 2)
+        check_one_beat_size(self._n, wires)
         out_width = self._n if self._output == "onehot" else self.index_bits
-        super().__init__(in_width=self._n * (self._value_bits + 1), out_width=out_width)
+        in_fields = {"data": data.ArrayLayout(signed(self._value_bits + 1), self._n)}
+        out_fields = {"data": unsigned(out_width)}
+        if self._mask:
+            in_fields["mask"] = unsigned(self._n)
+            out_fields["user"] = unsigned(1)
+        super().__init__(in_layout=data.StructLayout(in_fields),
+                         out_layout=data.StructLayout(out_fields), flow_control=flow_control)
 
     @property
     def n(self) -> int:
@@ -124,6 +161,15 @@ class Argmax(AxiStreamUnit):
     @property
     def stage_registers(self) -> bool:
         return self._stage_registers
+
+    @property
+    def mask(self) -> bool:
+        return self._mask
+
+    @property
+    def _key_bits(self) -> int:
+        """Magnitude bits of a compared lane: one more with a mask (room below the lowest)."""
+        return self._value_bits + int(self._mask)
 
     @property
     def index_bits(self) -> int:
@@ -147,7 +193,7 @@ class Argmax(AxiStreamUnit):
         return -(-self._n // self._lanes_per_cycle)
 
     @property
-    def latency(self) -> int:
+    def datapath_latency(self) -> int:
         decoder_register = self._stage_registers and self._output == "onehot"
         return (1 + int(self.folded) + int(self._fold_stage_register)
                 + tree_latency(self._lanes_per_cycle, self._register_every) + int(decoder_register))
@@ -157,31 +203,44 @@ class Argmax(AxiStreamUnit):
         return {"n": self._n, "value_bits": self._value_bits, "output": self._output,
                 "register_every": self._register_every,
                 "stage_registers": self._stage_registers,
-                "lanes_per_cycle": self._lanes_per_cycle}
+                "lanes_per_cycle": self._lanes_per_cycle, "flow_control": self.flow_control,
+                "lanes_per_beat": self._n, "mask": self._mask}
 
-    def elaborate_datapath(self, m: Module, data: Value, step: InputStep) -> Value:
+    def elaborate_datapath(self, m: Module, payload, step: InputStep) -> Value:
         m.submodules.tree = tree = ArgmaxTree(n=self._lanes_per_cycle,
-                                              value_bits=self._value_bits,
+                                              value_bits=self._key_bits,
                                               register_every=self._register_every)
-        if self.folded:
-            index = self._fold(m, data, step, tree)
+        width = self._key_bits + 1
+        lowest = Const(-(1 << self._key_bits), signed(width))
+        if self._mask:
+            # Masked lanes compare as one below the lowest value: they all tie there, so the
+            # lowest index among them wins, and every present lane beats them.
+            keys = [Mux(payload.mask[k], lowest, payload.data[k]) for k in range(self._n)]
         else:
-            m.d.comb += tree.values.eq(data)
+            keys = [payload.data[k] for k in range(self._n)]
+        if self.folded:
+            index = self._fold(m, keys, lowest, step, tree)
+        else:
+            m.d.comb += tree.values.eq(lanes(keys, width) if self._mask else payload.data)
             index = tree.index
-        if self._output == "index":
-            return register(m, index, name="result")
-        if self._stage_registers:
-            index = register(m, index, name="index")
-        onehot = (Const(1, self._n) << index)[:self._n]
-        return register(m, onehot, name="result")
+        if self._output == "onehot":
+            if self._stage_registers:
+                index = register(m, index, name="index")
+            index = (Const(1, self._n) << index)[:self._n]
+        if self._mask:
+            # Every lane masked: index 0 (all keys tie), flagged on user.
+            empty = delay(m, Value.cast(payload.mask).all(), self.datapath_latency - 1,
+                          name="empty")
+            index = Cat(index, empty)
+        return register(m, index, name="result")
 
-    def _fold(self, m: Module, data: Value, step: InputStep, tree: ArgmaxTree) -> Value:
+    def _fold(self, m: Module, keys: list, lowest: Value, step: InputStep,
+              tree: ArgmaxTree) -> Value:
         """The folded datapath up to the index of the beat's largest lane (see the class)."""
-        width, parts, p = self._value_bits + 1, self.input_cycles, self._lanes_per_cycle
-        lowest = Const(-(1 << self._value_bits), signed(width))
+        width, parts, p = self._key_bits + 1, self.input_cycles, self._lanes_per_cycle
 
         def lane(k: int) -> Value:
-            return data[k * width:(k + 1) * width] if k < self._n else lowest
+            return keys[k] if k < self._n else lowest
 
         # The part of this step, registered, with its number, first flag and valid flag.
         padded = lanes([lane(k) for k in range(parts * p)], width)

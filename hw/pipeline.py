@@ -39,7 +39,19 @@ __all__ = [
     "delay",
     "reduce_tree",
     "check_pipeline_params",
+    "check_mask",
+    "check_lanes_per_beat",
+    "MAX_WIRE_BITS",
+    "MAX_ONE_BEAT_LANES",
+    "check_one_beat_size",
 ]
+
+#: The widest wire Amaranth converts (``amaranth.back.rtlil`` refuses wider ones with an
+#: OverflowError; Verilog-2005 tools need only support 2**16-bit vectors).
+MAX_WIRE_BITS = 1 << 16
+#: The most lanes a one-beat unit is built with: the elaboration time measured in
+#: docs/flow-control.md grows about linearly with n and passes a minute beyond this.
+MAX_ONE_BEAT_LANES = 2048
 
 #: One node of a reduction tree: a tuple of values that travel together (e.g. value, index).
 TreeItem = tuple[Value, ...]
@@ -170,3 +182,38 @@ def check_pipeline_params(register_every, stage_registers) -> tuple[int, bool]:
     if not isinstance(stage_registers, (bool, np.bool_)):
         raise TypeError(f"stage_registers must be True or False, not {stage_registers!r}")
     return register_every, bool(stage_registers)
+
+
+def check_mask(mask) -> bool:
+    """Validate the ``mask`` parameter (True or False)."""
+    if not isinstance(mask, (bool, np.bool_)):
+        raise TypeError(f"mask must be True or False, not {mask!r}")
+    return bool(mask)
+
+
+def check_lanes_per_beat(lanes_per_beat, n: int, streaming_class: str) -> None:
+    """A one-beat unit accepts ``lanes_per_beat`` None or ``n`` only (else ValueError)."""
+    if lanes_per_beat is None:
+        return
+    lanes_per_beat = check_int("lanes_per_beat", lanes_per_beat, 1, n)
+    if lanes_per_beat != n:
+        raise ValueError(f"lanes_per_beat = {lanes_per_beat} < n = {n} is the streaming form: "
+                         f"build it with {streaming_class}, not the one-beat unit")
+
+
+def check_one_beat_size(n: int, wires: dict[str, int]) -> None:
+    """Refuse a one-beat unit too large to build, before anything is built.
+
+    ``wires`` names the unit's widest wires with their widths. Each must stay within
+    :data:`MAX_WIRE_BITS`, and ``n`` within :data:`MAX_ONE_BEAT_LANES`; otherwise one
+    ValueError names ``n`` (and the wire) and points to ``lanes_per_beat``.
+    """
+    hint = ("; a row this long needs the streaming form: set lanes_per_beat to the lanes "
+            "taken per clock (e.g. 16)")
+    if n > MAX_ONE_BEAT_LANES:
+        raise ValueError(f"n = {n} is more lanes than a one-beat unit is built with "
+                         f"(at most {MAX_ONE_BEAT_LANES}){hint}")
+    for what, width in wires.items():
+        if width > MAX_WIRE_BITS:
+            raise ValueError(f"n = {n} makes the {what} a {width}-bit wire, more than the "
+                             f"{MAX_WIRE_BITS} bits Amaranth and Verilog tools accept{hint}")

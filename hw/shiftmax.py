@@ -1,10 +1,11 @@
-"""The Shiftmax unit: AXI4-Stream in, bit-exact quantized shiftmax out."""
+"""The Shiftmax unit: one row per beat in, bit-exact quantized shiftmax out."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from amaranth.hdl import Module, Value
+from amaranth.hdl import Cat, Const, Module, Mux, Value, signed, unsigned
+from amaranth.lib import data
 
 from shiftmax.golden.fixedpoint import MAX_VALUE_BITS
 from shiftmax.golden.params import check_int, check_shiftmax_params
@@ -12,18 +13,27 @@ from shiftmax.golden.params import check_int, check_shiftmax_params
 from .adder_tree import SaturatingAdderTree
 from .distance import Distance
 from .floor_input import FloorInput, lane_frac_bits
+from .flow import DEFAULT_FLOW_CONTROL, FixedLatencyUnit, InputStep
 from .max_tree import MaxTree
 from .output_shift import OutputShift
-from .pipeline import check_pipeline_params, delay, register, tree_latency
+from .pipeline import (
+    check_lanes_per_beat,
+    check_mask,
+    check_one_beat_size,
+    check_pipeline_params,
+    delay,
+    lanes,
+    register,
+    tree_latency,
+)
 from .round_log2 import RoundLog2
 from .shift_exp import ShiftExp
-from .stream import AxiStreamUnit, InputStep
 
 __all__ = ["Shiftmax"]
 
 
-class Shiftmax(AxiStreamUnit):
-    """Quantized shiftmax over N lanes as an AXI4-Stream unit, bit-exact with the golden model.
+class Shiftmax(FixedLatencyUnit):
+    """Quantized shiftmax over N lanes, one row per beat, bit-exact with the golden model.
 
     Per beat it computes ``shiftmax.golden.quantized_shiftmax``: floor the inputs, find the
     maximum, turn each lane's distance below it into a power-of-two term, sum the terms
@@ -44,9 +54,15 @@ class Shiftmax(AxiStreamUnit):
     5. :class:`OutputShift`: per lane ``t - d[i]`` (``t = 3e - R`` comes from stage 4), then
        a one-hot decoder.
 
-    Number format: input lane k at ``s_axis_tdata[k*(value_bits+1) +: value_bits+1]``, two's
-    complement with ``frac_bits[k]`` fractional bits. Output lane k at
-    ``m_axis_tdata[k*(e+1) +: e+1]``, unsigned, ``e`` fractional bits (``2**e`` is 1.0).
+    With ``mask``, a masked lane (its bit of ``i.payload.mask`` set) takes no part in the
+    maximum or the sum and its output is 0: it enters the max tree as the lowest floored value
+    and its distance is forced to saturation (a zero term, a zero output). A row whose every
+    lane is masked gives all zeros and raises ``o.payload.user``.
+
+    Number format: input lane k is ``i.payload.data[k]`` (``s_axis_tdata[k*(value_bits+1) +:
+    value_bits+1]`` at the Verilog ports), two's complement with ``frac_bits[k]`` fractional
+    bits. Output lane k is ``o.payload.data[k]`` (``m_axis_tdata[k*(e+1) +: e+1]``), unsigned,
+    ``e`` fractional bits (``2**e`` is 1.0).
 
     Parameters
     ----------
@@ -67,15 +83,26 @@ class Shiftmax(AxiStreamUnit):
         combinational; default 2).
     stage_registers : bool
         Registers between the stages (default True).
+    flow_control : {"enable", "skid", "fifo"}
+        How the pipeline meets the stream handshake (:mod:`shiftmax.hw.flow`; default
+        ``"fifo"``).
+    lanes_per_beat : int or None
+        ``None`` or ``n``: the whole row in one beat (this class). Fewer lanes per beat is the
+        streaming form, built by ``StreamingShiftmax``.
+    mask : bool
+        Add the per-lane mask input ``i.payload.mask`` (default False).
 
     Members
     -------
-    s_axis_tdata : In(n * (value_bits + 1)); s_axis_tvalid : In(1); s_axis_tready : Out(1)
-    m_axis_tdata : Out(n * (e + 1)); m_axis_tvalid : Out(1); m_axis_tready : In(1)
+    i : In(stream.Signature(StructLayout({"data": ArrayLayout(signed(value_bits + 1), n),
+        "mask": unsigned(n)})))   (``mask`` only with ``mask=True``)
+    o : Out(stream.Signature(StructLayout({"data": ArrayLayout(unsigned(e + 1), n),
+        "user": unsigned(1)})))   (``user`` only with ``mask=True``: every lane was masked)
 
     Latency
     -------
-    ``1 + 6 * stage_registers + (stage_registers and register_every == 1)
+    ``L + {"enable": 0, "skid": 1, "fifo": 2}[flow_control]`` with the datapath latency
+    ``L = 1 + 6 * stage_registers + (stage_registers and register_every == 1)
     + 2 * ((ceil(log2(n)) - 1) // register_every)`` (the tree terms are 0 when
     ``register_every`` is 0 or ``n <= 2``): the output register, with stage registers four
     between the five stages and one inside each of stages 4 and 5 (and, in the most
@@ -85,15 +112,21 @@ class Shiftmax(AxiStreamUnit):
     Raises
     ------
     TypeError, ValueError
-        For a parameter of the wrong type or out of range, naming it and the value.
+        For a parameter of the wrong type or out of range, naming it and the value; a row
+        too long for one beat (see :func:`shiftmax.hw.pipeline.check_one_beat_size`) names
+        ``n`` and points to ``lanes_per_beat``.
     """
 
     unit_name = "shiftmax"
 
     def __init__(self, *, n: int, value_bits: int, frac_bits=0, exp_bitwidth: int = 10,
                  buffer_bitwidth: int = 32, round_log2: str = "exact",
-                 register_every: int = 2, stage_registers: bool = True) -> None:
+                 register_every: int = 2, stage_registers: bool = True,
+                 flow_control: str = DEFAULT_FLOW_CONTROL, lanes_per_beat: int | None = None,
+                 mask: bool = False) -> None:
         self._n = check_int("n", n, 1)
+        check_lanes_per_beat(lanes_per_beat, self._n, "StreamingShiftmax")
+        self._mask = check_mask(mask)
         self._value_bits = check_int("value_bits", value_bits, 1, MAX_VALUE_BITS)
         lanes = lane_frac_bits(frac_bits, self._n)
         self._frac_bits = lanes[0] if isinstance(frac_bits, int) else lanes
@@ -102,8 +135,18 @@ class Shiftmax(AxiStreamUnit):
             n=self._n)
         self._register_every, self._stage_registers = check_pipeline_params(
             register_every, stage_registers)
-        super().__init__(in_width=self._n * (self._value_bits + 1),
-                         out_width=self._n * (self._exp_bitwidth + 1))
+        e = self._exp_bitwidth
+        check_one_beat_size(self._n, {
+            "input data (n * (value_bits + 1))": self._n * (self._value_bits + 1),
+            "exponent terms (n * (2 * exp_bitwidth + 1))": self._n * (2 * e + 1),
+        })
+        in_fields = {"data": data.ArrayLayout(signed(self._value_bits + 1), self._n)}
+        out_fields = {"data": data.ArrayLayout(unsigned(e + 1), self._n)}
+        if self._mask:
+            in_fields["mask"] = unsigned(self._n)
+            out_fields["user"] = unsigned(1)
+        super().__init__(in_layout=data.StructLayout(in_fields),
+                         out_layout=data.StructLayout(out_fields), flow_control=flow_control)
 
     @property
     def n(self) -> int:
@@ -138,12 +181,16 @@ class Shiftmax(AxiStreamUnit):
         return self._stage_registers
 
     @property
+    def mask(self) -> bool:
+        return self._mask
+
+    @property
     def _split_distance(self) -> bool:
         """The most pipelined form also registers the distances before their saturation."""
         return self._stage_registers and self._register_every == 1
 
     @property
-    def latency(self) -> int:
+    def datapath_latency(self) -> int:
         tree = tree_latency(self._n, self._register_every)
         return 1 + 6 * int(self._stage_registers) + int(self._split_distance) + 2 * tree
 
@@ -152,9 +199,10 @@ class Shiftmax(AxiStreamUnit):
         return {"n": self._n, "value_bits": self._value_bits, "frac_bits": self.frac_bits,
                 "exp_bitwidth": self._exp_bitwidth, "buffer_bitwidth": self._buffer_bitwidth,
                 "round_log2": self._round_log2, "register_every": self._register_every,
-                "stage_registers": self._stage_registers}
+                "stage_registers": self._stage_registers, "flow_control": self.flow_control,
+                "lanes_per_beat": self._n, "mask": self._mask}
 
-    def elaborate_datapath(self, m: Module, data: Value, step: InputStep) -> Value:
+    def elaborate_datapath(self, m: Module, payload, step: InputStep) -> Value:
         n, e = self._n, self._exp_bitwidth
 
         def stage_register(value, name: str):
@@ -165,8 +213,20 @@ class Shiftmax(AxiStreamUnit):
                                                 frac_bits=self._frac_bits)
         m.submodules.max_tree = max_tree = MaxTree(n=n, width=floor.out_bits,
                                                    register_every=self._register_every)
-        m.d.comb += [floor.x.eq(data), max_tree.values.eq(floor.floored)]
-        floored = delay(m, floor.floored.as_value(), max_tree.latency, name="floored")
+        m.d.comb += floor.x.eq(payload.data)
+        floored = floor.floored.as_value()
+        if self._mask:
+            # A masked lane enters the max tree as the lowest floored value: it never raises
+            # the maximum of a row with a present lane.
+            mask = Value.cast(payload.mask)
+            lowest = Const(-(1 << (floor.out_bits - 1)), signed(floor.out_bits))
+            m.d.comb += max_tree.values.eq(lanes(
+                [Mux(mask[k], lowest, floor.floored[k]) for k in range(n)], floor.out_bits))
+            # Every lane masked: all outputs 0 (the distances saturate) and user raised.
+            empty = delay(m, mask.all(), self.datapath_latency - 1, name="empty")
+        else:
+            m.d.comb += max_tree.values.eq(floor.floored)
+        floored = delay(m, floored, max_tree.latency, name="floored")
         maximum = stage_register(max_tree.maximum, "maximum")
         floored = stage_register(floored, "floored_s1")
 
@@ -175,7 +235,15 @@ class Shiftmax(AxiStreamUnit):
         m.submodules.distance = distance = Distance(n=n, width=floor.out_bits, exp_bitwidth=e,
                                                     register_inside=self._split_distance)
         m.d.comb += [distance.maximum.eq(maximum), distance.values.eq(floored)]
-        distances = stage_register(distance.distance.as_value(), "distance_s2")
+        distances = distance.distance.as_value()
+        if self._mask:
+            # A masked lane's distance saturates: a zero term and a zero output.
+            late = delay(m, mask, max_tree.latency + int(self._stage_registers)
+                         + distance.latency, name="mask")
+            bits = distance.out_bits
+            distances = Cat(*(distances[k * bits:(k + 1) * bits] | late[k].replicate(bits)
+                              for k in range(n)))
+        distances = stage_register(distances, "distance_s2")
 
         # Stage 3: exponent terms and their saturating sum.
         m.submodules.shift_exp = shift_exp = ShiftExp(n=n, exp_bitwidth=e,
@@ -203,4 +271,5 @@ class Shiftmax(AxiStreamUnit):
             n=n, exp_bitwidth=e, distance_bits=distance.out_bits,
             shift_bits=round_log2.shift_bits, register_inside=self._stage_registers)
         m.d.comb += [output_shift.distance.eq(distances), output_shift.shift.eq(shift)]
-        return register(m, output_shift.output.as_value(), name="result")
+        output = output_shift.output.as_value()
+        return register(m, Cat(output, empty) if self._mask else output, name="result")

@@ -1,10 +1,16 @@
 """Verilog emitter: a unit becomes a Verilog-2001 module plus its sidecar JSON.
 
-The sidecar (``OUT.json`` beside ``OUT.v``) records what a test bench or a synthesis script
-needs without parsing Verilog (``input_cycles``: clock cycles per input beat, 1 unless the
-unit is folded)::
+A unit (a component with stream members ``i`` and ``o``) is converted through the adapter
+:class:`shiftmax.hw.axi.AxiStream`, whose ports are the contract's (``s_axis_*``,
+``m_axis_*``, ``clk``, ``rst``). The sidecar (``OUT.json`` beside ``OUT.v``) records what a
+test bench or a synthesis script needs without parsing Verilog (``input_cycles``: clock cycles
+per input beat, 1 unless the unit is folded; ``beats_per_row``: input beats per row, 1 for a
+one-beat unit; ``memory_bits``: bits of RAM the unit holds; ``flow_control``: its form, see
+:mod:`shiftmax.hw.flow`; ``ports`` lists ``s_axis_tuser``/``tlast`` and ``m_axis_tlast``/
+``tuser`` only when the unit has them)::
 
-    {"module": "shiftmax", "unit": "shiftmax", "latency": 7, "input_cycles": 1,
+    {"module": "shiftmax", "unit": "shiftmax", "latency": 9, "input_cycles": 1,
+     "beats_per_row": 1, "memory_bits": 1760, "flow_control": "fifo",
      "params": {"n": 10, "value_bits": 7, ...every parameter, pipelining included...},
      "ports": {"s_axis_tdata": 80, ..., "clk": 1, "rst": 1}}
 """
@@ -18,8 +24,9 @@ from typing import Any
 
 from amaranth.back import verilog
 from amaranth.hdl import Shape
+from amaranth.lib import wiring
 
-from .stream import PORT_NAMES, AxiStreamUnit
+from .axi import PORT_NAMES, AxiStream
 
 __all__ = ["emit_verilog", "write_verilog", "write_files", "sidecar", "sidecar_path"]
 
@@ -34,30 +41,43 @@ def check_module_name(name) -> str:
     return name
 
 
-def sidecar(unit: AxiStreamUnit, name: str) -> dict[str, Any]:
-    """The sidecar JSON content of ``unit`` emitted as module ``name``."""
-    ports = {port: Shape.cast(unit.signature.members[port].shape).width
-             for port in PORT_NAMES if port in unit.signature.members}
+def adapter(unit) -> AxiStream:
+    """``unit`` under the contract's port names (an :class:`AxiStream` passes through)."""
+    if isinstance(unit, AxiStream):
+        return unit
+    if not isinstance(unit, wiring.Component):
+        raise TypeError(f"unit must be a unit component (stream members i and o), not "
+                        f"{type(unit).__name__}")
+    return AxiStream(unit)
+
+
+def sidecar(unit, name: str) -> dict[str, Any]:
+    """The sidecar JSON content of ``unit`` (or its adapter) emitted as module ``name``."""
+    axi = adapter(unit)
+    members = axi.signature.members
+    ports = {port: Shape.cast(members[port].shape).width
+             for port in PORT_NAMES if port in members}
     ports.update(clk=1, rst=1)
-    return {"module": name, "unit": unit.unit_name, "latency": unit.latency,
-            "input_cycles": unit.input_cycles, "params": unit.params, "ports": ports}
+    return {"module": name, "unit": axi.unit_name, "latency": axi.latency,
+            "input_cycles": axi.input_cycles, "beats_per_row": axi.beats_per_row,
+            "memory_bits": axi.memory_bits, "flow_control": axi.flow_control,
+            "params": axi.params, "ports": ports}
 
 
-def emit_verilog(unit: AxiStreamUnit, *, name: str | None = None) -> tuple[str, dict[str, Any]]:
-    """Convert ``unit`` to Verilog; returns (Verilog text, sidecar dict).
+def emit_verilog(unit, *, name: str | None = None) -> tuple[str, dict[str, Any]]:
+    """Convert ``unit`` to Verilog through :class:`AxiStream`; returns (Verilog, sidecar).
 
     ``name`` is the module name (default: the unit's name, ``shiftmax`` or ``argmax``).
     """
-    if not isinstance(unit, AxiStreamUnit):
-        raise TypeError(f"unit must be a Shiftmax or Argmax, not {type(unit).__name__}")
-    name = check_module_name(unit.unit_name if name is None else name)
-    text = verilog.convert(unit, name=name, emit_src=False)
+    axi = adapter(unit)
+    name = check_module_name(axi.unit_name if name is None else name)
+    text = verilog.convert(axi, name=name, emit_src=False)
     declared = set(re.findall(r"^\s*(?:input|output)\s+(?:wire\s+|reg\s+)?(?:\[[^\]]*\]\s*)?"
                               r"(\w+)\s*;", text, flags=re.MULTILINE))
-    missing = set(PORT_NAMES) - declared
+    missing = {"clk", "rst", *axi.signature.members} - declared
     if missing:  # pragma: no cover - a broken emitter, not a user error
         raise RuntimeError(f"generated module {name} lacks the ports {sorted(missing)}")
-    return text, sidecar(unit, name)
+    return text, sidecar(axi, name)
 
 
 def sidecar_path(verilog_path: str | Path) -> Path:
@@ -65,7 +85,7 @@ def sidecar_path(verilog_path: str | Path) -> Path:
     return Path(verilog_path).with_suffix(".json")
 
 
-def write_verilog(unit: AxiStreamUnit, path: str | Path, *, name: str | None = None) -> Path:
+def write_verilog(unit, path: str | Path, *, name: str | None = None) -> Path:
     """Write ``unit`` as Verilog to ``path`` and its sidecar beside it; returns the sidecar path.
 
     Everything is converted first; the files are written only when conversion succeeded. The

@@ -1,31 +1,48 @@
 # amaranth: UnusedElaboratable=no
-"""The Shiftmax unit in Amaranth's simulator: golden model, AXI4-Stream behaviour, references."""
+"""The Shiftmax unit in Amaranth's simulator: golden model, stream behaviour in every flow-control
+form, masks, size limits, references."""
 
 import os
 
 import numpy as np
 import pytest
+from payload_ports import PayloadPorts
 from rtl_sim import mismatch, rtl_stream
 
 from shiftmax.golden import FixedPoint, quantized_shiftmax
-from shiftmax.hw import Shiftmax
+from shiftmax.hw import AxiStream, Shiftmax
+from shiftmax.hw.flow import FLOW_CONTROLS
 from shiftmax.sim.vectors import pack_rows, unpack_word
 
 ARITHMETIC = ("exp_bitwidth", "buffer_bitwidth", "round_log2")
 
 
-def ref_shiftmax(x: np.ndarray, params: dict) -> np.ndarray:
+def ref_shiftmax(x: np.ndarray, params: dict, mask: np.ndarray | None = None) -> np.ndarray:
     fixed = FixedPoint(x, params["value_bits"], params.get("frac_bits", 0))
-    return quantized_shiftmax(fixed, **{k: params[k] for k in ARITHMETIC if k in params}).values
+    return quantized_shiftmax(fixed, **{k: params[k] for k in ARITHMETIC if k in params},
+                              mask=mask).values
 
 
-def rtl_shiftmax(x: np.ndarray, params: dict, **stream) -> tuple[np.ndarray, object]:
-    """Stream the rows of ``x`` through a Shiftmax built from ``params``; (outputs, run)."""
-    unit = Shiftmax(**params)
+def rtl_shiftmax(x: np.ndarray, params: dict, mask: np.ndarray | None = None,
+                 **stream) -> tuple[np.ndarray, object]:
+    """Stream the rows of ``x`` through a Shiftmax built from ``params``; (outputs, run).
+
+    With ``mask`` (one bool per lane) the unit is built with ``mask=True`` and ``run.user``
+    holds the flag of each result.
+    """
+    unit = Shiftmax(**params, mask=mask is not None)
     words = pack_rows(x, unit.value_bits + 1)
-    run = rtl_stream(unit, words, **stream)
-    outputs = np.array([unpack_word(w, unit.n, unit.exp_bitwidth + 1) for w in run.outputs],
-                       dtype=np.int64).reshape(-1, unit.n)
+    data_bits = unit.n * (unit.exp_bitwidth + 1)
+    if mask is None:
+        run = rtl_stream(AxiStream(unit), words, **stream)
+    else:
+        flags = pack_rows(np.asarray(mask, dtype=np.int64), 1)
+        words = [w | (f << (unit.n * (unit.value_bits + 1))) for w, f in zip(words, flags,
+                                                                            strict=True)]
+        run = rtl_stream(PayloadPorts(unit), words, **stream)
+        run.user = [w >> data_bits for w in run.outputs]
+    outputs = np.array([unpack_word(w & ((1 << data_bits) - 1), unit.n, unit.exp_bitwidth + 1)
+                        for w in run.outputs], dtype=np.int64).reshape(-1, unit.n)
     return outputs, run
 
 
@@ -40,15 +57,21 @@ def random_rows(rng, rows: int, n: int, value_bits: int) -> np.ndarray:
 
 CONFIGS = [
     dict(n=10, value_bits=7),                                        # the defaults
-    dict(n=1, value_bits=3, exp_bitwidth=2, buffer_bitwidth=6),
-    dict(n=5, value_bits=7, frac_bits=[-2, 1, 0, 3, 9], exp_bitwidth=4, buffer_bitwidth=10),
+    dict(n=10, value_bits=7, flow_control="enable"),
+    dict(n=10, value_bits=7, flow_control="skid"),
+    dict(n=1, value_bits=3, exp_bitwidth=2, buffer_bitwidth=6, flow_control="skid"),
+    dict(n=5, value_bits=7, frac_bits=[-2, 1, 0, 3, 9], exp_bitwidth=4, buffer_bitwidth=10,
+         flow_control="enable"),
     dict(n=7, value_bits=15, frac_bits=10, round_log2="quantizeml", buffer_bitwidth=24,
          register_every=1),
     dict(n=4, value_bits=7, exp_bitwidth=7, buffer_bitwidth=16, register_every=0,
-         stage_registers=False),
+         stage_registers=False, flow_control="skid"),
     dict(n=13, value_bits=5, frac_bits=-1, exp_bitwidth=2, buffer_bitwidth=6,
-         register_every=3, stage_registers=False),
+         register_every=3, stage_registers=False, flow_control="enable"),
     dict(n=3, value_bits=10, frac_bits=2, exp_bitwidth=1, buffer_bitwidth=4, register_every=1),
+    # The shortest pipeline in the free-running form: two credits more than its latency.
+    dict(n=2, value_bits=4, exp_bitwidth=2, buffer_bitwidth=6, register_every=0,
+         stage_registers=False, flow_control="fifo"),
 ]
 
 
@@ -63,8 +86,8 @@ def test_matches_golden_under_gaps_and_backpressure(params):
     assert np.array_equal(expected, actual), mismatch(x, expected, actual)
 
 
-@pytest.mark.parametrize("params", CONFIGS[:4], ids=lambda p: "-".join(f"{v}" for v in
-                                                                       p.values()))
+@pytest.mark.parametrize("params", CONFIGS[:6] + CONFIGS[-1:],
+                         ids=lambda p: "-".join(f"{v}" for v in p.values()))
 def test_result_arrives_latency_cycles_after_its_input(params):
     rng = np.random.default_rng(5)
     x = random_rows(rng, 20, params["n"], params["value_bits"])
@@ -75,8 +98,10 @@ def test_result_arrives_latency_cycles_after_its_input(params):
     assert delays == {Shiftmax(**params).latency}
 
 
-def test_reset_in_mid_stream_drops_the_pipeline_content():
-    params = dict(n=6, value_bits=7, exp_bitwidth=3, buffer_bitwidth=9, register_every=1)
+@pytest.mark.parametrize("flow_control", FLOW_CONTROLS)
+def test_reset_in_mid_stream_drops_the_pipeline_content(flow_control):
+    params = dict(n=6, value_bits=7, exp_bitwidth=3, buffer_bitwidth=9, register_every=1,
+                  flow_control=flow_control)
     rng = np.random.default_rng(9)
     x = random_rows(rng, 80, 6, 7)
     actual, run = rtl_shiftmax(x, params, seed=3, gap=0.2, stall=0.5, reset_after=30)
@@ -86,10 +111,69 @@ def test_reset_in_mid_stream_drops_the_pipeline_content():
 
 
 def test_latency_formula():
-    assert Shiftmax(n=10, value_bits=7).latency == 9
-    assert Shiftmax(n=10, value_bits=7, register_every=1).latency == 14
-    assert Shiftmax(n=10, value_bits=7, register_every=0, stage_registers=False).latency == 1
-    assert Shiftmax(n=1, value_bits=7, register_every=1).latency == 8
+    assert Shiftmax(n=10, value_bits=7, flow_control="enable").latency == 9
+    assert Shiftmax(n=10, value_bits=7, register_every=1, flow_control="enable").latency == 14
+    assert Shiftmax(n=10, value_bits=7, register_every=0, stage_registers=False,
+                    flow_control="enable").latency == 1
+    assert Shiftmax(n=1, value_bits=7, register_every=1, flow_control="enable").latency == 8
+    # The register slice adds its output register; the fifo form the FIFO and its output.
+    assert Shiftmax(n=10, value_bits=7, flow_control="skid").latency == 10
+    assert Shiftmax(n=10, value_bits=7, flow_control="fifo").latency == 11
+
+
+def test_sustains_one_row_per_clock_in_every_form_while_the_output_is_ready():
+    rng = np.random.default_rng(8)
+    params = dict(n=5, value_bits=7, exp_bitwidth=4, buffer_bitwidth=10, register_every=1)
+    x = random_rows(rng, 60, 5, 7)
+    for flow_control in FLOW_CONTROLS:
+        actual, run = rtl_shiftmax(x, dict(params, flow_control=flow_control))
+        assert np.array_equal(ref_shiftmax(x, params), actual), flow_control
+        assert run.in_cycles == list(range(len(x))), (flow_control, run.in_cycles[:20])
+        assert run.out_cycles == [c + Shiftmax(**params, flow_control=flow_control).latency
+                                  for c in run.in_cycles], flow_control
+
+
+def random_mask(rng, rows: int, n: int) -> np.ndarray:
+    """Masks of every density: none, some, all but one, and every lane (all-zero rows)."""
+    density = rng.choice([0.0, 0.3, 0.7, 1.0], size=(rows, 1))
+    mask = rng.random((rows, n)) < density
+    mask[3::9] = True
+    mask[4::9] = True
+    mask[4::9, rng.integers(0, n)] = False
+    return mask
+
+
+@pytest.mark.parametrize("params", [
+    dict(n=10, value_bits=7),
+    dict(n=5, value_bits=7, frac_bits=[-2, 1, 0, 3, 9], exp_bitwidth=4, buffer_bitwidth=10,
+         flow_control="skid"),
+    dict(n=7, value_bits=15, frac_bits=10, buffer_bitwidth=24, register_every=1,
+         flow_control="enable"),
+    dict(n=3, value_bits=3, exp_bitwidth=2, buffer_bitwidth=6, register_every=0,
+         stage_registers=False),
+], ids=lambda p: "-".join(f"{v}" for v in p.values()))
+def test_masked_lanes_take_no_part_and_output_zero(params):
+    rng = np.random.default_rng(params["n"] + 40)
+    x = random_rows(rng, 120, params["n"], params["value_bits"])
+    mask = random_mask(rng, 120, params["n"])
+    actual, run = rtl_shiftmax(x, params, mask, seed=7, gap=0.2, stall=0.3)
+    expected = ref_shiftmax(x, params, mask)
+    assert np.array_equal(expected, actual), mismatch(np.where(mask, 999, x), expected, actual)
+    assert run.user == mask.all(axis=1).astype(int).tolist(), "user is the fully masked flag"
+
+
+def test_rows_too_long_for_one_beat_are_rejected_before_anything_is_built():
+    # (n = 4096 used to elaborate for 42 s and then fail in Amaranth with an OverflowError.)
+    for kwargs in (dict(n=4096, value_bits=7), dict(n=100_000, value_bits=7),
+                   dict(n=2000, value_bits=7, exp_bitwidth=16, buffer_bitwidth=40)):
+        with pytest.raises(ValueError, match=r"n = .*lanes_per_beat"):
+            Shiftmax(**kwargs)
+
+
+def test_fewer_lanes_per_beat_points_to_the_streaming_unit():
+    with pytest.raises(ValueError, match="StreamingShiftmax"):
+        Shiftmax(n=10, value_bits=7, lanes_per_beat=4)
+    assert Shiftmax(n=10, value_bits=7, lanes_per_beat=10).params["lanes_per_beat"] == 10
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -101,6 +185,9 @@ def test_latency_formula():
     (dict(n=4, value_bits=7, register_every=-1), "register_every"),
     (dict(n=4, value_bits=7, stage_registers=1), "stage_registers"),
     (dict(n=4, value_bits=7, round_log2="quantizeml", buffer_bitwidth=34), "buffer_bitwidth"),
+    (dict(n=4, value_bits=7, flow_control="credit"), "flow_control must be one of"),
+    (dict(n=4, value_bits=7, mask=1), "mask must be True or False"),
+    (dict(n=4, value_bits=7, lanes_per_beat=0), "lanes_per_beat must be at least 1, not 0"),
 ])
 def test_bad_parameters_are_rejected_by_name(kwargs, message):
     with pytest.raises((TypeError, ValueError), match=message):

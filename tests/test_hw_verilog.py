@@ -9,7 +9,8 @@ import time
 import numpy as np
 import pytest
 
-from shiftmax.hw import Argmax, Shiftmax, emit_verilog, write_verilog
+from shiftmax.hw import Argmax, AxiStream, Shiftmax, emit_verilog, write_verilog
+from shiftmax.hw.flow import FLOW_CONTROLS
 from shiftmax.hw.lint import lint_iverilog, lint_verilator
 from shiftmax.hw.verilog import check_module_name
 
@@ -38,13 +39,15 @@ def random_shiftmax_params(rng) -> dict:
         else int(rng.integers(-3, 12))
     return dict(n=n, value_bits=value_bits, frac_bits=frac, exp_bitwidth=e, buffer_bitwidth=b,
                 round_log2=mode, register_every=int(rng.integers(0, 4)),
-                stage_registers=bool(rng.random() < 0.5))
+                stage_registers=bool(rng.random() < 0.5),
+                flow_control=str(rng.choice(FLOW_CONTROLS)), mask=bool(rng.random() < 0.3))
 
 
 def random_argmax_params(rng) -> dict:
     return dict(n=int(rng.choice([2, 3, 7, 16, 33])), value_bits=int(rng.integers(1, 20)),
                 output=str(rng.choice(["index", "onehot"])),
-                register_every=int(rng.integers(0, 4)), stage_registers=bool(rng.random() < .5))
+                register_every=int(rng.integers(0, 4)), stage_registers=bool(rng.random() < .5),
+                flow_control=str(rng.choice(FLOW_CONTROLS)), mask=bool(rng.random() < 0.3))
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -57,7 +60,7 @@ def test_random_legal_shiftmax_is_accepted_by_icarus_and_verilator(seed):
     lint_verilator(path, f"shiftmax_{seed}")
 
 
-@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("seed", range(4))
 def test_random_legal_argmax_is_accepted_by_icarus_and_verilator(seed):
     params = random_argmax_params(np.random.default_rng(100 + seed))
     path = os.path.join(BUILD, f"argmax_{seed}.v")
@@ -79,12 +82,45 @@ def test_ports_and_sidecar_follow_the_contract():
     }
     assert meta == {
         "module": "softmax_top", "unit": "shiftmax", "latency": unit.latency,
-        "input_cycles": 1,
+        "input_cycles": 1, "beats_per_row": 1, "memory_bits": unit.memory_bits,
+        "flow_control": unit.flow_control,
         "params": {"n": 10, "value_bits": 7, "frac_bits": [-2] + [1] * 9, "exp_bitwidth": 10,
                    "buffer_bitwidth": 32, "round_log2": "exact", "register_every": 2,
-                   "stage_registers": True},
+                   "stage_registers": True, "flow_control": unit.flow_control,
+                   "lanes_per_beat": 10, "mask": False},
         "ports": {name: width for name, (_, width) in ports.items()},
     }
+
+
+@pytest.mark.parametrize("flow_control", FLOW_CONTROLS)
+def test_every_flow_control_form_keeps_the_contract_ports(flow_control):
+    unit = Argmax(n=10, value_bits=7, flow_control=flow_control)
+    text, meta = emit_verilog(unit)
+    ports = declared_ports(text, "argmax")
+    assert set(ports) == {"clk", "rst", "s_axis_tdata", "s_axis_tvalid", "s_axis_tready",
+                          "m_axis_tdata", "m_axis_tvalid", "m_axis_tready"}
+    assert meta["flow_control"] == meta["params"]["flow_control"] == flow_control
+    assert meta["latency"] == unit.latency
+    # Only the fifo form holds memory: its output FIFO.
+    assert (meta["memory_bits"] > 0) == (flow_control == "fifo")
+
+
+def test_a_mask_adds_tuser_on_both_sides():
+    unit = Shiftmax(n=6, value_bits=7, mask=True)
+    text, meta = emit_verilog(unit, name="masked")
+    ports = declared_ports(text, "masked")
+    assert ports["s_axis_tuser"] == ("input", 6) and ports["m_axis_tuser"] == ("output", 1)
+    assert meta["ports"]["s_axis_tuser"] == 6 and meta["ports"]["m_axis_tuser"] == 1
+    assert list(meta["ports"])[:4] == ["s_axis_tdata", "s_axis_tuser", "s_axis_tvalid",
+                                       "s_axis_tready"]
+    assert "s_axis_tlast" not in ports and "m_axis_tlast" not in ports
+
+
+def test_the_adapter_is_emitted_as_given():
+    axi = AxiStream(Argmax(n=3, value_bits=2))
+    assert emit_verilog(axi)[1] == emit_verilog(Argmax(n=3, value_bits=2))[1]
+    with pytest.raises(TypeError, match="unit must"):
+        emit_verilog(object())
 
 
 def test_sidecar_is_written_beside_the_verilog():

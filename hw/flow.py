@@ -1,0 +1,413 @@
+"""Flow control around a fixed-latency datapath: the three forms a one-beat unit is built in.
+
+A unit's datapath is a plain synchronous pipeline with no handshake inside: its result is
+registered ``L`` cycles after its input (``L`` = the datapath latency). This module puts the
+stream handshake around it, in one of three forms (``flow_control``; docs/flow-control.md
+has the diagrams and the measured cost of each):
+
+``"enable"``
+    One global clock enable ``ce = o.ready | ~o.valid`` on every flip-flop of the datapath
+    (Amaranth's ``EnableInserter``): the pipeline advances when its output slot is free or
+    being taken and freezes otherwise; ``i.ready = ce``. The smallest form, but ``ce`` is a
+    LUT output fed by ``o.ready`` that reaches every pipeline flip-flop, and at large N that
+    one net sets Fmax. Latency ``L``.
+``"skid"``
+    The same frozen pipeline, but its enable comes from a register: an output register slice
+    with a skid register (as verilog-axis's ``axis_register`` with ``REG_TYPE = 2``) registers
+    its ``s_tready``, and that register both enables the pipeline and is ``i.ready``. The
+    slice holds the result the pipeline delivers in the cycle the enable takes to fall.
+    Latency ``L + 1``; two output-wide registers and a 2-to-1 multiplexer per output bit.
+``"fifo"``
+    No enable on the datapath at all: it runs freely, and a credit counter admits a beat only
+    when the output FIFO is certain to have room for its result by the time it arrives. The
+    FIFO (LUT RAM and an output register, ``L + 3`` credits) absorbs every result in flight
+    while the consumer stalls, so the unit still takes one beat per clock while ``o.ready``
+    is high. ``i.ready`` is a register (there is credit left). Latency ``L + 2``.
+
+In every form the valid bits travel beside the data and alone are reset, so a synchronous
+reset empties the pipeline; nothing is lost, duplicated or reordered.
+
+A *folded* datapath (``input_cycles > 1``) reads each beat in ``input_cycles`` parts, one per
+cycle, while ``i.ready`` stays low: the stream holds ``i.payload`` until the beat is taken.
+A step counter (reset; advanced when the pipeline may take a part and ``i.valid`` is high)
+tells the datapath which part to read; the beat is taken, and its valid bit enters the
+pipeline, on the last part.
+
+Use it through :class:`FixedLatencyUnit` (a unit subclasses it and builds its datapath in
+:meth:`~FixedLatencyUnit.elaborate_datapath`) or :class:`FixedLatencyStream` (any callback or
+component with a fixed latency, wrapped as a stream component).
+"""
+
+from __future__ import annotations
+
+from abc import ABCMeta, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from amaranth.hdl import Cat, Const, EnableInserter, Module, Mux, Shape, Signal, Value
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+
+from shiftmax.golden.params import check_choice, check_int
+
+from .pipeline import ceil_log2
+
+__all__ = [
+    "FLOW_CONTROLS",
+    "DEFAULT_FLOW_CONTROL",
+    "InputStep",
+    "check_flow_control",
+    "flow_latency",
+    "fifo_depth",
+    "flow_memory_bits",
+    "connect_flow",
+    "FixedLatencyUnit",
+    "FixedLatencyStream",
+]
+
+#: The flow-control forms (see the module docstring).
+FLOW_CONTROLS = ("enable", "skid", "fifo")
+#: The form a unit is built in unless told otherwise (chosen by measurement:
+#: docs/flow-control.md).
+DEFAULT_FLOW_CONTROL = "fifo"
+
+#: Cycles each form adds to the datapath latency.
+_EXTRA_LATENCY = {"enable": 0, "skid": 1, "fifo": 2}
+
+#: Payload of a datapath: what it reads (a ``data.View`` of the input layout) and returns.
+Datapath = Callable[[Module, Any, "InputStep"], Value]
+
+
+@dataclass(frozen=True)
+class InputStep:
+    """Which part of the input beat the datapath reads this cycle (see the module docstring).
+
+    ``index`` counts ``0 .. input_cycles - 1`` (a constant 0 for a datapath that is not
+    folded); ``valid``: the part holds real data and the pipeline takes it this cycle.
+    """
+
+    index: Value
+    valid: Value
+
+
+def check_flow_control(flow_control) -> str:
+    """``flow_control`` if it names a form, else ValueError naming it and the value."""
+    return check_choice("flow_control", flow_control, FLOW_CONTROLS)
+
+
+def flow_latency(datapath_latency: int, flow_control: str) -> int:
+    """Edges from a beat taken at ``i`` to its result taken at ``o`` (``o.ready`` high)."""
+    return datapath_latency + _EXTRA_LATENCY[check_flow_control(flow_control)]
+
+
+def fifo_depth(datapath_latency: int) -> int:
+    """Credits of the ``"fifo"`` form, the most results it holds: ``L + 3``.
+
+    A credit leaves when a beat is taken at edge t and comes back when its result is taken,
+    at edge ``t + L + 2`` at the earliest; the credit flag is a register, so a credit returned
+    at an edge admits a beat one edge later: ``L + 3`` credits keep one beat per clock.
+    """
+    return datapath_latency + 3
+
+
+def _fifo_memory_depth(datapath_latency: int) -> int:
+    """Words of the FIFO memory: a power of two, at least the credits.
+
+    The output register holds one result whenever the memory holds any, so the memory holds
+    at most ``credits - 1``: equal pointers always mean empty, and they wrap freely.
+    """
+    return 1 << ceil_log2(fifo_depth(datapath_latency))
+
+
+def flow_memory_bits(datapath_latency: int, flow_control: str, out_width: int) -> int:
+    """Bits of memory (LUT RAM) the form needs: the ``"fifo"`` form's FIFO, else 0."""
+    if check_flow_control(flow_control) != "fifo":
+        return 0
+    return _fifo_memory_depth(datapath_latency) * out_width
+
+
+def connect_flow(m: Module, *, i, o, datapath: Datapath, datapath_latency: int,
+                 flow_control: str, input_cycles: int = 1) -> None:
+    """Build ``datapath`` in a submodule of ``m`` and put the handshake of a form around it.
+
+    ``i`` and ``o`` are the unit's ``stream.Signature`` interfaces (``In`` and ``Out``);
+    ``datapath(module, payload, step)`` builds the pipeline in ``module`` from ``payload``
+    (a view of ``i.payload``) and returns its result, registered ``datapath_latency`` cycles
+    after its input (at least 1), which becomes ``o.payload``.
+    """
+    flow_control = check_flow_control(flow_control)
+    latency = check_int("datapath_latency", datapath_latency, 1)
+    input_cycles = check_int("input_cycles", input_cycles, 1)
+
+    # ``advance``: the pipeline moves this cycle; ``admit``: a part may be taken. In the two
+    # frozen forms they are the enable; in the fifo form the pipeline always moves.
+    if flow_control == "enable":
+        advance = Signal(name="ce")
+        m.d.comb += advance.eq(o.ready | ~o.valid)
+        admit = advance
+    elif flow_control == "skid":
+        # Registered: the slice's s_tready (high out of reset: the slice is empty).
+        advance = Signal(name="ce", init=1)
+        admit = advance
+    else:
+        advance = Const(1)
+        admit = Signal(name="credit", init=1)
+
+    if input_cycles > 1:
+        index = Signal(range(input_cycles), name="step")
+        last = index == input_cycles - 1
+        with m.If(admit & i.valid):
+            m.d.sync += index.eq(Mux(last, 0, index + 1))
+    else:
+        index, last = Const(0, 1), Const(1)
+    take = Signal(name="take")
+    m.d.comb += [take.eq(admit & i.valid), i.ready.eq(admit & last)]
+
+    body = Module()
+    result = Value.cast(datapath(body, i.payload, InputStep(index, take)))
+    out_width = Shape.cast(o.payload.shape()).width
+    if len(result) != out_width:
+        raise ValueError(f"the datapath returned {len(result)} bits, the output payload has "
+                         f"{out_width}")
+
+    # The valid bits travel beside the data; they alone are reset.
+    valid = Signal(latency, name="valid")
+    beat = take & last
+    if flow_control == "fifo":
+        m.submodules.datapath = body
+        m.d.sync += valid.eq(Cat(beat, valid[:-1]))
+        _fifo(m, i=i, o=o, result=result, valid=valid[-1], credit=admit, taken=beat,
+              latency=latency)
+        return
+    m.submodules.datapath = EnableInserter(advance)(body)
+    with m.If(advance):
+        m.d.sync += valid.eq(Cat(beat, valid[:-1]))
+    if flow_control == "enable":
+        m.d.comb += [o.payload.eq(result), o.valid.eq(valid[-1])]
+    else:
+        _skid(m, o=o, result=result, valid=valid[-1], ready_reg=advance)
+
+
+def _skid(m: Module, *, o, result: Value, valid: Value, ready_reg: Signal) -> None:
+    """Output register slice with a skid register; its registered s_tready is ``ready_reg``.
+
+    The pipeline's last stage (``result``, ``valid``) moves into the slice whenever
+    ``ready_reg`` is high; the slice lowers ``ready_reg`` one cycle ahead of running out of
+    room, and the skid register keeps the result that arrives in that cycle.
+    """
+    out = Signal(len(result), name="slice_data", reset_less=True)
+    skid = Signal(len(result), name="skid_data", reset_less=True)
+    out_valid = Signal(name="slice_valid")
+    skid_valid = Signal(name="skid_valid")
+    # s_tready of the next cycle: room for a result after this edge (axis_register's
+    # m_axis_tready_int_early).
+    m.d.sync += ready_reg.eq(o.ready | (~skid_valid & (~out_valid | ~valid)))
+    with m.If(ready_reg):
+        with m.If(o.ready | ~out_valid):
+            m.d.sync += [out_valid.eq(valid), out.eq(result)]
+        with m.Else():
+            m.d.sync += [skid_valid.eq(valid), skid.eq(result)]
+    with m.Elif(o.ready):
+        m.d.sync += [out_valid.eq(skid_valid), skid_valid.eq(0), out.eq(skid)]
+    m.d.comb += [o.payload.eq(out), o.valid.eq(out_valid)]
+
+
+def _fifo(m: Module, *, i, o, result: Value, valid: Value, credit: Signal, taken: Value,
+          latency: int) -> None:
+    """Credit counter and output FIFO of the free-running form (see :func:`fifo_depth`).
+
+    ``credit`` (a register) is high while at least one credit is left; a beat ``taken`` uses
+    one, a result taken at ``o`` returns it. The FIFO is a LUT RAM with asynchronous read
+    (written when ``valid``, always room by the credits) followed by the output register.
+    """
+    credits = fifo_depth(latency)
+    count = Signal(range(credits + 1), name="credits", init=credits)
+    released = o.valid & o.ready
+    following = Signal.like(count, name="credits_next")
+    m.d.comb += following.eq(count - taken + released)
+    m.d.sync += [count.eq(following), credit.eq(following != 0)]
+
+    words = _fifo_memory_depth(latency)
+    m.submodules.fifo_memory = memory = Memory(shape=len(result), depth=words, init=[])
+    write = memory.write_port()
+    read = memory.read_port(domain="comb")
+    produce = Signal(range(words), name="fifo_produce")
+    consume = Signal(range(words), name="fifo_consume")
+    m.d.comb += [write.addr.eq(produce), write.data.eq(result), write.en.eq(valid),
+                 read.addr.eq(consume)]
+    with m.If(valid):
+        m.d.sync += produce.eq(produce + 1)
+
+    out = Signal(len(result), name="fifo_data", reset_less=True)
+    out_valid = Signal(name="fifo_valid")
+    load = (~out_valid | o.ready) & (produce != consume)
+    with m.If(load):
+        m.d.sync += [out.eq(read.data), consume.eq(consume + 1)]
+    with m.If(~out_valid | o.ready):
+        m.d.sync += out_valid.eq(produce != consume)
+    m.d.comb += [o.payload.eq(out), o.valid.eq(out_valid)]
+
+
+class FixedLatencyUnit(wiring.Component, metaclass=ABCMeta):
+    """Base class of a one-beat unit: stream members around a fixed-latency datapath.
+
+    Subclasses call ``super().__init__(in_layout=..., out_layout=..., flow_control=...)`` and
+    implement :meth:`elaborate_datapath`, the ``datapath_latency`` property and ``params``; a
+    folded unit also overrides ``input_cycles``. The Verilog emitter converts the unit through
+    :class:`shiftmax.hw.axi.AxiStream`, which flattens the members to the contract's ports.
+
+    Members
+    -------
+    i : In(stream.Signature(in_layout))
+        Input beats; ``i.payload`` is a view of ``in_layout``.
+    o : Out(stream.Signature(out_layout))
+        Results, in the order the beats came.
+    """
+
+    #: The unit's name in the sidecar JSON.
+    unit_name = "unit"
+
+    def __init__(self, *, in_layout: data.Layout, out_layout: data.Layout,
+                 flow_control: str) -> None:
+        self._flow_control = check_flow_control(flow_control)
+        super().__init__({"i": In(stream.Signature(in_layout)),
+                          "o": Out(stream.Signature(out_layout))})
+
+    @property
+    @abstractmethod
+    def datapath_latency(self) -> int:
+        """Cycles from the datapath's input to its registered result (>= 1)."""
+
+    @property
+    def latency(self) -> int:
+        """Edges from a beat taken at ``i`` to its result taken at ``o`` with ``o.ready``
+        high: the datapath latency plus what the flow-control form adds."""
+        return flow_latency(self.datapath_latency, self._flow_control)
+
+    @property
+    def flow_control(self) -> str:
+        return self._flow_control
+
+    @property
+    def input_cycles(self) -> int:
+        """Clock cycles each input beat occupies: a new beat every ``input_cycles`` cycles."""
+        return 1
+
+    @property
+    def beats_per_row(self) -> int:
+        """Input beats per row: 1 (the whole row is one beat)."""
+        return 1
+
+    @property
+    def memory_bits(self) -> int:
+        """Bits of memory the unit holds: the ``"fifo"`` form's output FIFO, else 0."""
+        width = Shape.cast(self.signature.members["o"].signature.members["payload"].shape)
+        return flow_memory_bits(self.datapath_latency, self._flow_control, width.width)
+
+    @property
+    @abstractmethod
+    def params(self) -> dict[str, Any]:
+        """Every parameter that shaped the design (for the sidecar JSON)."""
+
+    @abstractmethod
+    def elaborate_datapath(self, m: Module, payload, step: InputStep) -> Value:
+        """Build the datapath in ``m`` from ``payload`` (a view of ``i.payload``).
+
+        Returns the result in the output layout's bits, registered ``datapath_latency``
+        cycles after the input. ``step`` matters to a folded unit only.
+        """
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        connect_flow(m, i=self.i, o=self.o, datapath=self.elaborate_datapath,
+                     datapath_latency=self.datapath_latency, flow_control=self._flow_control,
+                     input_cycles=self.input_cycles)
+        return m
+
+
+class FixedLatencyStream(wiring.Component):
+    """Any fixed-latency datapath as a stream component, in a flow-control form.
+
+    ``datapath`` is either a callback ``datapath(module, payload, step) -> Value`` (as
+    :meth:`FixedLatencyUnit.elaborate_datapath`) with its ``latency`` given, or a
+    ``wiring.Component`` with a ``latency`` property, whose input member ``input`` is driven
+    from ``i.payload`` and whose output member ``output`` becomes ``o.payload``.
+
+    Parameters
+    ----------
+    datapath : callable or wiring.Component
+    in_shape, out_shape : shape-castable
+        Payloads of ``i`` and ``o`` (for a component: default its members' shapes).
+    latency : int or None
+        Cycles from input to registered result (a component's own ``latency`` by default; a
+        component of latency 0 gets an output register).
+    flow_control : {"enable", "skid", "fifo"}
+    input, output : str
+        Member names of a component (default ``"i"``-like: the first ``In`` and ``Out``).
+
+    Members
+    -------
+    i : In(stream.Signature(in_shape)); o : Out(stream.Signature(out_shape))
+    """
+
+    def __init__(self, datapath, *, in_shape=None, out_shape=None, latency: int | None = None,
+                 flow_control: str = DEFAULT_FLOW_CONTROL, input: str | None = None,
+                 output: str | None = None) -> None:
+        self._flow_control = check_flow_control(flow_control)
+        if isinstance(datapath, wiring.Component):
+            members = datapath.signature.members
+            inputs = [name for name, member in members.items()
+                      if member.is_port and member.flow == wiring.In]
+            outputs = [name for name, member in members.items()
+                       if member.is_port and member.flow == wiring.Out]
+            input = inputs[0] if input is None else input
+            output = outputs[0] if output is None else output
+            for role, name in (("input", input), ("output", output)):
+                if name not in members or not members[name].is_port:
+                    raise ValueError(f"{role} must name a port member of the component, "
+                                     f"not {name!r}")
+            in_shape = members[input].shape if in_shape is None else in_shape
+            out_shape = members[output].shape if out_shape is None else out_shape
+            inner = datapath.latency if latency is None else latency
+            self._extra_register = inner == 0
+            self._datapath_latency = check_int("latency", inner + self._extra_register, 1)
+            self._component, self._names = datapath, (input, output)
+            self._callback = None
+        elif callable(datapath):
+            if latency is None or in_shape is None or out_shape is None:
+                raise TypeError("a datapath callback needs latency, in_shape and out_shape")
+            self._datapath_latency = check_int("latency", latency, 1)
+            self._component, self._callback = None, datapath
+        else:
+            raise TypeError(f"datapath must be a callable or a wiring.Component, "
+                            f"not {type(datapath).__name__}")
+        super().__init__({"i": In(stream.Signature(in_shape)),
+                          "o": Out(stream.Signature(out_shape))})
+
+    @property
+    def latency(self) -> int:
+        return flow_latency(self._datapath_latency, self._flow_control)
+
+    @property
+    def flow_control(self) -> str:
+        return self._flow_control
+
+    def _component_datapath(self, m: Module, payload, step: InputStep) -> Value:
+        input, output = self._names
+        m.submodules.inner = self._component
+        m.d.comb += getattr(self._component, input).eq(payload)
+        result = Value.cast(getattr(self._component, output))
+        if self._extra_register:
+            register = Signal(len(result), name="result", reset_less=True)
+            m.d.sync += register.eq(result)
+            result = register
+        return result
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        datapath = self._callback or self._component_datapath
+        connect_flow(m, i=self.i, o=self.o, datapath=datapath,
+                     datapath_latency=self._datapath_latency, flow_control=self._flow_control)
+        return m
