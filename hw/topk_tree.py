@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from amaranth.hdl import Cat, Const, Module, Shape, ShapeLike, Value, unsigned
+from amaranth.hdl import Cat, Const, Module, Mux, Shape, ShapeLike, Value, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -72,14 +72,34 @@ def key_greater(left: Value, right: Value) -> Value:
     return (right.as_signed() - left.as_signed())[-1]
 
 
-def _select(candidates: list[tuple[Value, Value]]) -> Value:
-    """OR of the candidates whose (one-hot) select bit is set; the bits of the chosen one."""
+def _select(candidates: list[tuple[Value, Value]], code: Value | None = None) -> Value:
+    """The bits of the candidate whose (one-hot) select bit is set.
+
+    With ``code`` (the binary number of that candidate) a multiplexer tree picks it, which
+    fits xc7's LUT6 and MUXF7/F8 better than an AND-OR over the one-hot bits.
+    """
+    if code is not None and len(candidates) > 2:
+        words = [Value.cast(value).as_unsigned() for _, value in candidates]
+        width = max(len(w) for w in words)
+        padded = words + [words[-1]] * ((1 << len(code)) - len(words))
+        return Cat(*(w[:width] if len(w) >= width else Cat(w, Const(0, width - len(w)))
+                     for w in padded)).word_select(code, width)
     result = None
     for select, value in candidates:
         value = Value.cast(value).as_unsigned()
         term = value & select.replicate(len(value))
         result = term if result is None else result | term
     return result
+
+
+def _encode(selects: list[Value]) -> Value:
+    """The binary number of the set bit of one-hot ``selects``."""
+    width = max(1, ceil_log2(len(selects)))
+    code = Const(0, width)
+    for number, select in enumerate(selects):
+        if number:
+            code = code | Mux(select, number, 0)
+    return code[:width]
 
 
 def merge_sorted(m: Module, left: Sequence[Entry], right: Sequence[Entry], length: int, *,
@@ -131,16 +151,18 @@ def merge_sorted(m: Module, left: Sequence[Entry], right: Sequence[Entry], lengt
                     ([greater[ahead, b]] if ahead < la else [])
                 chosen.append((wire(m, conditions(terms), name=f"{name}_s{i}_r{b}"),
                                right[b], 1))
-        key = _select([(s, e.key) for s, e, _ in chosen])
+        code = wire(m, _encode([s for s, _, _ in chosen]), name=f"{name}_c{i}")
+        key = _select([(s, e.key) for s, e, _ in chosen], code)
         key = wire(m, key.as_signed() if left[0].key.shape().signed else key,
                    name=f"{name}_k{i}")
-        index = _select([(s, e.index) for s, e, _ in chosen]) if len(left[0].index) else Cat()
+        index = _select([(s, e.index) for s, e, _ in chosen], code) \
+            if len(left[0].index) else Cat()
         if extend_index:
             from_right = _select([(s, Const(side, 1)) for s, _, side in chosen])
             index = Cat(index, from_right)
         index = wire(m, index, name=f"{name}_i{i}")
         payload = None if left[0].payload is None else \
-            wire(m, _select([(s, e.payload) for s, e, _ in chosen]), name=f"{name}_p{i}")
+            wire(m, _select([(s, e.payload) for s, e, _ in chosen], code), name=f"{name}_p{i}")
         out.append(Entry(key, index, payload))
     return out
 
