@@ -67,8 +67,9 @@ class RowFramer(wiring.Component):
     by ``absent_value``, which maps onto the flip-flops' synchronous set/reset, no
     multiplexer), the absent bits, ``first``, ``last`` and ``malformed``.
 
-    A beat is emitted (and an input beat taken, except while dropping) only while ``space``
-    is high: the consumer's room for one more beat. Dropped beats are taken regardless.
+    A beat is taken (emitted, or dropped) or a filler beat emitted only while ``space`` is
+    high: the consumer's room for one more beat, or, in a unit that stalls on one clock
+    enable, that enable (so that no beat is taken while the framer's state is frozen).
 
     Number format: lanes two's complement, ``value_bits + 1`` bits in, ``width`` bits out.
 
@@ -166,7 +167,7 @@ class RowFramer(wiring.Component):
 
         at_end = wire(m, beat == beats - 1, name="at_end")
         tlast = self.i.payload.last
-        m.d.comb += self.i.ready.eq(dropping | (~filling & self.space))
+        m.d.comb += self.i.ready.eq(self.space & (dropping | ~filling))
         take = wire(m, self.i.valid & self.i.ready, name="take")
         real = wire(m, take & ~dropping, name="real")
         filler = wire(m, filling & self.space, name="filler")

@@ -99,11 +99,11 @@ class StreamingShiftmax(wiring.Component):
 
     Latency
     -------
-    ``R + 11 + 3 * stage_registers + (stage_registers and register_every == 1)
-    + 2 * ((ceil(log2 P) - 1) // register_every) + stage_registers`` (the tree terms are 0
-    when ``register_every`` is 0 or ``P <= 2``; :attr:`latency` computes it): edges from the
-    handshake of a row's last input beat to the handshake of its first output beat,
-    ``o.ready`` high. Pass 2 reads the whole row after its last beat, hence the ``R``.
+    ``R + 11 + 5 * stage_registers + (stage_registers and register_every == 1)
+    + 2 * ((ceil(log2 P) - 1) // register_every)`` (the tree term is 0 when
+    ``register_every`` is 0 or ``P <= 2``; 31 for N = 197, P = 16 and the defaults): edges
+    from the handshake of a row's last input beat to the handshake of its first output
+    beat, ``o.ready`` high. Pass 2 reads the whole row after its last beat, hence the ``R``.
 
     Raises
     ------

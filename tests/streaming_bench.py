@@ -174,9 +174,9 @@ def row_masks(kind: str, rows: int, n: int, rng: np.random.Generator) -> np.ndar
 
 
 def source_rows(shape, elements: np.ndarray, masks: np.ndarray | None, kinds,
-                rng: np.random.Generator) -> list:
+                rng: np.random.Generator, *, noise: int = 3) -> list:
     """Source beats of rows: ``kinds[i]`` is ``"good"``, ``"early"`` (tlast on a random beat
-    before R - 1) or ``"missing"`` (no tlast on beat R - 1, then 1 to 3 beats of noise)."""
+    before R - 1) or ``"missing"`` (no tlast on beat R - 1, then 1 to ``noise`` beats)."""
     from shiftmax.sim.framing import early_tlast_row, missing_tlast_row, well_formed_row
 
     rows = []
@@ -186,7 +186,7 @@ def source_rows(shape, elements: np.ndarray, masks: np.ndarray | None, kinds,
             beats = int(rng.integers(1, shape.beats_per_row))
             rows.append(early_tlast_row(shape, elements[i], mask, beats, rng))
         elif kind == "missing":
-            rows.append(missing_tlast_row(shape, elements[i], mask, int(rng.integers(1, 4)),
+            rows.append(missing_tlast_row(shape, elements[i], mask, int(rng.integers(1, noise + 1)),
                                           rng))
         else:
             rows.append(well_formed_row(shape, elements[i], mask, rng))

@@ -18,10 +18,11 @@ def rtl_streaming_argmax(params: dict, data, mask, last, **stream):
 
 
 def run_rows(params: dict, elements, masks=None, kinds=None, *, seed=0, gap=0.0, stall=0.0,
-             **stream):
+             noise=3, **stream):
     shape = RowShape("argmax", params)
     rng = np.random.default_rng(seed)
-    rows = source_rows(shape, elements, masks, kinds or ["good"] * len(elements), rng)
+    rows = source_rows(shape, elements, masks, kinds or ["good"] * len(elements), rng,
+                       noise=noise)
     data, mask, last, _ = beats_of_rows(rows)
     _, expected, _ = ref_streaming_argmax(params, data, mask, last)
     run = rtl_streaming_argmax(params, data, mask, last, seed=seed, gap=gap, stall=stall,
@@ -67,13 +68,16 @@ def test_masked_elements_rank_below_present_ones(kind):
         assert run.data == [0] * 20 and run.user == [1] * 20
 
 
-def test_malformed_rows_are_flagged_and_good_neighbours_unharmed():
+@pytest.mark.parametrize("stall", [0.3, 0.8])
+def test_malformed_rows_are_flagged_and_good_neighbours_unharmed(stall):
+    # Long noise after a missing tlast: beats are dropped while a result waits (ce low).
     params = dict(n=10, value_bits=7, lanes_per_beat=3, mask=True)
-    kinds = ["good", "early", "good", "missing", "missing", "good", "early", "good"]
+    kinds = ["good", "early", "good", "missing", "missing", "good", "early", "good"] * 2
     rng = np.random.default_rng(6)
     x = random_elements(params, len(kinds), rng)
     masks = row_masks("random", len(kinds), params["n"], rng)
-    expected, run, _ = run_rows(params, x, masks, kinds, seed=2, gap=0.3, stall=0.3)
+    expected, run, _ = run_rows(params, x, masks, kinds, seed=2, gap=0.1, stall=stall,
+                                noise=12)
     check_rows(expected, run)
     assert [row.flagged for row in expected] == [kind != "good" for kind in kinds]
 
