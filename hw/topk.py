@@ -4,23 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from amaranth.hdl import Cat, EnableInserter, Module, Signal, Value, signed, unsigned
-from amaranth.lib import data, stream, wiring
-from amaranth.lib.wiring import In, Out
+from amaranth.hdl import Cat, Module, Value, signed, unsigned
+from amaranth.lib import data
 
 from shiftmax.golden.fixedpoint import MAX_VALUE_BITS
 from shiftmax.golden.params import check_choice, check_int
 
-from .pipeline import ceil_log2, check_pipeline_params, register, tree_latency
+from .flow import DEFAULT_FLOW_CONTROL, FixedLatencyUnit, InputStep, check_flow_control
+from .pipeline import (
+    ceil_log2,
+    check_lanes_per_beat,
+    check_mask,
+    check_one_beat_size,
+    check_pipeline_params,
+    register,
+    tree_latency,
+)
 from .topk_tree import TopKTree, key_of, value_of_key
 
-__all__ = ["TopK", "TOPK_OUTPUTS", "FLOW_CONTROLS", "topk_output_layout", "check_topk_params"]
+__all__ = ["TopK", "TOPK_OUTPUTS", "topk_output_layout", "check_topk_params"]
 
 #: The two output forms: the K indices, or the K indices followed by the K values.
 TOPK_OUTPUTS = ("index", "index-value")
-
-#: Flow control of a fixed-latency pipeline (the team's three forms, see hw/flow.py).
-FLOW_CONTROLS = ("enable", "skid", "fifo")
 
 
 def topk_output_layout(*, n: int, value_bits: int, k: int, output: str) -> data.StructLayout:
@@ -36,22 +41,19 @@ def topk_output_layout(*, n: int, value_bits: int, k: int, output: str) -> data.
 
 
 def check_topk_params(*, n, value_bits, k, output, register_every, stage_registers,
-                      flow_control, mask, n_minimum: int = 2) -> tuple:
-    """Validate the parameters both TopK forms share; returns them normalised."""
-    n = check_int("n", n, n_minimum)
+                      flow_control, mask) -> tuple:
+    """Validate the parameters both TopK forms share (``n`` already checked); normalised."""
     value_bits = check_int("value_bits", value_bits, 1, MAX_VALUE_BITS)
     k = check_int("k", k, 1)
     if k > n:
         raise ValueError(f"k must be at most n = {n}, not {k}")
     output = check_choice("output", output, TOPK_OUTPUTS)
     register_every, stage_registers = check_pipeline_params(register_every, stage_registers)
-    flow_control = check_choice("flow_control", flow_control, FLOW_CONTROLS)
-    if not isinstance(mask, bool):
-        raise TypeError(f"mask must be True or False, not {mask!r}")
-    return n, value_bits, k, output, register_every, stage_registers, flow_control, mask
+    flow_control = check_flow_control(flow_control)
+    return value_bits, k, output, register_every, stage_registers, flow_control, check_mask(mask)
 
 
-class TopK(wiring.Component):
+class TopK(FixedLatencyUnit):
     """top-K over the N signed lanes of a beat, one row per clock; ties go to the lower index.
 
     It reads the raw inputs as two's complement integers (no flooring), exactly like
@@ -82,8 +84,8 @@ class TopK(wiring.Component):
         A pipeline register after every K levels of the tree (0: combinational; default 2).
     stage_registers : bool
         A register inside the root merge, between its compares and its selection (default True).
-    flow_control : {"enable"}
-        How the pipeline stalls: one clock enable ``o.ready | ~o.valid`` on every flip-flop.
+    flow_control : {"enable", "skid", "fifo"}
+        How the pipeline stalls (:mod:`shiftmax.hw.flow`; default ``"fifo"``).
     lanes_per_beat : int or None
         ``None`` or ``n``: the whole row in one beat (the only form of this class; fewer lanes
         per beat is :class:`shiftmax.hw.StreamingTopK`).
@@ -101,36 +103,33 @@ class TopK(wiring.Component):
 
     Latency
     -------
-    ``1 + (ceil(log2(n)) - 1) // register_every + stage_registers`` (the tree term is 0 when
-    ``register_every`` is 0), from the input handshake to the output handshake with
-    ``o.ready`` high.
+    Datapath ``1 + (ceil(log2(n)) - 1) // register_every + stage_registers`` (the tree term
+    is 0 when ``register_every`` is 0), plus what the flow-control form adds (0 for
+    ``"enable"``, 1 for ``"skid"``, 2 for ``"fifo"``): edges from the input handshake to the
+    output handshake with ``o.ready`` high.
 
     Raises
     ------
     TypeError, ValueError
-        For a parameter of the wrong type or out of range, naming it and the value.
+        For a parameter of the wrong type or out of range, naming it and the value; a row
+        too long for one beat names ``n`` and points to ``lanes_per_beat``.
     """
 
     unit_name = "topk"
 
     def __init__(self, *, n: int, value_bits: int, k: int, output: str = "index",
                  register_every: int = 2, stage_registers: bool = True,
-                 flow_control: str = "enable", lanes_per_beat: int | None = None,
+                 flow_control: str = DEFAULT_FLOW_CONTROL, lanes_per_beat: int | None = None,
                  mask: bool = False) -> None:
-        (self._n, self._value_bits, self._k, self._output, self._register_every,
-         self._stage_registers, self._flow_control, self._mask) = check_topk_params(
-            n=n, value_bits=value_bits, k=k, output=output, register_every=register_every,
-            stage_registers=stage_registers, flow_control=flow_control, mask=mask)
-        if lanes_per_beat is not None:
-            lanes_per_beat = check_int("lanes_per_beat", lanes_per_beat, 1, self._n)
-            if lanes_per_beat != self._n:
-                raise ValueError(f"lanes_per_beat must be None or n = {self._n} for a "
-                                 f"one-beat TopK, not {lanes_per_beat}: the streaming form "
-                                 f"is StreamingTopK")
-        if self._flow_control != "enable":
-            raise ValueError(f"flow_control must be 'enable' for TopK, "
-                             f"not {self._flow_control!r}")
+        self._n = check_int("n", n, 2)
+        check_lanes_per_beat(lanes_per_beat, self._n, "StreamingTopK")
+        (self._value_bits, self._k, self._output, self._register_every,
+         self._stage_registers, flow_control, self._mask) = check_topk_params(
+            n=self._n, value_bits=value_bits, k=k, output=output,
+            register_every=register_every, stage_registers=stage_registers,
+            flow_control=flow_control, mask=mask)
         width = self._value_bits + 1
+        check_one_beat_size(self._n, {"input data (n * (value_bits + 1))": self._n * width})
         in_fields = {"data": data.ArrayLayout(signed(width), self._n)}
         if self._mask:
             in_fields["mask"] = unsigned(self._n)
@@ -138,10 +137,8 @@ class TopK(wiring.Component):
                                                  k=self._k, output=self._output)}
         if self._mask:
             out_fields["user"] = unsigned(1)
-        super().__init__({
-            "i": In(stream.Signature(data.StructLayout(in_fields))),
-            "o": Out(stream.Signature(data.StructLayout(out_fields))),
-        })
+        super().__init__(in_layout=data.StructLayout(in_fields),
+                         out_layout=data.StructLayout(out_fields), flow_control=flow_control)
 
     @property
     def n(self) -> int:
@@ -168,10 +165,6 @@ class TopK(wiring.Component):
         return self._stage_registers
 
     @property
-    def flow_control(self) -> str:
-        return self._flow_control
-
-    @property
     def mask(self) -> bool:
         return self._mask
 
@@ -184,27 +177,15 @@ class TopK(wiring.Component):
         return max(1, ceil_log2(self._n))
 
     @property
-    def latency(self) -> int:
+    def datapath_latency(self) -> int:
         root = self._stage_registers  # n >= 2: there is a root merge to split
         return 1 + tree_latency(self._n, self._register_every) + int(root)
-
-    @property
-    def input_cycles(self) -> int:
-        return 1
-
-    @property
-    def beats_per_row(self) -> int:
-        return 1
-
-    @property
-    def memory_bits(self) -> int:
-        return 0
 
     @property
     def params(self) -> dict[str, Any]:
         return {"n": self._n, "value_bits": self._value_bits, "k": self._k,
                 "output": self._output, "register_every": self._register_every,
-                "stage_registers": self._stage_registers, "flow_control": self._flow_control,
+                "stage_registers": self._stage_registers, "flow_control": self.flow_control,
                 "lanes_per_beat": self._n, "mask": self._mask}
 
     def _payload_width(self) -> int:
@@ -219,8 +200,7 @@ class TopK(wiring.Component):
                         register_every=self._register_every,
                         root_register=self._stage_registers)
 
-    def elaborate_datapath(self, m: Module, payload) -> Value:
-        """The datapath from an input payload to the registered output payload (no valid)."""
+    def elaborate_datapath(self, m: Module, payload, step: InputStep) -> Value:
         m.submodules.tree = tree = self._tree()
         width = self._value_bits + 1
         for j in range(self._n):
@@ -239,21 +219,3 @@ class TopK(wiring.Component):
             # Fewer than K present: the K-th entry (sorted present first) is absent.
             fields.append(~tree.key[self._k - 1][-1])
         return register(m, Cat(*fields), name="result")
-
-    def elaborate(self, platform) -> Module:
-        m = Module()
-        ce = Signal()
-        m.d.comb += ce.eq(self.o.ready | ~self.o.valid)
-        datapath = Module()
-        result = self.elaborate_datapath(datapath, self.i.payload)
-        m.submodules.datapath = EnableInserter(ce)(datapath)
-        # The valid bits travel beside the data; they alone are reset.
-        valid = Signal(self.latency)
-        with m.If(ce):
-            m.d.sync += valid.eq(Cat(self.i.valid, valid[:-1]))
-        m.d.comb += [
-            self.i.ready.eq(ce),
-            self.o.valid.eq(valid[-1]),
-            self.o.payload.as_value().eq(result),
-        ]
-        return m

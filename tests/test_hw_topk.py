@@ -236,9 +236,9 @@ def test_every_input_and_mask_of_tiny_rows(n, k):
 
 CONFIGS = [
     dict(n=10, value_bits=15, k=3),
-    dict(n=10, value_bits=7, k=5, output="index-value", register_every=1),
+    dict(n=10, value_bits=7, k=5, output="index-value", register_every=1, flow_control="skid"),
     dict(n=13, value_bits=3, k=13, output="index-value", register_every=0,
-         stage_registers=False),
+         stage_registers=False, flow_control="enable"),
     dict(n=2, value_bits=1, k=1, output="index-value"),
     dict(n=7, value_bits=31, k=2, output="index-value", register_every=3),
     dict(n=17, value_bits=4, k=4, mask=True, output="index-value", register_every=1),
@@ -328,22 +328,27 @@ def test_reset_in_mid_stream_empties_the_pipeline(params):
 
 
 @pytest.mark.parametrize("params, latency", [
-    (dict(n=10, value_bits=15, k=3), 3),
-    (dict(n=10, value_bits=15, k=3, register_every=1, stage_registers=False), 4),
-    (dict(n=10, value_bits=15, k=3, register_every=0, stage_registers=False), 1),
-    (dict(n=1000, value_bits=15, k=5, register_every=2), 6),
+    (dict(n=10, value_bits=15, k=3, flow_control="enable"), 3),
+    (dict(n=10, value_bits=15, k=3, register_every=1, stage_registers=False,
+          flow_control="enable"), 4),
+    (dict(n=10, value_bits=15, k=3, register_every=0, stage_registers=False,
+          flow_control="skid"), 2),
+    (dict(n=300, value_bits=15, k=5, register_every=2), 8),
 ])
 def test_latency_follows_the_formula(params, latency):
     assert TopK(**params).latency == latency
 
 
 def test_properties_describe_the_unit():
-    unit = TopK(n=10, value_bits=15, k=3, output="index-value", mask=True)
+    unit = TopK(n=10, value_bits=15, k=3, output="index-value", mask=True,
+                flow_control="enable")
     assert (unit.input_cycles, unit.beats_per_row, unit.memory_bits) == (1, 1, 0)
     assert unit.flow_control == "enable"
     assert unit.params == {"n": 10, "value_bits": 15, "k": 3, "output": "index-value",
                            "register_every": 2, "stage_registers": True,
                            "flow_control": "enable", "lanes_per_beat": 10, "mask": True}
+    assert TopK(n=10, value_bits=15, k=3).flow_control == "fifo"
+    assert TopK(n=10, value_bits=15, k=3, flow_control="fifo").memory_bits > 0
     assert len(unit.o.payload.data.as_value()) == 3 * 4 + 3 * 16
 
 
