@@ -19,7 +19,15 @@ from .floor_input import FloorInput, floored_bits, lane_frac_bits
 from .framing import RowFramer, beats_per_row, streaming_input_layout, valid_delay
 from .max_tree import MaxTree
 from .output_shift import OutputShift
-from .pipeline import check_pipeline_params, delay, is_greater, lanes, register, tree_latency
+from .pipeline import (
+    check_pipeline_params,
+    delay,
+    is_greater,
+    lanes,
+    register,
+    tree_latency,
+    wire,
+)
 from .round_log2 import RoundLog2
 from .shift_exp import ShiftExp
 from .streaming_argmax import _check_streaming_common
@@ -234,7 +242,7 @@ class StreamingShiftmax(wiring.Component):
         pass 3's read, and pass 2 reserves a whole row at a time: ``2R + pass-2 lag``.
         """
         r = self._beats
-        return r + self._pass1_lag + 2, 2 * r + self._pass2_lag + 2
+        return r + self._pass1_lag + 3, 2 * r + self._pass2_lag + 2
 
     @property
     def memory_bits(self) -> int:
@@ -267,8 +275,13 @@ class StreamingShiftmax(wiring.Component):
         m.submodules.row_buffer = row_buffer = Memory(shape=unsigned(p * fb + p),
                                                       depth=row_depth, init=[])
         row_write, row_read = row_buffer.write_port(), row_buffer.read_port()
+        # Beats in the row buffer or on their way (one may be in the framer's register).
+        # The framer's space is a register: computed a cycle ahead, as if a beat were
+        # taken in every cycle (conservative by at most one word), so no adder or compare
+        # lies between the buffer's count and s_axis_tready.
         row_count = Signal(range(row_depth + 1), name="row_count")
-        m.d.comb += framer.space.eq(row_count + framer.valid < row_depth)
+        row_space = Signal(name="row_space")
+        m.d.comb += framer.space.eq(row_space)
         row_wp = Signal(range(row_depth), name="row_wp")
         m.d.comb += [row_write.addr.eq(row_wp), row_write.en.eq(framer.valid),
                      row_write.data.eq(Cat(floor.floored.as_value(), framer.absent))]
@@ -314,7 +327,8 @@ class StreamingShiftmax(wiring.Component):
             m.d.sync += [active2.eq(start2), beat2.eq(0)]
         with m.If(start2):
             m.d.sync += [maximum2.eq(row_info.r_data[:fb]), user2.eq(row_info.r_data[fb])]
-        m.d.sync += row_count.eq(row_count + framer.valid - active2)
+        row_count_next = wire(m, row_count + framer.valid - active2, name="row_count_next")
+        m.d.sync += [row_count.eq(row_count_next), row_space.eq(row_count_next + 2 <= row_depth)]
 
         # The beat read from the row buffer arrives one cycle after its address.
         issued = ((beat2 == 0, "first2"), (beat2 == r - 1, "last2"), (user2, "user2"),
