@@ -31,6 +31,7 @@ from shiftmax.golden import (
     FixedPoint,
     argmax,
     quantized_shiftmax,
+    topk,
 )
 from shiftmax.golden.fixedpoint import MAX_VALUE_BITS
 from shiftmax.golden.params import check_choice, check_frac_bits, check_int
@@ -369,6 +370,23 @@ SHIFTMAX = Unit(
                "round_log2": "quantizeml", "register_every": 0, "stage_registers": False}),
         (200, {"n": 3, "value_bits": 3, "frac_bits": 1, "exp_bitwidth": 1,
                "buffer_bitwidth": 4, "register_every": 1, "stage_registers": True}),
+        # Flow control: the register slice and the credit-counted FIFO.
+        (1500, {"n": 10, "value_bits": 15, "frac_bits": 10, "register_every": 1,
+                "flow_control": "skid"}),
+        (1500, {"n": 10, "value_bits": 15, "frac_bits": 10, "register_every": 1,
+                "flow_control": "fifo"}),
+        # Masks on the one-beat unit.
+        (1000, {"n": 10, "value_bits": 7, "mask": True}),
+        # Streaming: ViT, ImageNet and LLM rows; P = 1 and P = N - 1; both round_log2 modes.
+        (60, {"n": 197, "value_bits": 7, "lanes_per_beat": 16, "mask": True}),
+        (60, {"n": 197, "value_bits": 7, "lanes_per_beat": 16, "round_log2": "quantizeml"}),
+        (20, {"n": 1000, "value_bits": 7, "lanes_per_beat": 16, "mask": True}),
+        (6, {"n": 4096, "value_bits": 7, "lanes_per_beat": 32, "mask": True}),
+        (3, {"n": 4096, "value_bits": 7, "lanes_per_beat": 1}),
+        (200, {"n": 12, "value_bits": 5, "frac_bits": -1, "exp_bitwidth": 4,
+               "buffer_bitwidth": 10, "lanes_per_beat": 11, "mask": True}),
+        (200, {"n": 7, "value_bits": 3, "exp_bitwidth": 2, "buffer_bitwidth": 6,
+               "lanes_per_beat": 1, "round_log2": "quantizeml"}),
     ),
     smoke=(
         {"n": 10, "value_bits": 7},
@@ -377,6 +395,9 @@ SHIFTMAX = Unit(
          "stage_registers": False},
         {"n": 2, "value_bits": 3, "exp_bitwidth": 3, "buffer_bitwidth": 8,
          "register_every": 0, "stage_registers": True},
+        {"n": 10, "value_bits": 15, "frac_bits": 10, "register_every": 1,
+         "flow_control": "fifo"},
+        {"n": 20, "value_bits": 7, "lanes_per_beat": 6, "mask": True},
     ),
 )
 
@@ -432,18 +453,88 @@ ARGMAX = Unit(
         (500, {"n": 11, "value_bits": 3, "output": "onehot", "lanes_per_cycle": 4,
                "register_every": 0, "stage_registers": False}),
         (30, {"n": 197, "value_bits": 7, "lanes_per_cycle": 16}),
+        # Flow control, masks, and the streaming form.
+        (1000, {"n": 10, "value_bits": 15, "register_every": 1, "flow_control": "skid"}),
+        (1000, {"n": 10, "value_bits": 15, "output": "onehot", "flow_control": "fifo"}),
+        (1000, {"n": 10, "value_bits": 7, "mask": True}),
+        (40, {"n": 1000, "value_bits": 15, "lanes_per_beat": 16, "mask": True}),
+        (200, {"n": 197, "value_bits": 7, "lanes_per_beat": 16, "output": "onehot"}),
+        (300, {"n": 9, "value_bits": 3, "lanes_per_beat": 1, "mask": True}),
+        (300, {"n": 9, "value_bits": 3, "lanes_per_beat": 8}),
     ),
     smoke=(
         {"n": 10, "value_bits": 7, "output": "onehot", "register_every": 0,
          "stage_registers": False},
         {"n": 2, "value_bits": 5},
         {"n": 10, "value_bits": 15, "register_every": 1, "lanes_per_cycle": 2},
+        {"n": 20, "value_bits": 7, "lanes_per_beat": 3, "mask": True},
+    ),
+)
+
+
+# --- top-K ---------------------------------------------------------------------------------
+
+TOPK_OUTPUTS = ("index", "index-value")
+
+
+def _topk_golden(params, rows, mask):
+    indices, values = topk(rows, params["k"], mask=mask)
+    return indices if params["output"] == "index" else np.concatenate([indices, values], -1)
+
+
+def _topk_outputs(params):
+    fields = ((params["k"], index_bits(params["n"]), False),)
+    if params["output"] == "index-value":
+        fields += ((params["k"], params["value_bits"] + 1, True),)
+    return fields
+
+
+TOPK = Unit(
+    name="topk",
+    summary="the K largest elements, largest first, lower index on ties",
+    description="top-K over a row of N signed elements. Output: K indices (index 0 the "
+                "largest), each max(1, ceil(log2 N)) bits, then with index-value the K "
+                "values, VB+1 bits each, as they came in.",
+    params=(
+        _n(2), VALUE_BITS,
+        Param("k", "int", "how many of the largest elements to report, 1 to N", minimum=1,
+              metavar="K", tag="k", group="row"),
+        Param("output", "choice", "result form: the K indices, or the K indices then their K "
+              "values", default="index", choices=TOPK_OUTPUTS, tag="o"),
+        LANES_PER_BEAT, MASK, REGISTER_EVERY, STAGE_REGISTERS, FLOW_CONTROL,
+    ),
+    hardware="shiftmax.hw.topk:TopK",
+    streaming_hardware="shiftmax.hw.streaming_topk:StreamingTopK",
+    golden=_topk_golden,
+    output_fields=_topk_outputs,
+    example={"n": 10, "value_bits": 7, "k": 3},
+    regression=(
+        (2000, {"n": 10, "value_bits": 7, "k": 3}),
+        (1000, {"n": 10, "value_bits": 15, "k": 3, "output": "index-value",
+                "register_every": 1}),
+        (1000, {"n": 10, "value_bits": 7, "k": 1}),  # against argmax
+        (1000, {"n": 8, "value_bits": 5, "k": 8, "output": "index-value"}),  # a full sort
+        (200, {"n": 4, "value_bits": 2, "k": 2, "register_every": 0,
+               "stage_registers": False}),  # every input vector
+        (200, {"n": 3, "value_bits": 3, "k": 3, "output": "index-value"}),
+        (1000, {"n": 10, "value_bits": 7, "k": 3, "mask": True}),
+        (1000, {"n": 10, "value_bits": 7, "k": 3, "flow_control": "fifo"}),
+        (20, {"n": 1000, "value_bits": 15, "k": 5, "lanes_per_beat": 4}),
+        (20, {"n": 1000, "value_bits": 15, "k": 5, "lanes_per_beat": 16, "mask": True,
+              "output": "index-value"}),
+        (300, {"n": 27, "value_bits": 7, "k": 1, "lanes_per_beat": 1}),
+        (300, {"n": 9, "value_bits": 3, "k": 4, "lanes_per_beat": 8, "mask": True}),
+    ),
+    smoke=(
+        {"n": 10, "value_bits": 7, "k": 3, "output": "index-value"},
+        {"n": 4, "value_bits": 2, "k": 4},
+        {"n": 20, "value_bits": 7, "k": 3, "lanes_per_beat": 4, "mask": True},
     ),
 )
 
 
 #: Every unit, by name, in the order ``--help`` lists them.
-UNITS: dict[str, Unit] = {u.name: u for u in (SHIFTMAX, ARGMAX)}
+UNITS: dict[str, Unit] = {u.name: u for u in (SHIFTMAX, ARGMAX, TOPK)}
 
 
 def unit(name: str) -> Unit:

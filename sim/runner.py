@@ -29,7 +29,7 @@ from shiftmax.golden.params import check_choice
 from shiftmax.sim.config import SIMULATORS, SimConfig
 from shiftmax.verilator import verilator_environment
 
-__all__ = ["default_build_root", "reference_dir", "test_module", "TestOutcome", "SimResult",
+__all__ = ["default_build_root", "reference_dir", "bench_module", "TestOutcome", "SimResult",
            "generate_verilog", "simulation_environment", "simulate",
            "read_results", "rerun_command"]
 
@@ -57,7 +57,7 @@ def reference_dir() -> Path | None:
     return candidate if (candidate / "reference.py").exists() else None
 
 
-def test_module(sidecar: dict) -> str:
+def bench_module(sidecar: dict) -> str:
     """The cocotb test module of a generated unit: row-framed benches for units with a tlast
     or a tuser port, the one-beat-per-row bench otherwise."""
     ports = sidecar.get("ports", {})
@@ -250,7 +250,7 @@ def simulate(config: SimConfig, *, simulator: str = "icarus", seed: int | None =
         log = run_dir / "sim.log"
         run = _run_make if flow == "make" else _run_runner
         env["SHIFTMAX_SIM_VERILATOR_OPT"] = verilator_opt
-        env["SHIFTMAX_SIM_TEST_MODULE"] = test_module(sidecar)
+        env["SHIFTMAX_SIM_TEST_MODULE"] = bench_module(sidecar)
         run(verilog, sidecar["module"], simulator, seed, waves, run_dir, env, log, verbose)
         if not results.exists():
             raise RuntimeError(f"cocotb wrote no {results}; see {log}:\n" + _tail(log))
