@@ -40,6 +40,7 @@ from shiftmax.sim.vectors import corner_inputs, random_inputs
 
 SIDECAR = json.loads(Path(os.environ["SHIFTMAX_SIM_SIDECAR"]).read_text())
 SHAPE = RowShape.from_sidecar(SIDECAR)
+PORTS = SIDECAR.get("ports", {})
 LATENCY = int(SIDECAR["latency"])
 BEATS_PER_ROW = int(SIDECAR.get("beats_per_row", 1))
 INPUT_CYCLES = int(SIDECAR.get("input_cycles", 1))
@@ -94,6 +95,12 @@ def mixed_masks(count: int, rng: np.random.Generator) -> np.ndarray | None:
 
 # --- running and reporting ----------------------------------------------------------------
 
+def flags(last: int, user: int) -> str:
+    """`` tlast L tuser U`` for the output ports the unit has."""
+    return (f" tlast {last}" if "m_axis_tlast" in PORTS else "") + \
+        (f" tuser {user}" if "m_axis_tuser" in PORTS else "")
+
+
 def describe_row(harness: RowHarness):
     """The formatter of a mismatching row: the input row, expected and actual integers."""
     source = harness.row_source
@@ -106,7 +113,9 @@ def describe_row(harness: RowHarness):
                 f"{source.kinds[origin] if origin >= 0 else '?'}; formed "
                 f"{formed.reason or 'well-formed'} from beats {row.source_beats}): "
                 f"input {formed.elements.tolist()} masked {masked} "
-                f"expected {expectation.values} tuser {int(expectation.flagged)}")
+                f"expected {expectation.values}")
+        if "m_axis_tuser" in PORTS:
+            text += f" tuser {int(expectation.flagged)}"
         if sample is None:
             return text + " actual nothing"
         want = expectation.beats[beat]
@@ -114,8 +123,8 @@ def describe_row(harness: RowHarness):
         unchecked = "" if want.care == FULL_CARE else \
             " (the values of elements that never came in are not checked)"
         return (text + f"; output beat {beat} of {len(expectation.beats)}: expected "
-                f"{SHAPE.unpack_output(want.data)} tlast {want.last} tuser {want.user}, "
-                f"actual {actual} tlast {sample.m_last} tuser {sample.m_user}{unchecked}")
+                f"{SHAPE.unpack_output(want.data)}{flags(want.last, want.user)}, "
+                f"actual {actual}{flags(sample.m_last, sample.m_user)}{unchecked}")
 
     return describe
 
