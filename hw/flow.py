@@ -291,6 +291,16 @@ class FixedLatencyUnit(wiring.Component, metaclass=ABCMeta):
         return self._flow_control
 
     @property
+    def in_layout(self) -> data.Layout:
+        """Payload layout of ``i`` (to declare a matching ``stream.Signature`` elsewhere)."""
+        return self.signature.members["i"].signature.members["payload"].shape
+
+    @property
+    def out_layout(self) -> data.Layout:
+        """Payload layout of ``o``."""
+        return self.signature.members["o"].signature.members["payload"].shape
+
+    @property
     def input_cycles(self) -> int:
         """Clock cycles each input beat occupies: a new beat every ``input_cycles`` cycles."""
         return 1
@@ -303,8 +313,8 @@ class FixedLatencyUnit(wiring.Component, metaclass=ABCMeta):
     @property
     def memory_bits(self) -> int:
         """Bits of memory the unit holds: the ``"fifo"`` form's output FIFO, else 0."""
-        width = Shape.cast(self.signature.members["o"].signature.members["payload"].shape)
-        return flow_memory_bits(self.datapath_latency, self._flow_control, width.width)
+        width = Shape.cast(self.out_layout).width
+        return flow_memory_bits(self.datapath_latency, self._flow_control, width)
 
     @property
     @abstractmethod

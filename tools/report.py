@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "build" / "report"
 
 #: Bump when the measurement changes, so cached results are not reused across it.
-FLOW_VERSION = "1"
+FLOW_VERSION = "2"
 
 #: The reference shiftmax of the targets: N=10, VB=15, F=10, E=10, B=32.
 REFERENCE_SHIFTMAX = {"n": 10, "value_bits": 15, "frac_bits": 10, "exp_bitwidth": 10,
@@ -53,8 +53,20 @@ REFERENCE_ARGMAX = {"n": 10, "value_bits": 15}
 FOLDED_LANES_PER_CYCLE = (1, 2)
 #: lanes_per_cycle of the folded argmax rows at N = 197 and 1000.
 SCALE_LANES_PER_CYCLE = 16
-#: Fmax target: at least this fraction of the same run's ceiling adder.
+#: Fmax target of the earlier rows (folded argmax): this fraction of the run's ceiling adder.
 FMAX_FRACTION = 0.75
+#: Flow-control targets (fractions of the ceiling measured in the same wrapper): the most
+#: pipelined shiftmax N=10 (median of the seeds; every seed and the second wrapper: ROBUST),
+#: the one-vector-per-clock argmax N=10, the parallel shiftmax N=197.
+SHIFTMAX_FRACTION = 0.85
+ROBUST_FRACTION = 0.80
+ARGMAX_FRACTION = 0.80
+SCALE_FRACTION = 0.65
+#: nextpnr seeds of the flow-control target rows.
+TARGET_SEEDS = 5
+#: The flow-control forms (shiftmax.hw.flow.FLOW_CONTROLS) and the wrappers measured in.
+FLOW_CONTROLS = ("enable", "skid", "fifo")
+WRAPPERS = tuple(flow.WRAPPERS)
 
 
 @dataclass(frozen=True)
@@ -71,18 +83,33 @@ class Config:
     ecp5: bool = True
     #: LUT mapper of synth_ecp5 ("abc9", yosys's default, or "abc": see report_flow).
     ecp5_mapper: str = "abc9"
+    #: Out-of-context wrapper (report_flow.WRAPPERS): "chain" or "lfsr".
+    wrapper: str = "chain"
 
     @property
     def label(self) -> str:
+        suffix = "" if self.wrapper == "chain" else f" [{self.wrapper} wrapper]"
         if self.unit == "ceiling":
-            return "ceiling: registered 32-bit adder"
+            return "ceiling: registered 32-bit adder" + suffix
         p = self.params
         text = f"{self.unit} N={p['n']} VB={p['value_bits']}"
         if self.unit == "argmax":
             text += f" {p.get('output', 'index')}"
             if is_folded(p):
                 text += f" folded P={p['lanes_per_cycle']}"
-        return text + f" K={p['register_every']} stage={'on' if p['stage_registers'] else 'off'}"
+        text += f" K={p['register_every']} stage={'on' if p['stage_registers'] else 'off'}"
+        if "flow_control" in p:
+            text += f" {p['flow_control']}"
+        return text + suffix
+
+
+def ceiling_key(wrapper: str) -> str:
+    return "ceiling_adder32" + ("" if wrapper == "chain" else f"_{wrapper}")
+
+
+def flow_key(base: str, flow_control: str, wrapper: str) -> str:
+    """Key of a flow-control row: ``base_<form>``, ``_lfsr`` for the second wrapper."""
+    return f"{base}_{flow_control}" + ("" if wrapper == "chain" else f"_{wrapper}")
 
 
 def is_folded(params: dict[str, Any]) -> bool:
@@ -97,9 +124,10 @@ def unit_class(unit: str):
 
 
 def unit_defaults(unit: str) -> dict[str, Any]:
-    """The hw engineer's default pipelining of a unit (read from its constructor)."""
+    """The default pipelining and flow control of a unit (read from its constructor)."""
     parameters = inspect.signature(unit_class(unit).__init__).parameters
-    return {name: parameters[name].default for name in ("register_every", "stage_registers")}
+    return {name: parameters[name].default
+            for name in ("register_every", "stage_registers", "flow_control")}
 
 
 def pipelining_options(unit: str, n: int) -> list[int]:
@@ -120,47 +148,79 @@ def shiftmax_available() -> bool:
 def configurations(quick: bool, seeds: int) -> list[Config]:
     """The configurations of a run (QUICK: a small subset with one seed).
 
-    The largest, shiftmax N=1000, takes about 12 minutes of xc7 synthesis; with several jobs
-    the largest start right after the target rows. ``--skip n1000`` leaves them out.
+    The flow-control rows (the targets') come in every form and both wrappers, with
+    TARGET_SEEDS nextpnr seeds; the other rows use the units' default form, the chain wrapper
+    and one seed (``seeds`` for the earlier target rows). The largest, shiftmax N=1000, takes
+    about 12 minutes of xc7 synthesis; ``--skip n1000`` leaves them out.
     """
     small_seeds = tuple(range(1, (1 if quick else seeds) + 1))
-    configs = [Config("ceiling_adder32", "ceiling", seeds=tuple(range(1, 6)), group="ceiling")]
+    target_seeds = (1,) if quick else tuple(range(1, TARGET_SEEDS + 1))
+    wrappers = WRAPPERS[:1] if quick else WRAPPERS
+    configs = [Config(ceiling_key(w), "ceiling", seeds=tuple(range(1, 6)), group="ceiling",
+                      wrapper=w) for w in wrappers]
     have_shiftmax = shiftmax_available()
+    forms = ("enable", unit_defaults("argmax")["flow_control"]) if quick else FLOW_CONTROLS
+    # The flow-control rows: most pipelined shiftmax N=10, one-vector-per-clock argmax N=10.
+    for unit, base, params in (
+            ("shiftmax", "shiftmax_n10_k1_s1", REFERENCE_SHIFTMAX),
+            ("argmax", "argmax_n10_index_k1_s1", {**REFERENCE_ARGMAX, "output": "index"})):
+        if unit == "shiftmax" and not have_shiftmax:
+            continue
+        for wrapper in wrappers:
+            for form in dict.fromkeys(forms):
+                configs.append(Config(
+                    flow_key(base, form, wrapper), unit,
+                    {**params, "register_every": 1, "stage_registers": True,
+                     "flow_control": form},
+                    seeds=target_seeds, group="flow", wrapper=wrapper,
+                    breakdown=wrapper == "chain" and form == unit_defaults(unit)["flow_control"]))
     if have_shiftmax:
-        for k in ([0, 1] if quick else pipelining_options("shiftmax", REFERENCE_SHIFTMAX["n"])):
+        for k in ([0] if quick else pipelining_options("shiftmax", REFERENCE_SHIFTMAX["n"])):
             for stage in (False, True):
-                if quick and (k, stage) not in ((0, False), (1, True)):
-                    continue
-                params = {**REFERENCE_SHIFTMAX, "register_every": k, "stage_registers": stage}
-                target = (k, stage) == (1, True)  # the most pipelined: the targets' row
+                if (k, stage) == (1, True) or (quick and stage):
+                    continue  # the most pipelined row is a flow-control row
+                params = {**REFERENCE_SHIFTMAX, "register_every": k, "stage_registers": stage,
+                          "flow_control": unit_defaults("shiftmax")["flow_control"]}
                 configs.append(Config(f"shiftmax_n10_k{k}_s{int(stage)}", "shiftmax", params,
-                                      seeds=small_seeds if target else (1,), group="sweep",
-                                      breakdown=target))
+                                      group="sweep"))
+    argmax_flow = unit_defaults("argmax")["flow_control"]
     argmax_options = [("index", k, True) for k in
-                      ([0, 1] if quick else pipelining_options("argmax", REFERENCE_ARGMAX["n"]))]
+                      ([0] if quick else pipelining_options("argmax", REFERENCE_ARGMAX["n"]))
+                      if k != 1]
     argmax_options += [("onehot", 1, True)] + ([] if quick else [("onehot", 0, False)])
     for out, k, stage in argmax_options:
         params = {**REFERENCE_ARGMAX, "output": out, "register_every": k,
-                  "stage_registers": stage}
+                  "stage_registers": stage, "flow_control": argmax_flow}
         target = (k, stage) == (1, True)
         configs.append(Config(f"argmax_n10_{out}_k{k}_s{int(stage)}", "argmax", params,
-                              seeds=small_seeds if target else (1,), group="argmax",
-                              breakdown=target and out == "index"))
+                              seeds=small_seeds if target else (1,), group="argmax"))
     # Folded: FINN-style, a part of the lanes per cycle (the 150-LUT target's rows).
     for p in FOLDED_LANES_PER_CYCLE:
         params = {**REFERENCE_ARGMAX, "register_every": 1, "stage_registers": True,
-                  "lanes_per_cycle": p}
+                  "lanes_per_cycle": p, "flow_control": argmax_flow}
         configs.append(Config(f"argmax_n10_index_k1_s1_p{p}", "argmax", params,
                               seeds=small_seeds, group="argmax", breakdown=p == 1))
     if quick:
         return configs
     scale = []
+    # The parallel shiftmax at N=197 in the old and the default form, in both wrappers.
+    if have_shiftmax:
+        defaults = unit_defaults("shiftmax")
+        for wrapper in WRAPPERS:
+            for form in dict.fromkeys(("enable", defaults["flow_control"])):
+                if wrapper != "chain" and form == "enable":
+                    continue
+                params = {**REFERENCE_SHIFTMAX, "n": 197, **defaults, "flow_control": form}
+                scale.append(Config(flow_key("shiftmax_n197_default", form, wrapper),
+                                    "shiftmax", params, group="scale", ecp5_mapper="abc",
+                                    wrapper=wrapper))
     for n, pnr in ((197, True), (1000, False)):
         units = ["shiftmax", "argmax"] if have_shiftmax else ["argmax"]
         for unit in units:
-            defaults = unit_defaults(unit)
-            base = REFERENCE_SHIFTMAX if unit == "shiftmax" else REFERENCE_ARGMAX
-            params = {**base, "n": n, **defaults}
+            if unit == "shiftmax" and n == 197:
+                continue  # above, in both forms
+            params = {**(REFERENCE_SHIFTMAX if unit == "shiftmax" else REFERENCE_ARGMAX),
+                      "n": n, **unit_defaults(unit)}
             # PnR of the largest designs does not fit the run's time budget (or the device).
             scale.append(Config(f"{unit}_n{n}_default", unit, params,
                                 seeds=(1,) if pnr else (), group="scale",
@@ -218,15 +278,18 @@ def inputs_hash(config: Config, texts: list[str]) -> str:
 _baseline_lock = threading.Lock()
 
 
-def baseline(ports: flow.Ports, progress: Progress, ecp5_mapper: str | None) -> dict:
-    """Wrapper-only counts (the design as a black box), cached per port widths and mapper."""
+def baseline(ports: flow.Ports, progress: Progress, ecp5_mapper: str | None,
+             wrapper: str = "chain") -> dict:
+    """Wrapper-only counts (the design as a black box), cached per wrapper, port widths and
+    mapper."""
     suffix = f"_{ecp5_mapper}" if ecp5_mapper else ""
-    workdir = OUT / "baselines" / f"in{ports.in_width}_out{ports.out_width}{suffix}"
+    prefix = "" if wrapper == "chain" else f"{wrapper}_"
+    workdir = OUT / "baselines" / f"{prefix}in{ports.in_width}_out{ports.out_width}{suffix}"
     with _baseline_lock:
         workdir.mkdir(parents=True, exist_ok=True)
         stub = flow.Ports("dut_blackbox", ports.in_width, ports.out_width)
         sources = {"blackbox.v": flow.blackbox_verilog(stub), "wrapper.v":
-                   flow.wrapper_verilog(stub)}
+                   flow.WRAPPERS[wrapper](stub)}
         key = hashlib.sha256((FLOW_VERSION + "".join(sources.values())).encode()).hexdigest()
         cached = workdir / "result.json"
         if cached.exists():
@@ -256,7 +319,7 @@ def measure(config: Config, progress: Progress, fresh: bool) -> dict:
     workdir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     verilog, ports, sidecar = generate(config, workdir)
-    wrapper = flow.wrapper_verilog(ports)
+    wrapper = flow.WRAPPERS[config.wrapper](ports)
     (workdir / "wrapper.v").write_text(wrapper)
     key = inputs_hash(config, [verilog.read_text(), wrapper])
     cached = workdir / "result.json"
@@ -267,6 +330,8 @@ def measure(config: Config, progress: Progress, fresh: bool) -> dict:
             return result
     result: dict[str, Any] = {"key": config.key, "label": config.label, "unit": config.unit,
                               "group": config.group, "params": config.params,
+                              "wrapper": config.wrapper,
+                              "memory_bits": sidecar.get("memory_bits", 0),
                               "revision": source_revision(),
                               "sidecar_latency": sidecar["latency"],
                               "in_width": ports.in_width, "out_width": ports.out_width}
@@ -276,7 +341,8 @@ def measure(config: Config, progress: Progress, fresh: bool) -> dict:
     result["sim"] = flow.measure_latency(workdir / "latency", verilog, ports,
                                          cycles=64 * sidecar.get("input_cycles", 1))
 
-    base = baseline(ports, progress, config.ecp5_mapper if config.ecp5 else None)
+    base = baseline(ports, progress, config.ecp5_mapper if config.ecp5 else None,
+                    config.wrapper)
     result["wrapper_xc7"] = base["xc7"]
     sources = ["dut.v", "wrapper.v"]
     progress(config.key, "synth_xilinx -family xc7")
@@ -305,6 +371,8 @@ def measure(config: Config, progress: Progress, fresh: bool) -> dict:
             progress(config.key, f"seed {seed}: {runs[-1]['fmax_mhz']:.1f} MHz")
         result["pnr"] = runs
         result["fmax_mhz"] = flow.median_fmax(runs)
+        measured = [run["fmax_mhz"] for run in runs if run["fmax_mhz"] is not None]
+        result["fmax_min_mhz"] = min(measured) if measured else None
         if runs:
             ordered = sorted(runs, key=lambda run: run["fmax_mhz"] or 0)
             result["critical_path"] = ordered[len(ordered) // 2]["critical_path"]
@@ -320,25 +388,35 @@ def measure(config: Config, progress: Progress, fresh: bool) -> dict:
 
 
 def check_targets(results: dict[str, dict]) -> list[dict]:
-    """The issue's targets: target, measured, pass/fail (missing measurements are 'n/a')."""
-    ceiling = results.get("ceiling_adder32", {}).get("fmax_mhz")
+    """The issues' targets: target, measured, pass/fail (missing measurements are 'n/a').
+
+    Fmax is compared with the ceiling adder measured in the same wrapper and run.
+    """
     targets = []
 
     def add(name: str, target: str, measured, passed: bool | None) -> None:
         targets.append({"name": name, "target": target, "measured": measured,
                         "pass": passed})
 
-    def fmax_target(name: str, result: dict | None) -> None:
-        fmax = result.get("fmax_mhz") if result else None
+    def fmax_target(name: str, result: dict | None, fraction: float,
+                    statistic: str = "fmax_mhz") -> None:
+        wrapper = result.get("wrapper", "chain") if result else "chain"
+        ceiling = results.get(ceiling_key(wrapper), {}).get("fmax_mhz")
+        fmax = result.get(statistic) if result else None
+        what = "every seed" if statistic == "fmax_min_mhz" else "median"
         if fmax is None or ceiling is None:
-            add(name, f">= {FMAX_FRACTION} x ceiling", "n/a", None)
+            add(name, f">= {fraction} x ceiling ({what})", "n/a", None)
             return
         # Two decimals: a result within rounding of the bound must not read as a tie.
-        add(name, f">= {FMAX_FRACTION} x ceiling = {FMAX_FRACTION * ceiling:.2f} MHz",
-            f"{fmax:.2f} MHz = {fmax / ceiling:.4f} x", fmax >= FMAX_FRACTION * ceiling)
+        seeds = len(result.get("pnr", []))
+        add(name, f">= {fraction} x ceiling = {fraction * ceiling:.2f} MHz ({what}, "
+                  f"{seeds} seed{'s' if seeds != 1 else ''})",
+            f"{fmax:.2f} MHz = {fmax / ceiling:.4f} x", fmax >= fraction * ceiling)
 
-    shiftmax = results.get("shiftmax_n10_k1_s1")
-    label = "shiftmax N=10 VB=15 F=10 E=10 B=32, K=1, stage on"
+    default = {unit: unit_defaults(unit)["flow_control"] for unit in ("shiftmax", "argmax")}
+    form = default["shiftmax"]
+    label = f"shiftmax N=10 VB=15 F=10 E=10 B=32, K=1, stage on, {form}"
+    shiftmax = results.get(flow_key("shiftmax_n10_k1_s1", form, "chain"))
     if shiftmax:
         sim = shiftmax["sim"]
         add(f"{label}: throughput", "1 vector per clock",
@@ -353,19 +431,34 @@ def check_targets(results: dict[str, dict]) -> list[dict]:
         for what, target in (("throughput", "1 vector per clock"), ("DSP / BRAM", "0 / 0"),
                              ("xc7 LUTs", "<= 1090")):
             add(f"{label}: {what}", target, "n/a (not measured)", None)
-    fmax_target(f"{label}: ECP5 Fmax", shiftmax)
-    argmax_rows = [(f"argmax_n10_{output}_k1_s1", f"argmax N=10 VB=15 {output}, K=1, stage on")
-                   for output in ("index", "onehot")]
-    argmax_rows += [(f"argmax_n10_index_k1_s1_p{p}",
-                     f"argmax N=10 VB=15 index folded P={p} "
-                     f"(1 vector / {-(-REFERENCE_ARGMAX['n'] // p)} clocks), K=1, stage on")
-                    for p in FOLDED_LANES_PER_CYCLE]
+    fmax_target(f"{label}: ECP5 Fmax", shiftmax, SHIFTMAX_FRACTION)
+    fmax_target(f"{label}: ECP5 Fmax", shiftmax, ROBUST_FRACTION, "fmax_min_mhz")
+    lfsr = results.get(flow_key("shiftmax_n10_k1_s1", form, "lfsr"))
+    fmax_target(f"{label}: ECP5 Fmax, lfsr wrapper", lfsr, ROBUST_FRACTION)
+    fmax_target(f"{label}: ECP5 Fmax, lfsr wrapper", lfsr, ROBUST_FRACTION, "fmax_min_mhz")
+    form = default["argmax"]
+    for wrapper in WRAPPERS:
+        argmax = results.get(flow_key("argmax_n10_index_k1_s1", form, wrapper))
+        where = "" if wrapper == "chain" else f", {wrapper} wrapper"
+        fmax_target(f"argmax N=10 VB=15 index, one vector per clock, K=1, stage on, {form}: "
+                    f"ECP5 Fmax{where}", argmax, ARGMAX_FRACTION)
+    form = default["shiftmax"]
+    for wrapper in WRAPPERS:
+        scale = results.get(flow_key("shiftmax_n197_default", form, wrapper))
+        where = "" if wrapper == "chain" else f", {wrapper} wrapper"
+        fmax_target(f"shiftmax N=197 VB=15, default pipelining, {form}: ECP5 Fmax{where}",
+                    scale, SCALE_FRACTION)
+    # The earlier area targets of the argmax (150 LUTs), met by the folded unit.
+    argmax_rows = [(f"argmax_n10_index_k1_s1_p{p}",
+                    f"argmax N=10 VB=15 index folded P={p} "
+                    f"(1 vector / {-(-REFERENCE_ARGMAX['n'] // p)} clocks), K=1, stage on")
+                   for p in FOLDED_LANES_PER_CYCLE]
     for key, label in argmax_rows:
         argmax = results.get(key)
         lut = argmax["xc7"]["lut"] if argmax else None
         add(f"{label}: xc7 LUTs", "<= 150", "n/a (not measured)" if lut is None else lut,
             None if lut is None else lut <= 150)
-        fmax_target(f"{label}: ECP5 Fmax", argmax)
+        fmax_target(f"{label}: ECP5 Fmax", argmax, FMAX_FRACTION)
     return targets
 
 
@@ -376,7 +469,7 @@ def _fmt(value, digits: int = 0) -> str:
 
 
 def markdown(results: dict[str, dict], targets: list[dict], meta: dict) -> str:
-    ceiling = results.get("ceiling_adder32", {}).get("fmax_mhz")
+    ceilings = {w: results.get(ceiling_key(w), {}).get("fmax_mhz") for w in WRAPPERS}
     lines = [
         "# shiftmax hardware report",
         "",
@@ -393,7 +486,10 @@ def markdown(results: dict[str, dict], targets: list[dict], meta: dict) -> str:
         "out-of-context wrapper (inputs from serial shift chains of up to 128 bits, one pin each; "
         "outputs XOR-folded through "
         "registered 4-input levels to 8 pins) and the wrapper-only baseline (the same wrapper "
-        "around a black box) is subtracted. Fmax is that of the whole wrapped design, median "
+        "around a black box) is subtracted. Rows marked [lfsr wrapper] use the second wrapper "
+        "(inputs from a rule-90 cellular automaton updated every clock, random tvalid and "
+        "tready, outputs XOR-folded into a 32-bit MISR) and are compared with the ceiling in "
+        "that wrapper. Fmax is that of the whole wrapped design, median "
         "over the seeds listed; the wrapper's own paths are one LUT between registers. "
         "Latency is measured under Icarus (beat in to result out, one beat offered per clock, "
         "m_axis_tready high) and agrees with the sidecar's figure where marked.",
@@ -410,7 +506,8 @@ def markdown(results: dict[str, dict], targets: list[dict], meta: dict) -> str:
         "",
         "## Measurements",
         "",
-        f"Ceiling (registered 32-bit adder, same wrapper): {_fmt(ceiling, 1)} MHz.",
+        "Ceiling (registered 32-bit adder, same wrapper): "
+        + ", ".join(f"{_fmt(ceilings[w], 1)} MHz ({w} wrapper)" for w in WRAPPERS) + ".",
         "",
         "| configuration | xc7 LUT | FF | CARRY4 | MUXF7/8 | DSP | BRAM18 | ECP5 LUT4 | ECP5 FF "
         "| Fmax MHz | / ceiling | seeds | latency | vectors/clock |",
@@ -420,7 +517,8 @@ def markdown(results: dict[str, dict], targets: list[dict], meta: dict) -> str:
         xc7 = result["xc7"]
         ecp5 = result.get("ecp5", {})
         fmax = result.get("fmax_mhz")
-        ratio = f"{fmax / ceiling:.2f}" if fmax and ceiling else "-"
+        own = ceilings.get(result.get("wrapper", "chain"))
+        ratio = f"{fmax / own:.2f}" if fmax and own else "-"
         sim = result["sim"]
         latency = str(sim["latency"])
         if sim["latency"] != result["sidecar_latency"]:
@@ -454,6 +552,7 @@ def markdown(results: dict[str, dict], targets: list[dict], meta: dict) -> str:
         w_xc7, w_ecp5 = result["wrapper_xc7"], result.get("wrapper_ecp5", {})
         lines.append(f"| {result['label']} | {w_xc7['lut']} | {w_xc7['ff']} | "
                      f"{_fmt(w_ecp5.get('lut4'))} | {_fmt(w_ecp5.get('ff'))} |")
+    lines += flow_table(results, ceilings)
     lines += ["", "## Diagnosis", ""]
     for result in results.values():
         if "xc7_modules" in result:
@@ -485,6 +584,32 @@ def markdown(results: dict[str, dict], targets: list[dict], meta: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def flow_table(results: dict[str, dict], ceilings: dict[str, float | None]) -> list[str]:
+    """The flow-control comparison: each form of the target rows, in each wrapper."""
+    rows = [r for r in results.values() if r["group"] == "flow"]
+    if not rows:
+        return []
+    lines = ["", "## Flow control", "",
+             "Each form of the two target rows (N=10, VB=15, K=1, stage registers on), in both "
+             "wrappers; Fmax as median and minimum over the seeds, and as a fraction of the "
+             "ceiling in the same wrapper.", "",
+             "| configuration | wrapper | xc7 LUT | xc7 FF | memory bits | ECP5 LUT4 | ECP5 FF "
+             "| Fmax median | min | median / ceiling | min / ceiling | per seed | latency |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|"]
+    for r in rows:
+        own = ceilings.get(r["wrapper"])
+        fmax, low = r.get("fmax_mhz"), r.get("fmax_min_mhz")
+        seeds = "/".join(f"{run['fmax_mhz']:.0f}" for run in r.get("pnr", []))
+        lines.append(
+            f"| {r['label'].replace(' [lfsr wrapper]', '')} | {r['wrapper']} | "
+            f"{r['xc7']['lut']} | {r['xc7']['ff']} | {r.get('memory_bits', 0)} | "
+            f"{_fmt(r.get('ecp5', {}).get('lut4'))} | {_fmt(r.get('ecp5', {}).get('ff'))} | "
+            f"{_fmt(fmax, 1)} | {_fmt(low, 1)} | "
+            f"{f'{fmax / own:.3f}' if fmax and own else '-'} | "
+            f"{f'{low / own:.3f}' if low and own else '-'} | {seeds} | {r['sim']['latency']} |")
+    return lines
+
+
 def plots(results: dict[str, dict], out: Path) -> None:
     """LUTs against N, Fmax against pipelining option, latency against N."""
     import matplotlib
@@ -492,7 +617,7 @@ def plots(results: dict[str, dict], out: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    ceiling = results.get("ceiling_adder32", {}).get("fmax_mhz")
+    ceiling = results.get(ceiling_key("chain"), {}).get("fmax_mhz")
 
     # LUTs against N: the N=10 configuration with the default pipelining and the scale runs.
     figure, axes = plt.subplots(figsize=(6, 4))
@@ -521,15 +646,16 @@ def plots(results: dict[str, dict], out: Path) -> None:
     figure, axes = plt.subplots(figsize=(9, 4))
     bars = [(r["label"].replace(" N=10 VB=15", "").replace("shiftmax", "smax"), r["fmax_mhz"])
             for r in results.values()
-            if r.get("fmax_mhz") and r["group"] in ("sweep", "argmax")]
+            if r.get("fmax_mhz") and r["group"] in ("flow", "sweep", "argmax")
+            and r.get("wrapper", "chain") == "chain"]
     if bars:
         names, values = zip(*bars, strict=True)
         axes.bar(range(len(values)), values, color="tab:blue")
         axes.set_xticks(range(len(values)), names, rotation=60, ha="right", fontsize=7)
     if ceiling:
         axes.axhline(ceiling, color="black", linewidth=0.8, label=f"ceiling {ceiling:.0f} MHz")
-        axes.axhline(FMAX_FRACTION * ceiling, color="tab:red", linestyle="--", linewidth=0.8,
-                     label=f"target {FMAX_FRACTION} x ceiling")
+        axes.axhline(SHIFTMAX_FRACTION * ceiling, color="tab:red", linestyle="--",
+                     linewidth=0.8, label=f"shiftmax target {SHIFTMAX_FRACTION} x ceiling")
         axes.legend(fontsize=8)
     axes.set_ylabel("ECP5 Fmax (MHz), LFE5U-85F-8")
     axes.set_title("Fmax against pipelining option (N=10, VB=15)")
@@ -624,7 +750,7 @@ def main(argv: list[str] | None = None) -> int:
         configs = [c for c in configs if args.skip not in c.key]
     # The ceiling and the rows the targets are checked on first; with several jobs the largest
     # designs next, so that they run beside the many small ones; with one job, last.
-    configs.sort(key=lambda c: 0 if c.unit == "ceiling" or c.breakdown or c.seeds == (1, 2, 3)
+    configs.sort(key=lambda c: 0 if c.unit == "ceiling" or c.breakdown or len(c.seeds) > 1
                  else (1 if args.jobs > 1 and c.group == "scale" else 2 + (c.group == "scale")))
     if not shiftmax_available():
         progress("report", "shiftmax.hw has no Shiftmax unit yet: shiftmax rows are skipped")
@@ -643,7 +769,7 @@ def main(argv: list[str] | None = None) -> int:
                 progress(key, f"FAILED: {error}")
 
     # Present ceiling, sweep, argmax, then the larger sizes, whatever order they ran in.
-    rank = {"ceiling": 0, "sweep": 1, "argmax": 2, "scale": 3}
+    rank = {"ceiling": 0, "flow": 1, "sweep": 2, "argmax": 3, "scale": 4}
     results = dict(sorted(results.items(), key=lambda item: (
         rank.get(item[1]["group"], 9), item[1].get("params", {}).get("n", 0),
         item[1]["unit"] != "shiftmax")))

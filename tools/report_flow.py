@@ -33,6 +33,8 @@ __all__ = [
     "XorFold",
     "ceiling_adder_verilog",
     "wrapper_verilog",
+    "lfsr_wrapper_verilog",
+    "WRAPPERS",
     "blackbox_verilog",
     "latency_bench_verilog",
     "find_tool",
@@ -216,6 +218,76 @@ def wrapper_verilog(ports: Ports, *, top: str = WRAPPER_TOP) -> str:
     lines += fold.verilog("{in_ready, out_valid, out_data}")
     lines.append("endmodule")
     return "\n".join(lines) + "\n"
+
+
+def lfsr_wrapper_verilog(ports: Ports, *, top: str = WRAPPER_TOP) -> str:
+    """A second, differently built out-of-context wrapper around ``ports.module``.
+
+    Same pins as :func:`wrapper_verilog`, other structure on both sides, so that a result
+    does not hinge on one wrapper's placement:
+
+    - inputs: one register per input bit, all updated every clock by a rule-90 cellular
+      automaton (``x[i] <= x[i-1] ^ x[i+1]``, the ends fed from the ``din`` pins), so each input
+      bit is a LUT output of its neighbours instead of a shift-chain delay; ``s_axis_tvalid``
+      and ``m_axis_tready`` are registered bits of it too (random gaps and backpressure);
+    - outputs: folded by registered 4-input XORs to at most 32 bits, which feed a 32-bit
+      multiple-input signature register (MISR) whose top bits are the pins.
+    """
+    in_w = ports.in_width
+    width = max(in_w, 3)
+    pins = max(1, -(-in_w // CHAIN_LENGTH))
+    fold = XorFold(ports.out_width + 2, pins=32)
+    misr = max(fold.levels[-1], 2)
+    lines = [
+        f"// Out-of-context wrapper (rule-90 inputs, XOR fold into a MISR) for {ports.module}.",
+        f"module {top} (",
+        "    input  wire clk,",
+        "    input  wire rst_pin,",
+        f"    input  wire [{pins - 1}:0] din,",
+        "    input  wire ready_pin,",
+        f"    output wire [{min(FOLD_PINS, misr) - 1}:0] fold_out",
+        ");",
+        "    reg rst;",
+        f"    reg [{width - 1}:0] ca;",
+        "    reg in_valid;",
+        "    reg out_ready;",
+        f"    wire [{width + 1}:0] ca_ext = {{din[{pins - 1}] ^ ready_pin, ca, din[0]}};",
+        "    integer b;",
+        "    always @(posedge clk) begin",
+        "        rst <= rst_pin;",
+        f"        for (b = 0; b < {width}; b = b + 1) ca[b] <= ca_ext[b] ^ ca_ext[b + 2];",
+    ]
+    lines += [
+        f"        in_valid <= ca[{width - 1}] | ca[{width // 2}];",
+        "        out_ready <= ready_pin ^ ca[0];",
+        "    end",
+        "    wire in_ready;",
+        f"    wire [{ports.out_width - 1}:0] out_data;",
+        "    wire out_valid;",
+        f"    {ports.module} dut (",
+        "        .clk(clk), .rst(rst),",
+        f"        .s_axis_tdata(ca[{in_w - 1}:0]), .s_axis_tvalid(in_valid), "
+        ".s_axis_tready(in_ready),",
+        "        .m_axis_tdata(out_data), .m_axis_tvalid(out_valid), .m_axis_tready(out_ready)",
+        "    );",
+        f"    reg [{fold.levels[-1] - 1}:0] fold_out_r;",
+    ]
+    lines += [line.replace("fold_out <=", "fold_out_r <=")
+              for line in fold.verilog("{in_ready, out_valid, out_data}")]
+    pad = misr - fold.levels[-1]
+    folded = "fold_out_r" if pad == 0 else f"{{{pad}'b0, fold_out_r}}"
+    lines += [
+        f"    reg [{misr - 1}:0] misr;",
+        "    always @(posedge clk)",
+        f"        misr <= {{misr[{misr - 2}:0], misr[{misr - 1}] ^ misr[0]}} ^ {folded};",
+        f"    assign fold_out = misr[{misr - 1}:{misr - min(FOLD_PINS, misr)}];",
+        "endmodule",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+#: The out-of-context wrappers ``make report`` measures in: name -> generator.
+WRAPPERS = {"chain": wrapper_verilog, "lfsr": lfsr_wrapper_verilog}
 
 
 def blackbox_verilog(ports: Ports) -> str:
