@@ -336,7 +336,7 @@ def beats_of_rows(rows: Sequence[SourceRow]) -> tuple[np.ndarray, np.ndarray, np
                                                        list[int]]:
     """Concatenate source rows: data, mask and tlast of every beat, and the index of each
     row's first beat."""
-    starts = list(np.cumsum([0] + [len(row) for row in rows[:-1]]).astype(int)) if rows else []
+    starts = [int(s) for s in np.cumsum([0] + [len(row) for row in rows[:-1]])] if rows else []
     data = np.concatenate([row.data for row in rows])
     mask = np.concatenate([row.mask for row in rows])
     last = np.concatenate([row.last for row in rows])
