@@ -26,7 +26,6 @@ from .pipeline import (
     lanes,
     register,
     tree_latency,
-    wire,
 )
 from .round_log2 import RoundLog2
 from .shift_exp import ShiftExp
@@ -38,6 +37,14 @@ __all__ = ["StreamingShiftmax"]
 def _advance(pointer: Signal, depth: int):
     """The next position of a circular buffer pointer."""
     return Mux(pointer == depth - 1, 0, pointer + 1)
+
+
+def _next_at_most(count: Signal, up, down, step: int, limit: int):
+    """``count + step * up - down <= limit`` for the next cycle's count, as the selection of
+    compares made on the register alone: the late ``up``/``down`` only choose among them
+    (one LUT after them instead of an adder and a compare)."""
+    return Mux(up, Mux(down, count <= limit - step + 1, count <= limit - step),
+               Mux(down, count <= limit + 1, count <= limit))
 
 
 class StreamingShiftmax(wiring.Component):
@@ -319,7 +326,8 @@ class StreamingShiftmax(wiring.Component):
         user2 = Signal(name="user2", reset_less=True)
         decide2 = ~active2 | (beat2 == r - 1)
         start2 = Signal(name="start2")
-        m.d.comb += [start2.eq(decide2 & row_info.r_rdy & (dist_count <= dist_depth - r)),
+        dist_room = Signal(init=1, name="dist_room")  # dist_count <= dist_depth - r, registered
+        m.d.comb += [start2.eq(decide2 & row_info.r_rdy & dist_room),
                      row_info.r_en.eq(start2), row_read.addr.eq(row_rp)]
         with m.If(active2):
             m.d.sync += [row_rp.eq(_advance(row_rp, row_depth)), beat2.eq(beat2 + 1)]
@@ -327,8 +335,9 @@ class StreamingShiftmax(wiring.Component):
             m.d.sync += [active2.eq(start2), beat2.eq(0)]
         with m.If(start2):
             m.d.sync += [maximum2.eq(row_info.r_data[:fb]), user2.eq(row_info.r_data[fb])]
-        row_count_next = wire(m, row_count + framer.valid - active2, name="row_count_next")
-        m.d.sync += [row_count.eq(row_count_next), row_space.eq(row_count_next + 2 <= row_depth)]
+        m.d.sync += [row_count.eq(row_count + framer.valid - active2),
+                     row_space.eq(_next_at_most(row_count, framer.valid, active2, 1,
+                                                row_depth - 2))]
 
         # The beat read from the row buffer arrives one cycle after its address.
         issued = ((beat2 == 0, "first2"), (beat2 == r - 1, "last2"), (user2, "user2"),
@@ -415,7 +424,9 @@ class StreamingShiftmax(wiring.Component):
         with body.If(start3):
             body.d.sync += [shift3.eq(row_shift.r_data[:round_log2.shift_bits]),
                             user3.eq(row_shift.r_data[-1])]
-        m.d.sync += dist_count.eq(dist_count + Mux(start2, r, 0) - (active3 & ce))
+        m.d.sync += [dist_count.eq(dist_count + Mux(start2, r, 0) - (active3 & ce)),
+                     dist_room.eq(_next_at_most(dist_count, start2, active3 & ce, r,
+                                                dist_depth - r))]
 
         valid3 = valid_delay(body, active3, 1, name="v3")
         last3, user3d, shift3d = (register(body, f, name=f"{name}_m") for f, name in (
