@@ -1,0 +1,338 @@
+"""The streaming TopK: a row of N elements as ceil(N / P) beats of P lanes, one result per row."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from amaranth.hdl import Cat, Const, EnableInserter, Module, Mux, Signal, Value, unsigned
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from shiftmax.golden.params import check_int
+
+from .framing import RowFramer, beats_per_row, streaming_input_layout, valid_delay
+from .pipeline import ceil_log2, delay, fit, register, tree_latency, wire
+from .topk import check_topk_params, topk_output_layout
+from .topk_tree import Entry, TopKTree, key_greater, key_of, value_of_key
+
+__all__ = ["StreamingTopK"]
+
+
+class StreamingTopK(wiring.Component):
+    """top-K of rows that stream in as beats of P lanes; one beat (K indices, values) per row.
+
+    Bit-exact with ``shiftmax.golden.topk(x, k, mask=...)`` on the row the contract's framing
+    forms (``streaming.md``): the K largest, largest first, the lower index first among equal
+    values; masked elements rank below every present one and among themselves by index.
+    The elements an early ``tlast`` left out count as masked (their value reads
+    ``-2**value_bits``); the row is flagged, like a row with fewer than K present elements.
+
+    Architecture (one beat per clock, rows back to back, all under one clock enable):
+
+    1. :class:`~shiftmax.hw.framing.RowFramer` with ``fill``: beat counter, ``tlast``
+       framing, absent lanes (mask, lanes past N, the beats an early ``tlast`` left out, which
+       it emits itself), so every row is exactly R beats.
+    2. The beat's selection: a :class:`TopKTree` over its P lanes keeps the beat's best
+       ``L = min(K, P)``, sorted (pipelined by ``register_every``; with ``stage_registers`` a
+       register after it). Lane ``j`` of beat ``b`` is element ``b*P + j``.
+    3. The running top-K, a chain of K cells, one register stage each: cell ``c`` holds the
+       ``c``-th largest element of the row so far. A beat's sorted list enters cell 0; a cell
+       keeps the list's head when it beats the held element (strictly: the held one came
+       from an earlier beat, lower in index) and passes on the rest with the held element
+       inserted in order, truncated to what the later cells can still use. The only loop in a
+       cell is its held element against the incoming head: one compare into the held
+       registers' clock enable. On a row's first beat a cell takes the head whatever it holds
+       and passes an empty slot in place of its stale element (empty ranks below masked). The
+       results of the cells travel with the row's last beat to the output register.
+
+    The whole pass runs under one clock enable ``ce = o.ready | ~o.valid`` (flow control
+    ``"enable"``): it freezes while a result waits, and ``i.ready`` falls with it.
+
+    Number format: input lane ``j`` of beat ``b`` is element ``b*P + j``, two's complement,
+    ``value_bits + 1`` bits. Output ``data``: :func:`~shiftmax.hw.topk.topk_output_layout`, K
+    indices of ``max(1, ceil(log2 n))`` bits (index 0 the largest), then for index-value the K
+    values as they came in.
+
+    Parameters
+    ----------
+    n : int
+        Elements per row, at least 2.
+    value_bits : int
+        Magnitude bits per element, sign not counted (1 to 31).
+    k : int
+        Elements selected, 1 to ``n``.
+    lanes_per_beat : int
+        ``P``, 1 to ``n - 1`` (``n`` is the one-beat unit, :class:`~shiftmax.hw.TopK`).
+    output : {"index", "index-value"}
+        The K indices, or the K indices then the K values (default ``"index"``).
+    register_every : int
+        A pipeline register after every K levels of the beat's tree (default 2).
+    stage_registers : bool
+        A register between the beat's tree and the chain of cells (default True).
+    flow_control : {"enable"}
+        Only ``"enable"`` (see above).
+    mask : bool
+        A per-lane mask input (default False).
+
+    Members
+    -------
+    i : In(stream.Signature(StructLayout(data=ArrayLayout(signed(VB+1), P), [mask=P,] last=1)))
+    o : Out(stream.Signature(StructLayout(data=topk_output_layout(...), last=1, user=1)))
+        ``last`` is 1 on every beat; ``user`` flags a malformed row or one with fewer than K
+        present elements.
+
+    Latency
+    -------
+    ``1 + (ceil(log2 P) - 1) // register_every + stage_registers + K`` (the tree term is 0
+    when ``register_every`` is 0 or ``P <= 2``): edges from the handshake of a row's last
+    input beat to the handshake of its output beat, ``o.ready`` high.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a parameter of the wrong type or out of range, naming it and the value.
+    """
+
+    unit_name = "topk"
+
+    def __init__(self, *, n: int, value_bits: int, k: int, lanes_per_beat: int,
+                 output: str = "index", register_every: int = 2, stage_registers: bool = True,
+                 flow_control: str = "enable", mask: bool = False) -> None:
+        self._n = check_int("n", n, 2)
+        if lanes_per_beat is None:
+            raise ValueError(f"lanes_per_beat must be given (1 to n - 1 = {self._n - 1}) for "
+                             f"the streaming form, not None")
+        self._p = check_int("lanes_per_beat", lanes_per_beat, 1, self._n - 1)
+        (self._value_bits, self._k, self._output, self._register_every,
+         self._stage_registers, self._flow_control, self._mask) = check_topk_params(
+            n=self._n, value_bits=value_bits, k=k, output=output,
+            register_every=register_every, stage_registers=stage_registers,
+            flow_control=flow_control, mask=mask)
+        if self._flow_control != "enable":
+            raise ValueError(f"flow_control must be 'enable' for the streaming TopK (its "
+                             f"running top-K stalls on one clock enable), "
+                             f"not {self._flow_control!r}")
+        self._beats = beats_per_row(self._n, self._p)
+        in_layout = streaming_input_layout(lanes_per_beat=self._p, value_bits=self._value_bits,
+                                           mask=self._mask)
+        out_layout = data.StructLayout({
+            "data": topk_output_layout(n=self._n, value_bits=self._value_bits, k=self._k,
+                                       output=self._output),
+            "last": unsigned(1), "user": unsigned(1)})
+        super().__init__({"i": In(stream.Signature(in_layout)),
+                          "o": Out(stream.Signature(out_layout))})
+
+    @property
+    def n(self) -> int:
+        return self._n
+
+    @property
+    def value_bits(self) -> int:
+        return self._value_bits
+
+    @property
+    def k(self) -> int:
+        return self._k
+
+    @property
+    def lanes_per_beat(self) -> int:
+        return self._p
+
+    @property
+    def output(self) -> str:
+        return self._output
+
+    @property
+    def register_every(self) -> int:
+        return self._register_every
+
+    @property
+    def stage_registers(self) -> bool:
+        return self._stage_registers
+
+    @property
+    def mask(self) -> bool:
+        return self._mask
+
+    @property
+    def index_bits(self) -> int:
+        return max(1, ceil_log2(self._n))
+
+    @property
+    def beats_per_row(self) -> int:
+        return self._beats
+
+    @property
+    def input_cycles(self) -> int:
+        return 1
+
+    @property
+    def memory_bits(self) -> int:
+        return 0
+
+    @property
+    def flow_control(self) -> str:
+        return self._flow_control
+
+    @property
+    def latency(self) -> int:
+        return (1 + tree_latency(self._p, self._register_every) + int(self._stage_registers)
+                + self._k)
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return {"n": self._n, "value_bits": self._value_bits, "k": self._k,
+                "output": self._output, "register_every": self._register_every,
+                "stage_registers": self._stage_registers, "flow_control": self._flow_control,
+                "lanes_per_beat": self._p, "mask": self._mask}
+
+    @property
+    def _carries_value(self) -> bool:
+        """Masked elements' values travel beside their keys (which do not hold them)."""
+        return self._mask and self._output == "index-value"
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        ce = Signal(name="ce")
+        m.d.comb += ce.eq(self.o.ready | ~self.o.valid)
+        body = Module()
+        m.submodules.body = EnableInserter(ce)(body)
+        p, width = self._p, self._value_bits + 1
+        absent_value = -(1 << self._value_bits)
+
+        # 1. Framing. Its state must change only with the pipeline: no beat is taken (not
+        # even a dropped one) while the enable is low.
+        body.submodules.framer = framer = RowFramer(
+            n=self._n, lanes_per_beat=p, value_bits=self._value_bits, mask=self._mask,
+            fill=True, absent_value=absent_value)
+        m.d.comb += [framer.i.payload.eq(self.i.payload), framer.i.valid.eq(self.i.valid & ce),
+                     self.i.ready.eq(framer.i.ready & ce), framer.space.eq(ce)]
+        raw = None
+        if self._carries_value:
+            # The framer replaces absent lanes: keep the lanes as they came (an emitted
+            # filler beat, which takes no input, reads the absent value).
+            taken = self.i.valid & self.i.ready
+            raw = Signal(data.ArrayLayout(unsigned(width), p), name="raw_lanes")
+            body.d.sync += raw.eq(Mux(taken, self.i.payload.data.as_value(),
+                                      Cat(*[Const(absent_value, width)] * p)))
+        number_bits = max(1, ceil_log2(self._beats))
+        number = Signal(number_bits, name="number")  # beat number of the framer's beat
+        with body.If(framer.valid):
+            body.d.sync += number.eq(Mux(framer.last, 0, number + 1))
+
+        # 2. The beat's best L, sorted; the beat's flags travel beside it.
+        length = min(self._k, p)
+        key_shape = unsigned(width + 1)
+        body.submodules.tree = tree = TopKTree(
+            n=p, k=length, key_shape=key_shape, payload_width=width if raw is not None else 0,
+            register_every=self._register_every)
+        for j in range(p):
+            body.d.comb += tree.keys[j].eq(key_of(framer.lanes[j], present=~framer.absent[j]))
+            if raw is not None:
+                body.d.comb += tree.payload[j].eq(raw[j])
+        cycles = tree.latency + int(self._stage_registers)
+        valid = valid_delay(body, framer.valid, cycles, name="beat_valid")
+        first, last, malformed, number = (
+            delay(body, value, cycles, name=name) for value, name in (
+                (framer.first, "first"), (framer.last, "last"),
+                (framer.malformed, "malformed"), (number, "number")))
+        entries = []
+        for e in range(length):
+            key, lane = Value.cast(tree.key[e]), Value.cast(tree.index[e])
+            payload = Value.cast(tree.selected[e]) if raw is not None else None
+            if self._stage_registers:
+                key, lane = register(body, key, name=f"beat_k{e}"), register(body, lane)
+                payload = None if payload is None else register(body, payload)
+            entries.append((key, lane, payload))
+        # Chain keys gain the "exists" bit below the present bit: an empty slot ranks lowest.
+        def element(lane: Value) -> Value:
+            if p == 1:
+                return number
+            if p & (p - 1) == 0:  # b * P + j is the concatenation: no adder
+                return Cat(lane[:ceil_log2(p)], number)
+            return number * p + lane
+
+        index = [wire(body, fit(element(lane), self.index_bits), name=f"beat_i{e}")
+                 for e, (_, lane, _) in enumerate(entries)]
+        incoming = [Entry(Cat(key[:-1], Const(1, 1), key[-1]), index[e], payload)
+                    for e, (key, _, payload) in enumerate(entries)]
+
+        # 3. The chain of cells.
+        held: list[Entry] = []
+        results: list[Entry] = []
+        moved = [Const(0, 1)] * len(incoming)
+        for c in range(self._k):
+            incoming, moved, valid, first, last, malformed, results = self._cell(
+                body, c, incoming, moved, valid, first, last, malformed, results, held)
+
+        # The last cell's held element is final once the row's last beat has left it.
+        results = results + [held[-1]]
+        fields = [Cat(*(entry.index for entry in results))]
+        if self._output == "index-value":
+            values = [entry.payload if entry.payload is not None
+                      else value_of_key(entry.key, self._value_bits) for entry in results]
+            fields.append(Cat(*(Value.cast(v)[:width] for v in values)))
+        # Fewer than K present: the K-th element (present ones first) is absent.
+        user = malformed | ~results[-1].key[-1]
+        m.d.comb += [self.o.valid.eq(valid & last),
+                     self.o.payload.data.as_value().eq(Cat(*fields)),
+                     self.o.payload.last.eq(1), self.o.payload.user.eq(user)]
+        return m
+
+    def _cell(self, m: Module, c: int, incoming: list[Entry], moved: list[Value], valid, first,
+              last, malformed, results: list[Entry], held: list[Entry]):
+        """Cell ``c`` of the chain; returns what its output registers pass to the next one.
+
+        ``moved[b]`` marks an incoming entry that an earlier cell held and let go in this
+        beat: it ranks before this cell's held element whatever their keys (the chain is
+        sorted), while a new element must be strictly greater (the held one is older, lower
+        in index). ``results`` are the final elements of the earlier cells for the beat in
+        flight; the previous cell's held element joins them here, one cycle after that cell
+        took the beat (when it is final if the beat is its row's last).
+        """
+        length = len(incoming)
+        head = incoming[0]
+        h = Entry(Signal(head.key.shape(), name=f"cell{c}_key", reset_less=True),
+                  Signal(len(head.index), name=f"cell{c}_index", reset_less=True),
+                  None if head.payload is None else
+                  Signal(len(head.payload), name=f"cell{c}_value", reset_less=True))
+        # ahead[b]: incoming entry b ranks before the held one (always on a row's first beat,
+        # when the held one is stale).
+        ahead = [wire(m, first | moved[b] | key_greater(entry.key, h.key),
+                      name=f"cell{c}_ahead{b}")
+                 for b, entry in enumerate(incoming)]
+        with m.If(valid & ahead[0]):
+            m.d.sync += [h.key.eq(head.key), h.index.eq(head.index)]
+            if h.payload is not None:
+                m.d.sync += h.payload.eq(head.payload)
+        if held:
+            results = results + [held[-1]]
+        held.append(h)
+
+        # The outgoing list: the incoming one without its head if the cell took it, with the
+        # held element inserted in order; the stale element of a first beat goes out empty.
+        stale = Cat(h.key[:-2], h.key[-2] & ~first, h.key[-1] & ~first)
+        let_go = h.key[-2] & ~first  # the held element (it exists) moves on
+        out_length = min(length, self._k - 1 - c)
+        outgoing, outgoing_moved = [], []
+        fields = {name: [getattr(entry, name) for entry in incoming]
+                  for name in ("key", "index", "payload")}
+        for j in range(out_length):
+            def pick(held_value, values, j=j) -> Value:
+                # Slot j: entry j + 1 if it is ahead of the held one, else the held one if
+                # it is ahead of entry j, else entry j.
+                chosen = Mux(ahead[j], held_value, values[j])
+                return chosen if j + 1 >= length else Mux(ahead[j + 1], values[j + 1], chosen)
+
+            outgoing.append(Entry(
+                register(m, pick(stale, fields["key"]), name=f"cell{c}_out{j}_key"),
+                register(m, pick(h.index, fields["index"]), name=f"cell{c}_out{j}_index"),
+                None if h.payload is None else register(m, pick(h.payload, fields["payload"]))))
+            outgoing_moved.append(register(m, pick(let_go, moved), name=f"cell{c}_out{j}_moved"))
+        results = [Entry(register(m, r.key), register(m, r.index),
+                         None if r.payload is None else register(m, r.payload))
+                   for r in results]
+        valid = valid_delay(m, valid, 1, name=f"cell{c}_valid")
+        first, last, malformed = (register(m, v, name=f"cell{c}_{name}") for v, name in
+                                  ((first, "first"), (last, "last"), (malformed, "malformed")))
+        return outgoing, outgoing_moved, valid, first, last, malformed, results
