@@ -73,7 +73,8 @@ def test_core_records_every_parameter_and_the_latency():
     for key, value in SIDECAR["params"].items():
         assert f"#   {key}: {json.dumps(value)}\n" in text
         assert f"{key}={value}" in text  # in the description too
-    assert "latency 3 cycles" in text
+    assert "latency 3 cycles, 1 clock cycle per input beat" in text
+    assert "# latency: 3\n" in text and "#   m_axis_tdata: 2\n" in text
 
 
 def test_dollar_in_module_name_becomes_underscore_in_the_vlnv():
