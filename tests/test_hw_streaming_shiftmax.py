@@ -207,9 +207,9 @@ def test_mask_must_be_a_bool():
 ], ids=["vit-197", "llm-4096"])
 def test_large_rows_match_golden(params):
     rng = np.random.default_rng(11)
-    rows = 12 if params["n"] < 1000 else 3
+    rows = 12 if params["n"] < 1000 else 4
     x = random_elements(params, rows, rng)
     masks = row_masks("causal", rows, params["n"], rng) if params.get("mask") else None
-    kinds = ["good", "early", "good", "missing"] * (rows // 4) if rows >= 4 else None
+    kinds = ["good", "early", "good", "missing"] * (rows // 4)
     expected, run, _ = run_rows(params, x, masks, kinds, seed=5, gap=0.2, stall=0.2)
     check_rows(expected, run)
