@@ -11,7 +11,7 @@ from amaranth.lib.wiring import In, Out
 from shiftmax.golden.params import check_int
 
 from .framing import RowFramer, beats_per_row, streaming_input_layout, valid_delay
-from .pipeline import ceil_log2, delay, fit, register, tree_latency, wire
+from .pipeline import ceil_log2, delay, fit, register, tree_latency, tree_levels, wire
 from .topk import check_topk_params, topk_output_layout
 from .topk_tree import Entry, TopKTree, key_greater, key_of, value_of_key
 
@@ -34,7 +34,8 @@ class StreamingTopK(wiring.Component):
        it emits itself), so every row is exactly R beats.
     2. The beat's selection: a :class:`TopKTree` over its P lanes keeps the beat's best
        ``L = min(K, P)``, sorted (pipelined by ``register_every``; with ``stage_registers`` a
-       register after it). Lane ``j`` of beat ``b`` is element ``b*P + j``.
+       register inside each merge, between its compares and its selection, and one after the
+       tree). Lane ``j`` of beat ``b`` is element ``b*P + j``.
     3. The running top-K, a chain of K cells, one register stage each: cell ``c`` holds the
        ``c``-th largest element of the row so far. A beat's sorted list enters cell 0; a cell
        keeps the list's head when it beats the held element (strictly: the held one came
@@ -68,7 +69,8 @@ class StreamingTopK(wiring.Component):
     register_every : int
         A pipeline register after every K levels of the beat's tree (default 2).
     stage_registers : bool
-        A register between the beat's tree and the chain of cells (default True).
+        A register inside each merge of the beat's tree (between compares and selection) and
+        one between the tree and the chain of cells (default True).
     flow_control : {"enable"}
         Only ``"enable"`` (see above).
     mask : bool
@@ -83,9 +85,10 @@ class StreamingTopK(wiring.Component):
 
     Latency
     -------
-    ``1 + (ceil(log2 P) - 1) // register_every + stage_registers + K`` (the tree term is 0
-    when ``register_every`` is 0 or ``P <= 2``): edges from the handshake of a row's last
-    input beat to the handshake of its output beat, ``o.ready`` high.
+    ``1 + (ceil(log2 P) - 1) // register_every + stage_registers * (ceil(log2 P) + 1) + K``
+    (the second term is 0 when ``register_every`` is 0 or ``P <= 2``): edges from the
+    handshake of a row's last input beat to the handshake of its output beat, ``o.ready``
+    high.
 
     Raises
     ------
@@ -176,8 +179,8 @@ class StreamingTopK(wiring.Component):
 
     @property
     def latency(self) -> int:
-        return (1 + tree_latency(self._p, self._register_every) + int(self._stage_registers)
-                + self._k)
+        split = (tree_levels(self._p) + 1) * int(self._stage_registers)
+        return 1 + tree_latency(self._p, self._register_every) + split + self._k
 
     @property
     def params(self) -> dict[str, Any]:
@@ -225,9 +228,11 @@ class StreamingTopK(wiring.Component):
         key_shape = unsigned(width + 1)
         body.submodules.tree = tree = TopKTree(
             n=p, k=length, key_shape=key_shape, payload_width=width if raw is not None else 0,
-            register_every=self._register_every)
+            register_every=self._register_every, split=self._stage_registers)
         for j in range(p):
-            body.d.comb += tree.keys[j].eq(key_of(framer.lanes[j], present=~framer.absent[j]))
+            # An absent lane already holds -2**VB, whose offset value is 0: no gating needed.
+            body.d.comb += tree.keys[j].eq(key_of(framer.lanes[j], present=~framer.absent[j],
+                                                  gate=False))
             if raw is not None:
                 body.d.comb += tree.payload[j].eq(raw[j])
         cycles = tree.latency + int(self._stage_registers)

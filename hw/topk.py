@@ -19,6 +19,7 @@ from .pipeline import (
     check_pipeline_params,
     register,
     tree_latency,
+    tree_levels,
 )
 from .topk_tree import TopKTree, key_of, value_of_key
 
@@ -65,7 +66,7 @@ class TopK(FixedLatencyUnit):
 
     Architecture: the :class:`TopKTree` (a tree of merges of sorted lists, pipelined every
     ``register_every`` levels), then the output register. With ``stage_registers``, a register
-    splits the root merge between its compares and its selection.
+    splits every merge between its compares and its selection.
 
     Number format: lanes are ``value_bits + 1``-bit two's complement; indices unsigned,
     ``IB = max(1, ceil(log2 n))`` bits; values (index-value) as they came in.
@@ -83,7 +84,7 @@ class TopK(FixedLatencyUnit):
     register_every : int
         A pipeline register after every K levels of the tree (0: combinational; default 2).
     stage_registers : bool
-        A register inside the root merge, between its compares and its selection (default True).
+        A register inside every merge, between its compares and its selection (default True).
     flow_control : {"enable", "skid", "fifo"}
         How the pipeline stalls (:mod:`shiftmax.hw.flow`; default ``"fifo"``).
     lanes_per_beat : int or None
@@ -103,8 +104,8 @@ class TopK(FixedLatencyUnit):
 
     Latency
     -------
-    Datapath ``1 + (ceil(log2(n)) - 1) // register_every + stage_registers`` (the tree term
-    is 0 when ``register_every`` is 0), plus what the flow-control form adds (0 for
+    Datapath ``1 + (ceil(log2(n)) - 1) // register_every + stage_registers * ceil(log2(n))``
+    (the second term is 0 when ``register_every`` is 0), plus what the flow-control form adds (0 for
     ``"enable"``, 1 for ``"skid"``, 2 for ``"fifo"``): edges from the input handshake to the
     output handshake with ``o.ready`` high.
 
@@ -178,8 +179,8 @@ class TopK(FixedLatencyUnit):
 
     @property
     def datapath_latency(self) -> int:
-        root = self._stage_registers  # n >= 2: there is a root merge to split
-        return 1 + tree_latency(self._n, self._register_every) + int(root)
+        split = tree_levels(self._n) * int(self._stage_registers)
+        return 1 + tree_latency(self._n, self._register_every) + split
 
     @property
     def params(self) -> dict[str, Any]:
@@ -198,7 +199,7 @@ class TopK(FixedLatencyUnit):
         return TopKTree(n=self._n, k=self._k, key_shape=key_shape,
                         payload_width=self._payload_width(),
                         register_every=self._register_every,
-                        root_register=self._stage_registers)
+                        split=self._stage_registers)
 
     def elaborate_datapath(self, m: Module, payload, step: InputStep) -> Value:
         m.submodules.tree = tree = self._tree()

@@ -33,20 +33,21 @@ class Entry:
     payload: Value | None = None
 
 
-def key_of(value, *, present=None, exists=None) -> Value:
+def key_of(value, *, present=None, exists=None, gate: bool = True) -> Value:
     """The key an element is ranked by: a larger key ranks first.
 
     Without flags the key is the signed value itself. With flags it is unsigned: on top the
     ``present`` bit (absent elements rank below every present one), then the ``exists`` bit
     (a slot holding no element at all ranks below every masked one), then the value offset to
     unsigned (its sign bit inverted), forced to 0 for an absent element, so that absent
-    elements tie and keep their index order whatever their values.
+    elements tie and keep their index order whatever their values (``gate=False`` leaves
+    that to the caller, whose absent elements already hold ``-2**value_bits``).
     """
     value = Value.cast(value)
     if present is None and exists is None:
         return value
     offset = Cat(value[:-1], ~value[-1])
-    if present is not None:
+    if present is not None and gate:
         offset = offset & Value.cast(present).replicate(len(offset))
     flags = [Value.cast(flag) for flag in (exists, present) if flag is not None]
     return Cat(offset, *flags)
@@ -196,8 +197,8 @@ class TopKTree(wiring.Component):
         Bits carried beside each key (0: none).
     register_every : int
         A pipeline register after every ``register_every`` tree levels (0: combinational).
-    root_register : bool
-        A register between the compares of the root node and its selection.
+    split : bool
+        A register in every node, between its compares and its selection.
 
     Members
     -------
@@ -214,9 +215,8 @@ class TopKTree(wiring.Component):
 
     Latency
     -------
-    ``(ceil(log2(n)) - 1) // register_every + root_register`` cycles (the tree term is 0 when
-    ``register_every`` is 0; ``root_register`` counts only when ``n >= 2``); the output is not
-    registered.
+    ``(ceil(log2(n)) - 1) // register_every + split * ceil(log2(n))`` cycles (the first term
+    is 0 when ``register_every`` is 0); the output is not registered.
 
     Raises
     ------
@@ -225,13 +225,12 @@ class TopKTree(wiring.Component):
     """
 
     def __init__(self, *, n: int, k: int, key_shape: ShapeLike, payload_width: int = 0,
-                 register_every: int = 0, root_register: bool = False) -> None:
+                 register_every: int = 0, split: bool = False) -> None:
         self._n = check_int("n", n, 1)
         self._k = check_int("k", k, 1, self._n)
         self._key_shape = Shape.cast(key_shape)
         self._payload_width = check_int("payload_width", payload_width, 0)
-        self._register_every, self._root_register = check_pipeline_params(
-            register_every, root_register)
+        self._register_every, self._split = check_pipeline_params(register_every, split)
         members = {
             "keys": In(data.ArrayLayout(self._key_shape, self._n)),
             "key": Out(data.ArrayLayout(self._key_shape, self._k)),
@@ -256,8 +255,8 @@ class TopKTree(wiring.Component):
 
     @property
     def latency(self) -> int:
-        root = self._root_register and self._n >= 2
-        return tree_latency(self._n, self._register_every) + int(root)
+        levels = tree_levels(self._n)
+        return tree_latency(self._n, self._register_every) + levels * int(self._split)
 
     def elaborate(self, platform) -> Module:
         m = Module()
@@ -270,13 +269,18 @@ class TopKTree(wiring.Component):
             for j in range(0, len(items), 2):
                 group = items[j:j + 2]
                 if len(group) == 1:  # a lone block: its indices gain a leading 0
-                    merged.append([Entry(e.key, Cat(e.index, Const(0, 1)), e.payload)
-                                   for e in group[0]])
+                    lone = [Entry(e.key, Cat(e.index, Const(0, 1)), e.payload)
+                            for e in group[0]]
+                    if self._split:  # in step with the merges beside it
+                        lone = [Entry(register(m, e.key), register(m, e.index),
+                                      None if e.payload is None else register(m, e.payload))
+                                for e in lone]
+                    merged.append(lone)
                     continue
                 length = min(self._k, len(group[0]) + len(group[1]))
                 merged.append(merge_sorted(
                     m, group[0], group[1], length, name=f"topk_n{level}_{j // 2}",
-                    split=self._root_register and level == levels))
+                    split=self._split))
             items = merged
             if self._register_every and level % self._register_every == 0 and level < levels:
                 items = [[Entry(register(m, e.key, name=f"topk_l{level}_{j}_k{i}"),

@@ -328,12 +328,12 @@ def test_reset_in_mid_stream_empties_the_pipeline(params):
 
 
 @pytest.mark.parametrize("params, latency", [
-    (dict(n=10, value_bits=15, k=3, flow_control="enable"), 3),
+    (dict(n=10, value_bits=15, k=3, flow_control="enable"), 1 + 1 + 4),
     (dict(n=10, value_bits=15, k=3, register_every=1, stage_registers=False,
-          flow_control="enable"), 4),
+          flow_control="enable"), 1 + 3),
     (dict(n=10, value_bits=15, k=3, register_every=0, stage_registers=False,
-          flow_control="skid"), 2),
-    (dict(n=300, value_bits=15, k=5, register_every=2), 8),
+          flow_control="skid"), 1 + 1),
+    (dict(n=300, value_bits=15, k=5, register_every=2), 1 + 4 + 9 + 2),
 ])
 def test_latency_follows_the_formula(params, latency):
     assert TopK(**params).latency == latency
