@@ -324,12 +324,17 @@ class RowScoreboard:
 
 class RowHarness(AxisHarness):
     """Clock, reset and the cycle loop of the row bench (failures collected as in
-    :class:`~shiftmax.sim.axis.AxisHarness`)."""
+    :class:`~shiftmax.sim.axis.AxisHarness`).
 
-    def __init__(self, dut, rng: np.random.Generator, shape: RowShape, *,
+    ``latency`` (the sidecar's) widens the time without any handshake after which rows that
+    did not come out count as lost.
+    """
+
+    def __init__(self, dut, rng: np.random.Generator, shape: RowShape, *, latency: int = 0,
                  max_failures: int = 8):
         super().__init__(dut, rng, max_failures=max_failures)
         self.shape = shape
+        self.latency = latency  # the sidecar's: how long a row may take before it is lost
         self.row_source = RowSource(dut, rng, shape)
         self.row_monitor = RowMonitor(dut, self._fail)
         self.backpressure = AxisBackpressure(dut, rng)
@@ -369,7 +374,8 @@ class RowHarness(AxisHarness):
         start_edge = self.edge
         reset_left, waiting_for_ready = 0, None
         r = self.shape.beats_per_row
-        idle_limit = 64 + 4 * r + 4 * int(np.ceil(1 / max(ready_probability, 0.05)))
+        idle_limit = 64 + 4 * r + 2 * self.latency + \
+            4 * int(np.ceil(1 / max(ready_probability, 0.05)))
         idle = 0
         sample = None
         while True:
