@@ -202,7 +202,7 @@ def run_jobs(jobs: Sequence[Any], function: Callable[[Any], Any], *,
     try:
         where = address or (f"a local cluster of {len(cluster.workers)} "
                             f"{'process' if processes else 'thread'} workers")
-        print(f"[{name}] {len(jobs)} jobs on {where}", file=out, flush=True)
+        _line(out, f"[{name}] {len(jobs)} jobs on {where}")
         token = uuid.uuid4().hex[:8]
         futures = {}
         for index, job in enumerate(jobs):
@@ -244,6 +244,13 @@ def _client_of(cluster):
     return Client(cluster)
 
 
+def _line(out: TextIO, text: str) -> None:
+    """One whole line in one write, so that lines of worker threads printing on the same
+    stream do not interleave with it."""
+    out.write(text + "\n")
+    out.flush()
+
+
 def _report(out: TextIO, done: int, count: int, job: Any, result: Any, seconds: float,
             worker: str, elapsed: float, remote: bool, describe, summarize, failed,
             rerun) -> None:
@@ -252,13 +259,11 @@ def _report(out: TextIO, done: int, count: int, job: Any, result: Any, seconds: 
     where = f" on {worker}" if remote else ""
     prefix = f"[{done:{width}d}/{count}]"
     if isinstance(result, JobFailure):
-        print(f"{prefix} FAILED {describe(job)}{where}: {result.error.splitlines()[0]}",
-              file=out, flush=True)
+        _line(out, f"{prefix} FAILED {describe(job)}{where}: {result.error.splitlines()[0]}")
         command = result.rerun
     else:
         text = summarize(job, result) if summarize is not None else describe(job)
-        print(f"{prefix} {text} {seconds:.1f} s{where} (elapsed {elapsed:.0f} s)", file=out,
-              flush=True)
+        _line(out, f"{prefix} {text} {seconds:.1f} s{where} (elapsed {elapsed:.0f} s)")
         command = rerun_line(job, rerun) if failed is not None and failed(result) else None
     if command is not None:
-        print(f"{' ' * len(prefix)} re-run locally: {command}", file=out, flush=True)
+        _line(out, f"{' ' * len(prefix)} re-run locally: {command}")
