@@ -3,7 +3,8 @@
 Generates small streaming and masked units with the real ``shiftmax verilog`` command and runs
 the row bench on them (rows back to back, gaps and backpressure, reset in mid-row, partial last
 beats, masks, malformed rows, round_log2 threshold rows); and checks that a unit which loses
-the malformed flag is caught, with the input row, the expected and the actual integers.
+the malformed flag, or whose output changes while stalled, is caught, with the input row, the
+expected and the actual integers.
 """
 
 from __future__ import annotations
@@ -65,30 +66,47 @@ def test_one_beat_argmax_with_a_mask_passes_the_row_bench() -> None:
     assert ROW_TESTS | {"test_masks_none_random_causal_and_full"} <= ran
 
 
-def test_unit_that_loses_the_malformed_flag_is_caught() -> None:
-    """A copy of the streaming shiftmax whose m_axis_tuser is tied to 0 must fail the
-    malformed-row test, naming the row, the expected and the actual integers and tuser."""
+def rtl_simulate_broken(label: str, replaced: list[str], body: str):
+    """The row bench on a copy of the streaming shiftmax whose ``replaced`` outputs come from
+    the Verilog ``body`` (the core's own as ``core_<port>``)."""
     config = STREAMING_SHIFTMAX
     good, sidecar = generate_verilog(config, BUILD_ROOT / config.name)
-    broken_dir = BUILD_ROOT / "broken-streaming-shiftmax"
+    broken_dir = BUILD_ROOT / f"broken-{label}"
     broken_dir.mkdir(parents=True, exist_ok=True)
     broken = broken_dir / f"{sidecar['module']}.v"
-    broken.write_text(_tuser_tied_low(good.read_text(), sidecar))
+    broken.write_text(_wrapped(good.read_text(), sidecar, replaced, body))
     broken.with_suffix(".json").write_text(json.dumps(sidecar))
-
     result = rtl_simulate(config, verilog=broken)
-
     assert not result.passed
-    failed = {test.name: test.message for test in result.tests if test.status == "failed"}
-    assert "test_malformed_rows_between_well_formed_ones" in failed, result.failure_text()
+    return {test.name: test.message for test in result.tests if test.status == "failed"}
+
+
+def test_unit_that_loses_the_malformed_flag_is_caught() -> None:
+    """m_axis_tuser tied to 0 must fail the malformed-row test (and only tests with
+    malformed rows), naming the row, the expected and the actual integers and tuser."""
+    failed = rtl_simulate_broken("tuser-low", ["m_axis_tuser"], "assign m_axis_tuser = 1'b0;")
+    assert "test_malformed_rows_between_well_formed_ones" in failed, failed
     assert "test_random_rows_with_gaps_and_backpressure" not in failed
     text = failed["test_malformed_rows_between_well_formed_ones"]
     assert "input [" in text and "expected [" in text and "actual [" in text, text
     assert "tuser 1" in text and "tuser 0" in text, text
 
 
-def _tuser_tied_low(verilog: str, sidecar: dict) -> str:
-    """Rename the generated module to ``<name>_core`` and wrap it with m_axis_tuser = 0."""
+def test_output_that_changes_while_stalled_is_caught() -> None:
+    """m_axis_tdata's bit 0 toggling on every other stalled cycle breaks the AXI4-Stream rule
+    the monitor checks (the values themselves are right whenever a beat is taken)."""
+    failed = rtl_simulate_broken(
+        "tdata-moves", ["m_axis_tdata"],
+        "reg toggle = 0;\n  always @(posedge clk) toggle <= ~toggle;\n"
+        "  assign m_axis_tdata = core_m_axis_tdata ^ (m_axis_tvalid & ~m_axis_tready & toggle);")
+    assert "test_rows_back_to_back_at_full_throughput" not in failed
+    text = failed["test_random_rows_with_gaps_and_backpressure"]
+    assert "m_axis_tdata changed" in text and "m_axis_tready low" in text, text
+
+
+def _wrapped(verilog: str, sidecar: dict, replaced: list[str], body: str) -> str:
+    """Rename the generated module to ``<name>_core`` and wrap it: the ``replaced`` outputs
+    are driven by ``body``, which reads the core's as ``core_<port>``."""
     name, ports = sidecar["module"], sidecar["ports"]
     assert f"module {name}(" in verilog
     core = verilog.replace(f"module {name}(", f"module {name}_core(", 1)
@@ -97,11 +115,12 @@ def _tuser_tied_low(verilog: str, sidecar: dict) -> str:
     outputs = [port for port in ports if port not in inputs]
     declarations = [f"input [{ports[p] - 1}:0] {p}" for p in inputs] + \
         [f"output [{ports[p] - 1}:0] {p}" for p in outputs]
-    connections = [f".{p}({p})" for p in ports if p != "m_axis_tuser"]
+    wires = "".join(f"  wire [{ports[p] - 1}:0] core_{p};\n" for p in replaced)
+    connections = [f".{p}({p})" for p in ports if p not in replaced] + \
+        [f".{p}(core_{p})" for p in replaced]
     return core + f"""
 module {name}({", ".join(declarations)});
-  wire core_tuser;
-  {name}_core core({", ".join(connections)}, .m_axis_tuser(core_tuser));
-  assign m_axis_tuser = 1'b0;
+{wires}  {name}_core core({", ".join(connections)});
+  {body}
 endmodule
 """
