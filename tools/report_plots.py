@@ -156,6 +156,15 @@ def _anchor(axes, x: float, y: float, name: str, text: str, offset=(6, 4)) -> No
                         "edgecolor": "none"})
 
 
+def _plain_log_ticks(axis) -> None:
+    """Ticks of a log axis at 1-2-5 steps, written as plain numbers (10, 200, not 2x10^2)."""
+    from matplotlib.ticker import FixedLocator, NullLocator, ScalarFormatter
+
+    axis.set_major_locator(FixedLocator([m * 10 ** e for e in range(5) for m in (1, 2, 5)]))
+    axis.set_minor_locator(NullLocator())
+    axis.set_major_formatter(ScalarFormatter())
+
+
 def _save(figure, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.tight_layout()
@@ -172,10 +181,10 @@ def area_vs_n(results: dict[str, dict], targets: list[dict], path: Path,
     """xc7 LUTs against N, log-log: a line per design family measured at several N, the other
     N=10 pipelining options as small points, the LUT targets and the published anchors."""
     rows = [r for r in designs(results) if r.get("xc7", {}).get("lut") is not None]
-    if not rows:
+    if len({r["params"]["n"] for r in rows}) < 2:  # a run at one N: the N=10 plots show it
         return False
     plt = _pyplot()
-    figure, axes = plt.subplots(figsize=(7.5, 5))
+    figure, axes = plt.subplots(figsize=(9.5, 5))
     series: dict[tuple[str, str], list[dict]] = {}
     for r in rows:
         series.setdefault((short_label(r), family(r)), []).append(r)
@@ -188,7 +197,7 @@ def area_vs_n(results: dict[str, dict], targets: list[dict], path: Path,
     for fam in sorted({family(r) for r in lone}):
         points = [(r["params"]["n"], r["xc7"]["lut"]) for r in lone if family(r) == fam]
         axes.scatter(*zip(*points, strict=True), s=14, alpha=0.5, color=colour(fam),
-                     label=f"{fam}, other pipelining at one N")
+                     label=f"{fam}, options measured at one N only")
     for unit, bound in lut_targets(targets).items():
         axes.axhline(bound, color=colour(unit), linestyle="--", linewidth=1)
         axes.annotate(f"{unit} target at N=10: <= {bound} LUT", (0.01, bound),
@@ -200,11 +209,12 @@ def area_vs_n(results: dict[str, dict], targets: list[dict], path: Path,
     axes.scatter([], [], marker="D", color="black", label="published (Vivado HLS estimates)")
     axes.set_xscale("log")
     axes.set_yscale("log")
+    _plain_log_ticks(axes.xaxis)
     axes.set_xlabel("N (lanes per row)")
     axes.set_ylabel("xc7 LUTs (count, yosys synth_xilinx)")
     axes.set_title("Area against N")
     axes.grid(True, which="major", alpha=0.3)
-    axes.legend(fontsize=7.5, loc="upper left", bbox_to_anchor=(0, 0.93))
+    axes.legend(fontsize=7.5, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     _save(figure, path)
     return True
 
@@ -390,6 +400,7 @@ def latency_vs_n(results: dict[str, dict], targets: list[dict], path: Path,
                     f"{anchor['name']} N={anchor['n']}: {anchor['latency']}")
     axes.scatter([], [], marker="D", color="black", label="published (Vivado HLS estimate)")
     axes.set_xscale("log")
+    _plain_log_ticks(axes.xaxis)
     axes.set_xlabel("N (lanes per row)")
     axes.set_ylabel("latency (clock cycles, beat in to result out)")
     axes.set_title("Latency against N")
