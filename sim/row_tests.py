@@ -145,7 +145,7 @@ async def rtl_rows(dut, name: str, rows: list[SourceRow], *, valid_probability: 
     """
     rng = rng if rng is not None else seeded_rng(name)
     if harness is None:
-        harness = RowHarness(dut, rng, SHAPE, latency=LATENCY)
+        harness = RowHarness(dut, rng, SHAPE, latency=LATENCY, input_cycles=INPUT_CYCLES)
         await harness.start()
     started = time.perf_counter()
     try:
@@ -227,7 +227,7 @@ async def test_reset_mid_row_drops_rows_in_flight(dut):
     that was sent before it comes out after it, and the rows sent after it are whole."""
     rng = seeded_rng("reset")
     count = 2 * -(-LATENCY // R) + 10
-    harness = RowHarness(dut, rng, SHAPE, latency=LATENCY)
+    harness = RowHarness(dut, rng, SHAPE, latency=LATENCY, input_cycles=INPUT_CYCLES)
     await harness.start()
     for ready_probability in (1.0, 0.3):
         inputs = random_inputs(SHAPE, count, rng)
@@ -296,7 +296,7 @@ async def test_malformed_rows_between_well_formed_ones(dut):
     tlast dropped): one output row each, flagged on m_axis_tuser; the well-formed rows
     around them unharmed. Once at full rate, once with gaps and backpressure."""
     rng = seeded_rng("malformed")
-    harness = RowHarness(dut, rng, SHAPE, latency=LATENCY)
+    harness = RowHarness(dut, rng, SHAPE, latency=LATENCY, input_cycles=INPUT_CYCLES)
     await harness.start()
     for name, valid, ready in (("malformed-full", 1.0, 1.0), ("malformed-gaps", 0.8, 0.7)):
         report = await rtl_rows(dut, name, malformed_mix(MALFORMED_ROWS, rng),

@@ -327,14 +327,17 @@ class RowHarness(AxisHarness):
     :class:`~shiftmax.sim.axis.AxisHarness`).
 
     ``latency`` (the sidecar's) widens the time without any handshake after which rows that
-    did not come out count as lost.
+    did not come out count as lost. ``input_cycles`` (the sidecar's; above 1 for a folded
+    one-beat argmax, which raises ``s_axis_tready`` on a beat's last part) gives the reset
+    check that many cycles more, counting only the cycles a beat is offered.
     """
 
     def __init__(self, dut, rng: np.random.Generator, shape: RowShape, *, latency: int = 0,
-                 max_failures: int = 8):
+                 input_cycles: int = 1, max_failures: int = 8):
         super().__init__(dut, rng, max_failures=max_failures)
         self.shape = shape
         self.latency = latency  # the sidecar's: how long a row may take before it is lost
+        self.input_cycles = input_cycles
         self.row_source = RowSource(dut, rng, shape)
         self.row_monitor = RowMonitor(dut, self._fail)
         self.backpressure = AxisBackpressure(dut, rng)
@@ -357,7 +360,7 @@ class RowHarness(AxisHarness):
         ``reset_after``: assert ``rst`` for ``reset_cycles`` cycles once that many beats have
         been taken (choose a beat inside a row); the rows in flight are dropped, the source
         abandons the row it was sending and the framing restarts; ``s_axis_tready`` must be
-        high within ``ready_within`` cycles of the release. Raises
+        high within ``ready_within`` cycles of the release (see ``input_cycles``). Raises
         :class:`~shiftmax.sim.axis.BenchFailure` on any mismatch or protocol violation.
         """
         dut = self.dut
@@ -374,7 +377,7 @@ class RowHarness(AxisHarness):
         start_edge = self.edge
         reset_left, waiting_for_ready = 0, None
         r = self.shape.beats_per_row
-        idle_limit = 64 + 4 * r + 2 * self.latency + \
+        idle_limit = 64 + 4 * r * self.input_cycles + 2 * self.latency + \
             4 * int(np.ceil(1 / max(ready_probability, 0.05)))
         idle = 0
         sample = None
@@ -397,7 +400,7 @@ class RowHarness(AxisHarness):
                 source.paused = self.backpressure.paused = True
                 reset_left -= 1
                 if reset_left == 0:
-                    waiting_for_ready = ready_within
+                    waiting_for_ready = ready_within + self.input_cycles - 1
             else:
                 _drive(dut.rst, 0)
                 if source.paused:
@@ -411,11 +414,11 @@ class RowHarness(AxisHarness):
             if waiting_for_ready is not None and not sample.rst:
                 if sample.s_ready:
                     waiting_for_ready = None
-                else:
+                elif self.input_cycles == 1 or sample.s_valid:
                     waiting_for_ready -= 1
                     if waiting_for_ready < 0:
-                        self._fail(f"s_axis_tready still low {ready_within} cycles after "
-                                   f"the reset was released")
+                        self._fail(f"s_axis_tready still low {ready_within + self.input_cycles - 1}"
+                                   f" cycles after the reset was released")
                         waiting_for_ready = None
             if source.done and not scoreboard.pending and reset_left == 0:
                 break
