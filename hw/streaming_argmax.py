@@ -28,16 +28,18 @@ from .pipeline import (
 __all__ = ["StreamingArgmax"]
 
 
-def _check_streaming_common(n: int, lanes_per_beat, flow_control, mask) -> tuple[int, str, bool]:
-    """``lanes_per_beat`` (1 .. n - 1), ``flow_control`` and ``mask`` of a streaming unit."""
+def _check_streaming_common(n: int, lanes_per_beat, flow_control, mask, *,
+                            forms: tuple[str, ...] = ("enable",)) -> tuple[int, str, bool]:
+    """``lanes_per_beat`` (1 .. n - 1), ``flow_control`` (one of ``forms``) and ``mask`` of a
+    streaming unit."""
     if lanes_per_beat is None:
         raise ValueError(f"lanes_per_beat must be given (1 to n - 1 = {n - 1}) for the "
                          f"streaming form, not None")
     p = check_int("lanes_per_beat", lanes_per_beat, 1, n - 1)
-    if flow_control != "enable":
-        raise ValueError(f"flow_control must be 'enable' for the streaming form (its passes "
-                         f"are credit-counted; the output pass stalls on one clock enable), "
-                         f"not {flow_control!r}")
+    if flow_control not in forms:
+        names = " or ".join(repr(form) for form in forms)
+        raise ValueError(f"flow_control must be {names} for this streaming unit (see "
+                         f"docs/streaming.md), not {flow_control!r}")
     if not isinstance(mask, bool):
         raise TypeError(f"mask must be True or False, not {mask!r}")
     return p, flow_control, mask

@@ -6,7 +6,7 @@ from typing import Any
 
 from amaranth.hdl import Cat, EnableInserter, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
-from amaranth.lib.fifo import SyncFIFO
+from amaranth.lib.fifo import SyncFIFO, SyncFIFOBuffered
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
@@ -135,7 +135,7 @@ class StreamingShiftmax(wiring.Component):
         self._n = check_int("n", n, 2)
         self._value_bits = check_int("value_bits", value_bits, 1, MAX_VALUE_BITS)
         self._p, self._flow_control, self._mask = _check_streaming_common(
-            self._n, lanes_per_beat, flow_control, mask)
+            self._n, lanes_per_beat, flow_control, mask, forms=("enable", "fifo"))
         per_lane = lane_frac_bits(frac_bits, self._n)
         if len(set(per_lane)) != 1:
             raise ValueError(f"frac_bits must be one value for every element in the streaming "
@@ -234,11 +234,21 @@ class StreamingShiftmax(wiring.Component):
         return 7 + 2 * s + int(self._split_distance) + self._tree_latency + s
 
     @property
+    def _output_lag(self) -> int:
+        """Cycles from pass 3 reading a beat to its result offered at ``o``."""
+        return 2 + int(self._stage_registers) + 2 * int(self._flow_control == "fifo")
+
+    @property
+    def _output_fifo_depth(self) -> int:
+        """Entries (and credits) of the ``"fifo"`` form's output FIFO: every result from its
+        read to its departure, at one per clock."""
+        return self._output_lag + 2
+
+    @property
     def latency(self) -> int:
-        s = int(self._stage_registers)
         # framer, pass 1, the row read by pass 2, pass 2 to pass 3, pass 3 (read, output
         # shift, output register)
-        return 1 + self._pass1_lag + self._beats + self._pass2_lag - 1 + 2 + s
+        return 1 + self._pass1_lag + self._beats + self._pass2_lag - 1 + self._output_lag
 
     @property
     def buffer_depths(self) -> tuple[int, int]:
@@ -403,36 +413,57 @@ class StreamingShiftmax(wiring.Component):
         m.d.comb += [row_shift.w_en.eq(shift_valid),
                      row_shift.w_data.eq(Cat(shift, shift_user))]
 
-        # Pass 3: read the distances back with the row's t; stalls on one clock enable.
-        ce = Signal(name="ce")
-        m.d.comb += ce.eq(self.o.ready | ~self.o.valid)
-        body = Module()
-        m.submodules.output_pass = EnableInserter(ce)(body)
+        # Pass 3: read the distances back with the row's t.
+        taken = self._output_pass(m, row_shift=row_shift, dist_read=dist_read,
+                                  dist_depth=dist_depth, shift_bits=round_log2.shift_bits)
+        m.d.sync += [dist_count.eq(dist_count + Mux(start2, r, 0) - taken),
+                     dist_room.eq(_next_at_most(dist_count, start2, taken, r,
+                                                dist_depth - r))]
+        return m
+
+    def _output_pass(self, m: Module, *, row_shift, dist_read, dist_depth: int,
+                     shift_bits: int):
+        """Pass 3, in its flow-control form; returns the signal that frees a distance word.
+
+        ``"enable"``: the pass (buffer read port, output shift, output register) advances
+        under ``ce = o.ready | ~o.valid``. ``"fifo"``: it runs freely, reads a beat only while
+        the output FIFO has a credit for its result, and the FIFO (registered output) is
+        ``o``: ``o.ready`` then reaches only the FIFO, not every register of the pass.
+        """
+        p, r, e, s = self._p, self._beats, self._exp_bitwidth, self._stage_registers
+        fifo = self._flow_control == "fifo"
+        if fifo:
+            body, advance = m, Signal(name="credit")
+        else:
+            advance = Signal(name="ce")
+            m.d.comb += advance.eq(self.o.ready | ~self.o.valid)
+            body = Module()
+            m.submodules.output_pass = EnableInserter(advance)(body)
         active3 = Signal(name="active3")
         beat3 = Signal(range(r), name="beat3")
         dist_rp = Signal(range(dist_depth), name="dist_rp")
-        shift3 = Signal(signed(round_log2.shift_bits), name="shift3", reset_less=True)
+        shift3 = Signal(signed(shift_bits), name="shift3", reset_less=True)
         user3 = Signal(name="user3", reset_less=True)
-        decide3 = ~active3 | (beat3 == r - 1)
+        issue3 = Signal(name="issue3")  # a beat read from the distance buffer this cycle
+        m.d.comb += issue3.eq(active3 & advance)
+        decide3 = ~active3 | (beat3 == r - 1) & (issue3 if fifo else 1)
         start3 = Signal(name="start3")
-        m.d.comb += [start3.eq(decide3 & row_shift.r_rdy), row_shift.r_en.eq(start3 & ce),
-                     dist_read.addr.eq(dist_rp), dist_read.en.eq(ce)]
-        with body.If(active3):
+        m.d.comb += [start3.eq(decide3 & row_shift.r_rdy),
+                     row_shift.r_en.eq(start3 & (1 if fifo else advance)),
+                     dist_read.addr.eq(dist_rp), dist_read.en.eq(1 if fifo else advance)]
+        with body.If(issue3 if fifo else active3):
             body.d.sync += [dist_rp.eq(_advance(dist_rp, dist_depth)), beat3.eq(beat3 + 1)]
         with body.If(decide3):
             body.d.sync += [active3.eq(start3), beat3.eq(0)]
         with body.If(start3):
-            body.d.sync += [shift3.eq(row_shift.r_data[:round_log2.shift_bits]),
+            body.d.sync += [shift3.eq(row_shift.r_data[:shift_bits]),
                             user3.eq(row_shift.r_data[-1])]
-        m.d.sync += [dist_count.eq(dist_count + Mux(start2, r, 0) - (active3 & ce)),
-                     dist_room.eq(_next_at_most(dist_count, start2, active3 & ce, r,
-                                                dist_depth - r))]
 
-        valid3 = valid_delay(body, active3, 1, name="v3")
+        valid3 = valid_delay(body, issue3 if fifo else active3, 1, name="v3")
         last3, user3d, shift3d = (register(body, f, name=f"{name}_m") for f, name in (
             (beat3 == r - 1, "last3"), (user3, "user3"), (shift3, "shift3")))
         body.submodules.output_shift = output_shift = OutputShift(
-            n=p, exp_bitwidth=e, distance_bits=db, shift_bits=round_log2.shift_bits,
+            n=p, exp_bitwidth=e, distance_bits=self._distance_bits, shift_bits=shift_bits,
             register_inside=s)
         body.d.comb += [output_shift.distance.eq(dist_read.data),
                         output_shift.shift.eq(shift3d)]
@@ -441,9 +472,22 @@ class StreamingShiftmax(wiring.Component):
         out_last, out_user = (delay(body, f, cycles, name=name) for f, name in (
             (last3, "out_last"), (user3d, "out_user")))
         out_data = register(body, output_shift.output.as_value(), name="result")
-        m.d.comb += [self.o.valid.eq(out_valid), self.o.payload.data.eq(out_data),
-                     self.o.payload.last.eq(out_last), self.o.payload.user.eq(out_user)]
-        return m
+        out_word = Cat(out_data, out_last, out_user)
+        if not fifo:
+            m.d.comb += [self.o.valid.eq(out_valid), self.o.payload.eq(out_word)]
+            return issue3
+        # The output FIFO holds every result in flight: a credit per entry, taken when a beat
+        # is read from the buffer, returned when its result leaves at o.
+        depth = self._output_fifo_depth
+        m.submodules.output_fifo = out_fifo = SyncFIFOBuffered(width=len(out_word), depth=depth)
+        in_flight = Signal(range(depth + 1), name="in_flight")
+        leaves = Signal(name="leaves")
+        m.d.comb += [out_fifo.w_en.eq(out_valid), out_fifo.w_data.eq(out_word),
+                     self.o.valid.eq(out_fifo.r_rdy), self.o.payload.eq(out_fifo.r_data),
+                     out_fifo.r_en.eq(self.o.ready), leaves.eq(self.o.valid & self.o.ready)]
+        m.d.sync += [in_flight.eq(in_flight + issue3 - leaves),
+                     advance.eq(_next_at_most(in_flight, issue3, leaves, 1, depth - 1))]
+        return issue3
 
 
 def wire_signed(m: Module, value, width: int, name: str) -> Signal:

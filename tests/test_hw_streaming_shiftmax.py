@@ -52,6 +52,11 @@ CONFIGS = [
     dict(n=13, value_bits=6, lanes_per_beat=5, frac_bits=-1, register_every=0,
          stage_registers=False, round_log2="quantizeml", exp_bitwidth=5, buffer_bitwidth=12),
     dict(n=16, value_bits=7, lanes_per_beat=4, mask=True, exp_bitwidth=6, buffer_bitwidth=16),
+    # The free-running output pass with its credit-counted output FIFO.
+    dict(n=10, value_bits=7, lanes_per_beat=3, exp_bitwidth=4, buffer_bitwidth=12,
+         flow_control="fifo"),
+    dict(n=9, value_bits=5, lanes_per_beat=8, exp_bitwidth=3, buffer_bitwidth=10, mask=True,
+         flow_control="fifo", register_every=1),
 ]
 
 
@@ -89,8 +94,8 @@ def test_malformed_rows_are_flagged_and_good_neighbours_unharmed(params):
     assert flagged == [kind != "good" for kind in kinds]
 
 
-def test_reset_in_mid_row_empties_the_unit():
-    params = CONFIGS[0]
+@pytest.mark.parametrize("params", [CONFIGS[0], CONFIGS[6]], ids=["enable", "fifo"])
+def test_reset_in_mid_row_empties_the_unit(params):
     rng = np.random.default_rng(9)
     x = random_elements(params, 12, rng)
     shape = RowShape("shiftmax", params)
@@ -105,8 +110,9 @@ def test_reset_in_mid_row_empties_the_unit():
     assert expected[0].flagged and not any(row.flagged for row in expected[1:])
 
 
-@pytest.mark.parametrize("params", [CONFIGS[0], CONFIGS[1], CONFIGS[2], CONFIGS[4]],
-                         ids=["p3", "p-n-1", "p1", "unregistered"])
+@pytest.mark.parametrize("params", [CONFIGS[0], CONFIGS[1], CONFIGS[2], CONFIGS[4], CONFIGS[6],
+                                    CONFIGS[7]],
+                         ids=["p3", "p-n-1", "p1", "unregistered", "fifo", "fifo-p-n-1"])
 def test_one_beat_per_clock_sustained_and_latency_as_documented(params):
     rng = np.random.default_rng(2)
     expected, run, (data, _, last) = run_rows(params, random_elements(params, 10, rng))
@@ -185,7 +191,7 @@ def test_parameters_and_properties():
     (dict(lanes_per_beat=None), "lanes_per_beat must be given"),
     (dict(lanes_per_beat=10), "lanes_per_beat must be at most 9"),
     (dict(lanes_per_beat=0), "lanes_per_beat must be at least 1"),
-    (dict(flow_control="fifo"), "flow_control must be 'enable'"),
+    (dict(flow_control="skid"), "flow_control must be 'enable' or 'fifo'"),
     (dict(frac_bits=[0] * 9 + [1]), "frac_bits must be one value"),
     (dict(buffer_bitwidth=9), "buffer_bitwidth must be at least"),
 ])
