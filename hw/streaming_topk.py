@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from amaranth.hdl import Cat, Const, EnableInserter, Module, Mux, Signal, Value, unsigned
@@ -69,8 +70,9 @@ class StreamingTopK(wiring.Component):
     register_every : int
         A pipeline register after every K levels of the beat's tree (default 2).
     stage_registers : bool
-        A register inside each merge of the beat's tree (between compares and selection) and
-        one between the tree and the chain of cells (default True).
+        A register inside each merge of the beat's tree (between compares and selection), one
+        between the tree and the chain of cells, and one inside each cell (between its
+        compares and its outgoing selection) (default True).
     flow_control : {"enable"}
         Only ``"enable"`` (see above).
     mask : bool
@@ -85,8 +87,8 @@ class StreamingTopK(wiring.Component):
 
     Latency
     -------
-    ``1 + (ceil(log2 P) - 1) // register_every + stage_registers * (ceil(log2 P) + 1) + K``
-    (the second term is 0 when ``register_every`` is 0 or ``P <= 2``): edges from the
+    ``1 + (ceil(log2 P) - 1) // register_every + stage_registers * (ceil(log2 P) + 1 + K)
+    + K`` (the second term is 0 when ``register_every`` is 0 or ``P <= 2``): edges from the
     handshake of a row's last input beat to the handshake of its output beat, ``o.ready``
     high.
 
@@ -179,7 +181,7 @@ class StreamingTopK(wiring.Component):
 
     @property
     def latency(self) -> int:
-        split = (tree_levels(self._p) + 1) * int(self._stage_registers)
+        split = (tree_levels(self._p) + 1 + self._k) * int(self._stage_registers)
         return 1 + tree_latency(self._p, self._register_every) + split + self._k
 
     @property
@@ -266,34 +268,38 @@ class StreamingTopK(wiring.Component):
         held: list[Entry] = []
         results: list[Entry] = []
         moved = [Const(0, 1)] * len(incoming)
+        flags = _Flags(valid, first, last, malformed)
         for c in range(self._k):
-            incoming, moved, valid, first, last, malformed, results = self._cell(
-                body, c, incoming, moved, valid, first, last, malformed, results, held)
+            incoming, moved, flags, results = self._cell(body, c, incoming, moved, flags,
+                                                         results, held)
+        if not self._stage_registers:
+            # The last cell's held element is final once the row's last beat has left it.
+            results = results + [held[-1]]
 
-        # The last cell's held element is final once the row's last beat has left it.
-        results = results + [held[-1]]
         fields = [Cat(*(entry.index for entry in results))]
         if self._output == "index-value":
             values = [entry.payload if entry.payload is not None
                       else value_of_key(entry.key, self._value_bits) for entry in results]
             fields.append(Cat(*(Value.cast(v)[:width] for v in values)))
         # Fewer than K present: the K-th element (present ones first) is absent.
-        user = malformed | ~results[-1].key[-1]
-        m.d.comb += [self.o.valid.eq(valid & last),
+        user = flags.malformed | ~results[-1].key[-1]
+        m.d.comb += [self.o.valid.eq(flags.valid & flags.last),
                      self.o.payload.data.as_value().eq(Cat(*fields)),
                      self.o.payload.last.eq(1), self.o.payload.user.eq(user)]
         return m
 
-    def _cell(self, m: Module, c: int, incoming: list[Entry], moved: list[Value], valid, first,
-              last, malformed, results: list[Entry], held: list[Entry]):
+    def _cell(self, m: Module, c: int, incoming: list[Entry], moved: list[Value],
+              flags: _Flags, results: list[Entry], held: list[Entry]):
         """Cell ``c`` of the chain; returns what its output registers pass to the next one.
 
         ``moved[b]`` marks an incoming entry that an earlier cell held and let go in this
         beat: it ranks before this cell's held element whatever their keys (the chain is
         sorted), while a new element must be strictly greater (the held one is older, lower
         in index). ``results`` are the final elements of the earlier cells for the beat in
-        flight; the previous cell's held element joins them here, one cycle after that cell
-        took the beat (when it is final if the beat is its row's last).
+        flight. A cell's held element joins them one cycle after the cell took the beat
+        (when it is final if the beat is its row's last, and before the next beat changes
+        it): in the next cell, or with ``stage_registers`` in the cell's own second stage.
+        With ``stage_registers`` the compares and the outgoing selection are two stages.
         """
         length = len(incoming)
         head = incoming[0]
@@ -301,27 +307,45 @@ class StreamingTopK(wiring.Component):
                   Signal(len(head.index), name=f"cell{c}_index", reset_less=True),
                   None if head.payload is None else
                   Signal(len(head.payload), name=f"cell{c}_value", reset_less=True))
+        first = flags.first
         # ahead[b]: incoming entry b ranks before the held one (always on a row's first beat,
         # when the held one is stale).
         ahead = [wire(m, first | moved[b] | key_greater(entry.key, h.key),
                       name=f"cell{c}_ahead{b}")
                  for b, entry in enumerate(incoming)]
-        with m.If(valid & ahead[0]):
+        with m.If(flags.valid & ahead[0]):
             m.d.sync += [h.key.eq(head.key), h.index.eq(head.index)]
             if h.payload is not None:
                 m.d.sync += h.payload.eq(head.payload)
-        if held:
+        if held and not self._stage_registers:
             results = results + [held[-1]]
         held.append(h)
 
-        # The outgoing list: the incoming one without its head if the cell took it, with the
-        # held element inserted in order; the stale element of a first beat goes out empty.
-        stale = Cat(h.key[:-2], h.key[-2] & ~first, h.key[-1] & ~first)
-        let_go = h.key[-2] & ~first  # the held element (it exists) moves on
+        # What leaves the held place if the incoming list outranks it: the held element (it
+        # exists), or on a row's first beat an empty slot in place of the stale one.
         out_length = min(length, self._k - 1 - c)
-        outgoing, outgoing_moved = [], []
+        stale = Entry(Cat(h.key[:-2], h.key[-2] & ~first, h.key[-1] & ~first), h.index,
+                      h.payload)
+        let_go = h.key[-2] & ~first
+        if self._stage_registers:
+            def keep(value: Value, name: str) -> Value:
+                return register(m, value, name=f"cell{c}_{name}")
+
+            ahead = [keep(bit, f"ahead{b}_r") for b, bit in enumerate(ahead)]
+            incoming = [_register_entry(m, e, f"cell{c}_in{b}")
+                        for b, e in enumerate(incoming[:out_length + 1])]
+            moved = [keep(bit, f"moved{b}_r") for b, bit in enumerate(moved[:out_length + 1])]
+            stale, let_go = _register_entry(m, stale, f"cell{c}_held"), keep(let_go, "let_go")
+            results = [_register_entry(m, r, f"cell{c}_res{i}") for i, r in enumerate(results)]
+            flags = flags.registered(m, f"cell{c}_a")
+            length = len(incoming)
+            results = results + [h]  # final now if the beat was its row's last
+
+        # The outgoing list: the incoming one without its head if the cell took it, with the
+        # held element inserted in order.
         fields = {name: [getattr(entry, name) for entry in incoming]
                   for name in ("key", "index", "payload")}
+        outgoing, outgoing_moved = [], []
         for j in range(out_length):
             def pick(held_value, values, j=j) -> Value:
                 # Slot j: entry j + 1 if it is ahead of the held one, else the held one if
@@ -330,14 +354,33 @@ class StreamingTopK(wiring.Component):
                 return chosen if j + 1 >= length else Mux(ahead[j + 1], values[j + 1], chosen)
 
             outgoing.append(Entry(
-                register(m, pick(stale, fields["key"]), name=f"cell{c}_out{j}_key"),
-                register(m, pick(h.index, fields["index"]), name=f"cell{c}_out{j}_index"),
-                None if h.payload is None else register(m, pick(h.payload, fields["payload"]))))
+                register(m, pick(stale.key, fields["key"]), name=f"cell{c}_out{j}_key"),
+                register(m, pick(stale.index, fields["index"]), name=f"cell{c}_out{j}_index"),
+                None if h.payload is None else
+                register(m, pick(stale.payload, fields["payload"]))))
             outgoing_moved.append(register(m, pick(let_go, moved), name=f"cell{c}_out{j}_moved"))
-        results = [Entry(register(m, r.key), register(m, r.index),
-                         None if r.payload is None else register(m, r.payload))
-                   for r in results]
-        valid = valid_delay(m, valid, 1, name=f"cell{c}_valid")
-        first, last, malformed = (register(m, v, name=f"cell{c}_{name}") for v, name in
-                                  ((first, "first"), (last, "last"), (malformed, "malformed")))
-        return outgoing, outgoing_moved, valid, first, last, malformed, results
+        results = [_register_entry(m, r, f"cell{c}_out_res{i}") for i, r in enumerate(results)]
+        return outgoing, outgoing_moved, flags.registered(m, f"cell{c}"), results
+
+
+@dataclass(frozen=True)
+class _Flags:
+    """What travels with a beat through the chain: valid (reset), first, last, malformed."""
+
+    valid: Value
+    first: Value
+    last: Value
+    malformed: Value
+
+    def registered(self, m: Module, name: str) -> _Flags:
+        return _Flags(valid_delay(m, self.valid, 1, name=f"{name}_valid"),
+                      *(register(m, value, name=f"{name}_{field}") for value, field in
+                        ((self.first, "first"), (self.last, "last"),
+                         (self.malformed, "malformed"))))
+
+
+def _register_entry(m: Module, entry: Entry, name: str) -> Entry:
+    return Entry(register(m, entry.key, name=f"{name}_key"),
+                 register(m, entry.index, name=f"{name}_index"),
+                 None if entry.payload is None else
+                 register(m, entry.payload, name=f"{name}_value"))
