@@ -159,6 +159,14 @@ def test_plots_without_their_data_are_not_written(out):
     assert plots.write_plots({}, [], out) == []
 
 
+def test_a_run_of_folded_designs_at_one_n_leaves_out_the_plots_against_n(out):
+    results = {key: r for key, r in sample_results().items()
+               if r["unit"] == "ceiling" or plots.is_folded(r)}
+    written = {p.path.name for p in plots.write_plots(results, TARGETS, out, META,
+                                                      latency_of=fake_latency)}
+    assert written == {"targets_n10.png", "luts_n10.png", "fmax_vs_pipelining.png"}
+
+
 def test_latency_plot_survives_a_unit_that_cannot_be_built(out):
     def broken(unit, params):
         raise ValueError(f"{unit} cannot be built here")

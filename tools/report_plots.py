@@ -378,6 +378,7 @@ def latency_vs_n(results: dict[str, dict], targets: list[dict], path: Path,
                {"register_every": 2, "stage_registers": True},
                {"register_every": 0, "stage_registers": False})
     styles = ("-", "--", ":")
+    drawn = 0
     rank = {"shiftmax": 0, "argmax": 1}
     for unit in sorted({r["unit"] for r in measured if not is_folded(r)},
                        key=lambda name: (rank.get(name, 2), name)):
@@ -392,6 +393,10 @@ def latency_vs_n(results: dict[str, dict], targets: list[dict], path: Path,
                 continue
             axes.plot(sizes, curve, linestyle=style, marker=".", color=colour(unit),
                       label=f"{unit} formula, {pipelining(option)}")
+            drawn += 1
+    if not drawn and len({r["params"]["n"] for r in measured}) < 2:
+        plt.close(figure)  # a few dots at one N: the report's table says it better
+        return False
     axes.scatter([r["params"]["n"] for r in measured], [r["sim"]["latency"] for r in measured],
                  color="black", zorder=4, s=14, label="measured under Icarus (every design)")
     for anchor in ANCHORS:
