@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from amaranth.hdl import Cat, Const, EnableInserter, Module, Mux, Signal, Value, unsigned
+from amaranth.hdl import Cat, Const, EnableInserter, Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -227,14 +227,17 @@ class StreamingTopK(wiring.Component):
 
         # 2. The beat's best L, sorted; the beat's flags travel beside it.
         length = min(self._k, p)
-        key_shape = unsigned(width + 1)
+        # Without a mask the key is the lane itself: absent lanes (past N, or left out by an
+        # early tlast) hold -2**VB and come after every element of the row on a tie, lower in
+        # index, exactly as if masked. With a mask, the present bit goes on top.
+        key_shape = unsigned(width + 1) if self._mask else signed(width)
         body.submodules.tree = tree = TopKTree(
             n=p, k=length, key_shape=key_shape, payload_width=width if raw is not None else 0,
             register_every=self._register_every, split=self._stage_registers)
         for j in range(p):
             # An absent lane already holds -2**VB, whose offset value is 0: no gating needed.
-            body.d.comb += tree.keys[j].eq(key_of(framer.lanes[j], present=~framer.absent[j],
-                                                  gate=False))
+            present = ~framer.absent[j] if self._mask else None
+            body.d.comb += tree.keys[j].eq(key_of(framer.lanes[j], present=present, gate=False))
             if raw is not None:
                 body.d.comb += tree.payload[j].eq(raw[j])
         cycles = tree.latency + int(self._stage_registers)
@@ -251,7 +254,6 @@ class StreamingTopK(wiring.Component):
                 key, lane = register(body, key, name=f"beat_k{e}"), register(body, lane)
                 payload = None if payload is None else register(body, payload)
             entries.append((key, lane, payload))
-        # Chain keys gain the "exists" bit below the present bit: an empty slot ranks lowest.
         def element(lane: Value) -> Value:
             if p == 1:
                 return number
@@ -261,17 +263,16 @@ class StreamingTopK(wiring.Component):
 
         index = [wire(body, fit(element(lane), self.index_bits), name=f"beat_i{e}")
                  for e, (_, lane, _) in enumerate(entries)]
-        incoming = [Entry(Cat(key[:-1], Const(1, 1), key[-1]), index[e], payload)
-                    for e, (key, _, payload) in enumerate(entries)]
+        incoming = [Entry(key, index[e], payload) for e, (key, _, payload) in enumerate(entries)]
 
         # 3. The chain of cells.
         held: list[Entry] = []
         results: list[Entry] = []
-        moved = [Const(0, 1)] * len(incoming)
+        moved = empty = [Const(0, 1)] * len(incoming)
         flags = _Flags(valid, first, last, malformed)
         for c in range(self._k):
-            incoming, moved, flags, results = self._cell(body, c, incoming, moved, flags,
-                                                         results, held)
+            incoming, moved, empty, flags, results = self._cell(
+                body, c, incoming, moved, empty, flags, results, held)
         if not self._stage_registers:
             # The last cell's held element is final once the row's last beat has left it.
             results = results + [held[-1]]
@@ -281,24 +282,28 @@ class StreamingTopK(wiring.Component):
             values = [entry.payload if entry.payload is not None
                       else value_of_key(entry.key, self._value_bits) for entry in results]
             fields.append(Cat(*(Value.cast(v)[:width] for v in values)))
-        # Fewer than K present: the K-th element (present ones first) is absent.
-        user = flags.malformed | ~results[-1].key[-1]
+        # Fewer than K present: the K-th element (present ones first) is absent. Without a
+        # mask only a malformed row can have absent elements.
+        user = flags.malformed | ~results[-1].key[-1] if self._mask else flags.malformed
         m.d.comb += [self.o.valid.eq(flags.valid & flags.last),
                      self.o.payload.data.as_value().eq(Cat(*fields)),
                      self.o.payload.last.eq(1), self.o.payload.user.eq(user)]
         return m
 
     def _cell(self, m: Module, c: int, incoming: list[Entry], moved: list[Value],
-              flags: _Flags, results: list[Entry], held: list[Entry]):
+              empty: list[Value], flags: _Flags, results: list[Entry], held: list[Entry]):
         """Cell ``c`` of the chain; returns what its output registers pass to the next one.
 
         ``moved[b]`` marks an incoming entry that an earlier cell held and let go in this
         beat: it ranks before this cell's held element whatever their keys (the chain is
         sorted), while a new element must be strictly greater (the held one is older, lower
-        in index). ``results`` are the final elements of the earlier cells for the beat in
-        flight. A cell's held element joins them one cycle after the cell took the beat
-        (when it is final if the beat is its row's last, and before the next beat changes
-        it): in the next cell, or with ``stage_registers`` in the cell's own second stage.
+        in index). ``empty[b]`` marks a slot that holds no element (what a row's first beat
+        leaves behind): it ranks below everything, and anything ranks before an empty held
+        place; this flag stays out of the compare. ``results`` are the final elements of the
+        earlier cells for the beat in flight. A cell's held element joins them one cycle
+        after the cell took the beat (when it is final if the beat is its row's last, and
+        before the next beat changes it): in the next cell, or with ``stage_registers`` in
+        the cell's own second stage.
         With ``stage_registers`` the compares and the outgoing selection are two stages.
         """
         length = len(incoming)
@@ -307,14 +312,15 @@ class StreamingTopK(wiring.Component):
                   Signal(len(head.index), name=f"cell{c}_index", reset_less=True),
                   None if head.payload is None else
                   Signal(len(head.payload), name=f"cell{c}_value", reset_less=True))
+        h_empty = Signal(name=f"cell{c}_empty", reset_less=True)
         first = flags.first
         # ahead[b]: incoming entry b ranks before the held one (always on a row's first beat,
         # when the held one is stale).
-        ahead = [wire(m, first | moved[b] | key_greater(entry.key, h.key),
+        ahead = [wire(m, first | moved[b] | h_empty | (~empty[b] & key_greater(entry.key, h.key)),
                       name=f"cell{c}_ahead{b}")
                  for b, entry in enumerate(incoming)]
         with m.If(flags.valid & ahead[0]):
-            m.d.sync += [h.key.eq(head.key), h.index.eq(head.index)]
+            m.d.sync += [h.key.eq(head.key), h.index.eq(head.index), h_empty.eq(empty[0])]
             if h.payload is not None:
                 m.d.sync += h.payload.eq(head.payload)
         if held and not self._stage_registers:
@@ -324,9 +330,9 @@ class StreamingTopK(wiring.Component):
         # What leaves the held place if the incoming list outranks it: the held element (it
         # exists), or on a row's first beat an empty slot in place of the stale one.
         out_length = min(length, self._k - 1 - c)
-        stale = Entry(Cat(h.key[:-2], h.key[-2] & ~first, h.key[-1] & ~first), h.index,
-                      h.payload)
-        let_go = h.key[-2] & ~first
+        stale = Entry(h.key, h.index, h.payload)
+        stale_empty = h_empty | first
+        let_go = ~stale_empty
         if self._stage_registers:
             def keep(value: Value, name: str) -> Value:
                 return register(m, value, name=f"cell{c}_{name}")
@@ -335,7 +341,9 @@ class StreamingTopK(wiring.Component):
             incoming = [_register_entry(m, e, f"cell{c}_in{b}")
                         for b, e in enumerate(incoming[:out_length + 1])]
             moved = [keep(bit, f"moved{b}_r") for b, bit in enumerate(moved[:out_length + 1])]
+            empty = [keep(bit, f"empty{b}_r") for b, bit in enumerate(empty[:out_length + 1])]
             stale, let_go = _register_entry(m, stale, f"cell{c}_held"), keep(let_go, "let_go")
+            stale_empty = ~let_go
             results = [_register_entry(m, r, f"cell{c}_res{i}") for i, r in enumerate(results)]
             flags = flags.registered(m, f"cell{c}_a")
             length = len(incoming)
@@ -345,7 +353,7 @@ class StreamingTopK(wiring.Component):
         # held element inserted in order.
         fields = {name: [getattr(entry, name) for entry in incoming]
                   for name in ("key", "index", "payload")}
-        outgoing, outgoing_moved = [], []
+        outgoing, outgoing_moved, outgoing_empty = [], [], []
         for j in range(out_length):
             def pick(held_value, values, j=j) -> Value:
                 # Slot j: entry j + 1 if it is ahead of the held one, else the held one if
@@ -359,8 +367,11 @@ class StreamingTopK(wiring.Component):
                 None if h.payload is None else
                 register(m, pick(stale.payload, fields["payload"]))))
             outgoing_moved.append(register(m, pick(let_go, moved), name=f"cell{c}_out{j}_moved"))
+            outgoing_empty.append(register(m, pick(stale_empty, empty),
+                                           name=f"cell{c}_out{j}_empty"))
         results = [_register_entry(m, r, f"cell{c}_out_res{i}") for i, r in enumerate(results)]
-        return outgoing, outgoing_moved, flags.registered(m, f"cell{c}"), results
+        return (outgoing, outgoing_moved, outgoing_empty, flags.registered(m, f"cell{c}"),
+                results)
 
 
 @dataclass(frozen=True)
