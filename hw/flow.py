@@ -222,12 +222,18 @@ def _fifo(m: Module, *, i, o, result: Value, valid: Value, credit: Signal, taken
     one, a result taken at ``o`` returns it. The FIFO is a LUT RAM with asynchronous read
     (written when ``valid``, always room by the credits) followed by the output register.
     """
+    # The handshakes (taken, released) only select between values computed from registers:
+    # count + 1, count - 1, and the credit flag after each, so that neither i.valid nor
+    # o.ready runs through an adder.
     credits = fifo_depth(latency)
     count = Signal(range(credits + 1), name="credits", init=credits)
-    released = o.valid & o.ready
-    following = Signal.like(count, name="credits_next")
-    m.d.comb += following.eq(count - taken + released)
-    m.d.sync += [count.eq(following), credit.eq(following != 0)]
+    several = Signal(name="credits_several")  # count >= 2: one left after a beat is taken
+    released = Signal(name="released")
+    m.d.comb += [released.eq(o.valid & o.ready), several.eq(count >= 2)]
+    with m.If(released & ~taken):
+        m.d.sync += [count.eq(count + 1), credit.eq(1)]
+    with m.Elif(taken & ~released):
+        m.d.sync += [count.eq(count - 1), credit.eq(several)]
 
     words = _fifo_memory_depth(latency)
     m.submodules.fifo_memory = memory = Memory(shape=len(result), depth=words, init=[])
@@ -240,13 +246,18 @@ def _fifo(m: Module, *, i, o, result: Value, valid: Value, credit: Signal, taken
     with m.If(valid):
         m.d.sync += produce.eq(produce + 1)
 
+    # The output register loads whenever it is free (empty or being taken), whether or not
+    # the memory holds a result: its clock enable is then a function of two registers, and
+    # out_valid alone says whether what it loaded is real.
     out = Signal(len(result), name="fifo_data", reset_less=True)
     out_valid = Signal(name="fifo_valid")
-    load = (~out_valid | o.ready) & (produce != consume)
-    with m.If(load):
-        m.d.sync += [out.eq(read.data), consume.eq(consume + 1)]
-    with m.If(~out_valid | o.ready):
-        m.d.sync += out_valid.eq(produce != consume)
+    free = Signal(name="fifo_free")
+    waiting = produce != consume
+    m.d.comb += free.eq(~out_valid | o.ready)
+    with m.If(free):
+        m.d.sync += [out.eq(read.data), out_valid.eq(waiting)]
+        with m.If(waiting):
+            m.d.sync += consume.eq(consume + 1)
     m.d.comb += [o.payload.eq(out), o.valid.eq(out_valid)]
 
 

@@ -734,9 +734,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="output folder (default build/report; it must be inside the "
                              "project tree, where the yowasp tools can see it)")
     parser.add_argument("--skip", default=None,
-                        help="leave out configurations whose key contains this")
+                        help="leave out configurations whose key contains this (or any of "
+                             "a comma-separated list)")
     parser.add_argument("--only", default=None,
-                        help="only configurations whose key contains this (plus the ceiling)")
+                        help="only configurations whose key contains this, or any of a "
+                             "comma-separated list (plus the ceilings)")
     args = parser.parse_args(argv)
 
     OUT = args.out.resolve()
@@ -745,9 +747,11 @@ def main(argv: list[str] | None = None) -> int:
     progress = Progress()
     configs = configurations(args.quick, args.seeds)
     if args.only:
-        configs = [c for c in configs if args.only in c.key or c.unit == "ceiling"]
+        only = args.only.split(",")
+        configs = [c for c in configs if any(o in c.key for o in only) or c.unit == "ceiling"]
     if args.skip:
-        configs = [c for c in configs if args.skip not in c.key]
+        skip = args.skip.split(",")
+        configs = [c for c in configs if not any(k in c.key for k in skip)]
     # The ceiling and the rows the targets are checked on first; with several jobs the largest
     # designs next, so that they run beside the many small ones; with one job, last.
     configs.sort(key=lambda c: 0 if c.unit == "ceiling" or c.breakdown or len(c.seeds) > 1
