@@ -181,22 +181,24 @@ class RowFramer(wiring.Component):
         absent = wire(m, absent, name="absent_next")
         malformed = wire(m, sticky | filler | (real & (tlast ^ at_end)), name="malformed_next")
 
-        # The emitted beat's data registers have no reset (the valid bit has one).
+        # The emitted beat's data registers have no reset (the valid bit has one) and no
+        # enable: they load in every cycle, and only ``valid`` says a beat is there (an enable
+        # would be one net from s_axis_tvalid to every lane's flip-flops).
         registers = {name: Signal(getattr(self, name).shape(), name=f"{name}_r", reset_less=True)
                      for name in ("lanes", "absent", "first", "last", "malformed")}
         m.d.comb += [getattr(self, name).eq(reg) for name, reg in registers.items()]
-        m.d.sync += self.valid.eq(emit)
         fitted = [Mux(absent[j], Const(self._absent_value, signed(self._width)),
                       self.i.payload.data[j]) for j in range(p)]
+        ends = wire(m, at_end | (real & tlast) if not self._fill else at_end, name="ends")
+        m.d.sync += [
+            self.valid.eq(emit),
+            registers["lanes"].eq(lanes(fitted, self._width)),
+            registers["absent"].eq(absent),
+            registers["first"].eq(beat == 0),
+            registers["last"].eq(ends),
+            registers["malformed"].eq(malformed),
+        ]
         with m.If(emit):
-            ends = wire(m, at_end | (real & tlast) if not self._fill else at_end, name="ends")
-            m.d.sync += [
-                registers["lanes"].eq(lanes(fitted, self._width)),
-                registers["absent"].eq(absent),
-                registers["first"].eq(beat == 0),
-                registers["last"].eq(ends),
-                registers["malformed"].eq(malformed),
-            ]
             with m.If(ends):
                 m.d.sync += [beat.eq(0), sticky.eq(0), filling.eq(0)]
                 with m.If(real & ~tlast):
