@@ -61,6 +61,18 @@ class JobFailure:
     rerun: str | None  # the command that re-runs the job locally, when the job gives one
 
 
+def _dask():
+    """``(dask, dask.distributed)``, or ImportError saying how to install them."""
+    try:
+        import dask
+        import dask.distributed
+    except ImportError as error:
+        raise ImportError(f"sweeps run on dask.distributed, which is not installed ({error}): "
+                          f"pip install -e '.[dask]', or make venv EXTRAS=dev,sim,synth,dask"
+                          ) from error
+    return dask, dask.distributed
+
+
 def format_command(argv: str | Sequence[str], *, env: dict[str, str] | None = None,
                    cwd: str | Path | None = None) -> str:
     """A shell line that runs ``argv`` (a string is taken as already a shell line), with
@@ -99,7 +111,7 @@ def resolve_scheduler(scheduler: str | None = None) -> str | None:
     Empty strings count as unset (make passes an unset variable as ``''``); ``"local"`` means
     a LocalCluster whatever the environment and the configuration say.
     """
-    import dask
+    dask, _ = _dask()
 
     for value in (scheduler, os.environ.get(SCHEDULER_ENV),
                   dask.config.get("scheduler-address", None)):
@@ -115,13 +127,14 @@ def local_cluster(workers: int | None = None, *, processes: bool = False):
     Its HTTP server on a free port (two sweeps on one machine would fight over 8787) and no
     memory limit (with thread workers the limit would apply to this whole process).
     """
-    from dask.distributed import LocalCluster
+    _, distributed = _dask()
 
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
                                 or workers < 1):
         raise ValueError(f"workers must be a positive integer or None, not {workers!r}")
-    return LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                        processes=processes, dashboard_address=":0", memory_limit=0)
+    return distributed.LocalCluster(n_workers=workers or os.cpu_count() or 1,
+                                    threads_per_worker=1, processes=processes,
+                                    dashboard_address=":0", memory_limit=0)
 
 
 def _run_one(function: Callable[[Any], Any], index: int, job: Any, rerun: str | None):
@@ -137,11 +150,11 @@ def _run_one(function: Callable[[Any], Any], index: int, job: Any, rerun: str | 
 
 
 def _connect(address: str):
-    from dask.distributed import Client
+    _, distributed = _dask()
 
     if address.endswith(".json") and Path(address).exists():
-        return Client(scheduler_file=address, timeout="20s")
-    return Client(address, timeout="20s")
+        return distributed.Client(scheduler_file=address, timeout="20s")
+    return distributed.Client(address, timeout="20s")
 
 
 def run_jobs(jobs: Sequence[Any], function: Callable[[Any], Any], *,
@@ -191,7 +204,7 @@ def run_jobs(jobs: Sequence[Any], function: Callable[[Any], Any], *,
     OSError
         the scheduler cannot be reached (``distributed`` raises it after 20 s).
     """
-    from dask.distributed import as_completed
+    as_completed = _dask()[1].as_completed
 
     out = sys.stderr if out is None else out
     jobs = list(jobs)
@@ -239,9 +252,7 @@ def run_jobs(jobs: Sequence[Any], function: Callable[[Any], Any], *,
 
 
 def _client_of(cluster):
-    from dask.distributed import Client
-
-    return Client(cluster)
+    return _dask()[1].Client(cluster)
 
 
 def _line(out: TextIO, text: str) -> None:
