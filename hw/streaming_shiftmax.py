@@ -26,6 +26,7 @@ from .pipeline import (
     lanes,
     register,
     tree_latency,
+    unsigned_bits,
 )
 from .round_log2 import RoundLog2
 from .shift_exp import ShiftExp
@@ -263,8 +264,27 @@ class StreamingShiftmax(wiring.Component):
 
     @property
     def memory_bits(self) -> int:
-        row, dist = self.buffer_depths
-        return row * self._p * (self._floored_bits + 1) + dist * self._p * self._distance_bits
+        """Bits of every memory: the two row buffers, the two per-row FIFOs (M; t) and, in
+        the ``"fifo"`` form, the output FIFO."""
+        (row, dist), (row_rows, dist_rows) = self.buffer_depths, self._row_fifo_depths
+        bits = (row * self._p * (self._floored_bits + 1) + dist * self._p * self._distance_bits
+                + row_rows * (self._floored_bits + 1) + dist_rows * (self._shift_bits + 1))
+        if self._flow_control == "fifo":
+            bits += self._output_fifo_depth * (self._p * (self._exp_bitwidth + 1) + 2)
+        return bits
+
+    @property
+    def _row_fifo_depths(self) -> tuple[int, int]:
+        """Entries of the FIFOs of row maxima and of row shifts: every row that can be
+        complete in a buffer and not yet started by the next pass, and one more."""
+        (row, dist), r = self.buffer_depths, self._beats
+        return row // r + 2, dist // r + 2
+
+    @property
+    def _shift_bits(self) -> int:
+        """Width of ``t = 3e - R`` as :class:`RoundLog2` makes it (checked in elaborate)."""
+        e = self._exp_bitwidth
+        return unsigned_bits(max(e, sum_bits(self._n, e, self._buffer_bitwidth) - 3 * e)) + 1
 
     # --- hardware -----------------------------------------------------------------------
 
@@ -319,7 +339,7 @@ class StreamingShiftmax(wiring.Component):
                               fb, "row_max")
         with m.If(valid1):
             m.d.sync += running.eq(row_max)
-        row_rows = row_depth // r + 2
+        row_rows, dist_rows = self._row_fifo_depths
         m.submodules.row_info = row_info = SyncFIFO(width=fb + 1, depth=row_rows)
         m.d.comb += [row_info.w_en.eq(valid1 & last1),
                      row_info.w_data.eq(Cat(row_max, malformed1))]
@@ -405,11 +425,14 @@ class StreamingShiftmax(wiring.Component):
             n=self._n, exp_bitwidth=e, buffer_bitwidth=self._buffer_bitwidth,
             round_log2=self._round_log2, register_inside=s)
         m.d.comb += round_log2.total.eq(clamped)
+        if round_log2.shift_bits != self._shift_bits:
+            raise RuntimeError(f"RoundLog2 makes t {round_log2.shift_bits} bits wide, "
+                               f"memory_bits counts {self._shift_bits}")
         shift = register(m, round_log2.shift, name="shift")
         shift_valid = valid_delay(m, total_valid, round_log2.latency + 1, name="shift_valid")
         shift_user = delay(m, total_user, round_log2.latency + 1, name="shift_user")
         m.submodules.row_shift = row_shift = SyncFIFO(width=round_log2.shift_bits + 1,
-                                                      depth=dist_depth // r + 2)
+                                                      depth=dist_rows)
         m.d.comb += [row_shift.w_en.eq(shift_valid),
                      row_shift.w_data.eq(Cat(shift, shift_user))]
 
