@@ -165,7 +165,9 @@ class RowFramer(wiring.Component):
         filling = Signal(name="filling")
         sticky = Signal(name="sticky_malformed")  # an early tlast in this row
 
-        at_end = wire(m, beat == beats - 1, name="at_end")
+        # at_end (beat == R - 1) is a register kept beside the counter: it reaches the
+        # absent-lane substitution of every padded lane's flip-flops without a compare.
+        at_end = Signal(name="at_end")
         tlast = self.i.payload.last
         m.d.comb += self.i.ready.eq(self.space & (dropping | ~filling))
         take = wire(m, self.i.valid & self.i.ready, name="take")
@@ -200,11 +202,11 @@ class RowFramer(wiring.Component):
         ]
         with m.If(emit):
             with m.If(ends):
-                m.d.sync += [beat.eq(0), sticky.eq(0), filling.eq(0)]
+                m.d.sync += [beat.eq(0), at_end.eq(0), sticky.eq(0), filling.eq(0)]
                 with m.If(real & ~tlast):
                     m.d.sync += dropping.eq(1)  # missing tlast: resynchronise on the next one
             with m.Else():
-                m.d.sync += beat.eq(beat + 1)
+                m.d.sync += [beat.eq(beat + 1), at_end.eq(beat == beats - 2)]
                 if self._fill:
                     with m.If(real & tlast):
                         m.d.sync += [filling.eq(1), sticky.eq(1)]
