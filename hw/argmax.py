@@ -132,7 +132,8 @@ class Argmax(FixedLatencyUnit):
         wires = {"input data (n * (value_bits + 1))": self._n * (self._value_bits + 1)}
         if self._mask:
             wires["compare keys (n * (value_bits + 2))"] = self._n * (self._value_bits + 2)
-        check_one_beat_size(self._n, wires)
+        check_one_beat_size(self._n, wires,
+                            input_bits=self._n * (self._value_bits + 1 + int(self._mask)) + 4)
         out_width = self._n if self._output == "onehot" else self.index_bits
         in_fields = {"data": data.ArrayLayout(signed(self._value_bits + 1), self._n)}
         out_fields = {"data": unsigned(out_width)}

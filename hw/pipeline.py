@@ -42,6 +42,7 @@ __all__ = [
     "check_mask",
     "check_lanes_per_beat",
     "MAX_WIRE_BITS",
+    "MAX_INPUT_BITS",
     "MAX_ONE_BEAT_LANES",
     "check_one_beat_size",
 ]
@@ -49,6 +50,9 @@ __all__ = [
 #: The widest wire Amaranth converts (``amaranth.back.rtlil`` refuses wider ones with an
 #: OverflowError; Verilog-2005 tools need only support 2**16-bit vectors).
 MAX_WIRE_BITS = 1 << 16
+#: The most input-port bits a top module can have in all (Amaranth numbers them as the outputs
+#: of one cell, and asserts fewer than 2**16): data, mask, clk, rst, tvalid and tready.
+MAX_INPUT_BITS = (1 << 16) - 1
 #: The most lanes a one-beat unit is built with: the elaboration time measured in
 #: docs/flow-control.md grows about linearly with n and passes a minute beyond this.
 MAX_ONE_BEAT_LANES = 2048
@@ -201,11 +205,13 @@ def check_lanes_per_beat(lanes_per_beat, n: int, streaming_class: str) -> None:
                          f"build it with {streaming_class}, not the one-beat unit")
 
 
-def check_one_beat_size(n: int, wires: dict[str, int]) -> None:
+def check_one_beat_size(n: int, wires: dict[str, int], input_bits: int) -> None:
     """Refuse a one-beat unit too large to build, before anything is built.
 
-    ``wires`` names the unit's widest wires with their widths. Each must stay within
-    :data:`MAX_WIRE_BITS`, and ``n`` within :data:`MAX_ONE_BEAT_LANES`; otherwise one
+    ``wires`` names the unit's widest wires with their widths; ``input_bits`` counts every
+    input port bit of the emitted module (data, mask, clk, rst, s_axis_tvalid,
+    m_axis_tready). Each wire must stay within :data:`MAX_WIRE_BITS`, the input bits within
+    :data:`MAX_INPUT_BITS`, and ``n`` within :data:`MAX_ONE_BEAT_LANES`; otherwise one
     ValueError names ``n`` (and the wire) and points to ``lanes_per_beat``.
     """
     hint = ("; a row this long needs the streaming form: set lanes_per_beat to the lanes "
@@ -213,6 +219,9 @@ def check_one_beat_size(n: int, wires: dict[str, int]) -> None:
     if n > MAX_ONE_BEAT_LANES:
         raise ValueError(f"n = {n} is more lanes than a one-beat unit is built with "
                          f"(at most {MAX_ONE_BEAT_LANES}){hint}")
+    if input_bits > MAX_INPUT_BITS:
+        raise ValueError(f"n = {n} gives the module {input_bits} input bits, more than the "
+                         f"{MAX_INPUT_BITS} Amaranth converts{hint}")
     for what, width in wires.items():
         if width > MAX_WIRE_BITS:
             raise ValueError(f"n = {n} makes the {what} a {width}-bit wire, more than the "

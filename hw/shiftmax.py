@@ -139,7 +139,7 @@ class Shiftmax(FixedLatencyUnit):
         check_one_beat_size(self._n, {
             "input data (n * (value_bits + 1))": self._n * (self._value_bits + 1),
             "exponent terms (n * (2 * exp_bitwidth + 1))": self._n * (2 * e + 1),
-        })
+        }, input_bits=self._n * (self._value_bits + 1 + int(self._mask)) + 4)
         in_fields = {"data": data.ArrayLayout(signed(self._value_bits + 1), self._n)}
         out_fields = {"data": data.ArrayLayout(unsigned(e + 1), self._n)}
         if self._mask:
