@@ -5,8 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from amaranth.hdl import Cat, Const, EnableInserter, Module, Mux, Signal, Value, signed, unsigned
+from amaranth.hdl import (
+    Cat,
+    Const,
+    EnableInserter,
+    Module,
+    Mux,
+    Shape,
+    Signal,
+    Value,
+    signed,
+    unsigned,
+)
 from amaranth.lib import data, stream, wiring
+from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
 
 from shiftmax.golden.params import check_int
@@ -47,8 +59,11 @@ class StreamingTopK(wiring.Component):
        and passes an empty slot in place of its stale element (empty ranks below masked). The
        results of the cells travel with the row's last beat to the output register.
 
-    The whole pass runs under one clock enable ``ce = o.ready | ~o.valid`` (flow control
-    ``"enable"``): it freezes while a result waits, and ``i.ready`` falls with it.
+    Flow control ``"enable"``: the whole pass runs under one clock enable
+    ``ce = o.ready | ~o.valid``; it freezes while a result waits, and ``i.ready`` falls with
+    it. ``"fifo"``: the pass runs freely (no enable net) and its results go into an output
+    FIFO with a credit per entry; the framer emits a beat only while a credit is left, so
+    ``o.ready`` reaches only the FIFO and the credit counter.
 
     Number format: input lane ``j`` of beat ``b`` is element ``b*P + j``, two's complement,
     ``value_bits + 1`` bits. Output ``data``: :func:`~shiftmax.hw.topk.topk_output_layout`, K
@@ -73,8 +88,8 @@ class StreamingTopK(wiring.Component):
         A register inside each merge of the beat's tree (between compares and selection), one
         between the tree and the chain of cells, and one inside each cell (between its
         compares and its outgoing selection) (default True).
-    flow_control : {"enable"}
-        Only ``"enable"`` (see above).
+    flow_control : {"enable", "fifo"}
+        See above (default ``"enable"``); ``"skid"`` is refused.
     mask : bool
         A per-lane mask input (default False).
 
@@ -88,9 +103,9 @@ class StreamingTopK(wiring.Component):
     Latency
     -------
     ``1 + (ceil(log2 P) - 1) // register_every + stage_registers * (ceil(log2 P) + 1 + K)
-    + K`` (the second term is 0 when ``register_every`` is 0 or ``P <= 2``): edges from the
-    handshake of a row's last input beat to the handshake of its output beat, ``o.ready``
-    high.
+    + K`` (the second term is 0 when ``register_every`` is 0 or ``P <= 2``), plus 2 for
+    ``"fifo"``: edges from the handshake of a row's last input beat to the handshake of its
+    output beat, ``o.ready`` high.
 
     Raises
     ------
@@ -113,10 +128,9 @@ class StreamingTopK(wiring.Component):
             n=self._n, value_bits=value_bits, k=k, output=output,
             register_every=register_every, stage_registers=stage_registers,
             flow_control=flow_control, mask=mask)
-        if self._flow_control != "enable":
-            raise ValueError(f"flow_control must be 'enable' for the streaming TopK (its "
-                             f"running top-K stalls on one clock enable), "
-                             f"not {self._flow_control!r}")
+        if self._flow_control == "skid":
+            raise ValueError("flow_control must be 'enable' or 'fifo' for the streaming TopK, "
+                             "not 'skid'")
         self._beats = beats_per_row(self._n, self._p)
         in_layout = streaming_input_layout(lanes_per_beat=self._p, value_bits=self._value_bits,
                                            mask=self._mask)
@@ -173,7 +187,10 @@ class StreamingTopK(wiring.Component):
 
     @property
     def memory_bits(self) -> int:
-        return 0
+        """Bits of the ``"fifo"`` form's output FIFO (0 for ``"enable"``)."""
+        if self._flow_control != "fifo":
+            return 0
+        return self._fifo_depth * Shape.cast(self.o.payload.shape()).width
 
     @property
     def flow_control(self) -> str:
@@ -181,8 +198,7 @@ class StreamingTopK(wiring.Component):
 
     @property
     def latency(self) -> int:
-        split = (tree_levels(self._p) + 1 + self._k) * int(self._stage_registers)
-        return 1 + tree_latency(self._p, self._register_every) + split + self._k
+        return self._pass_latency + 2 * int(self._flow_control == "fifo")
 
     @property
     def params(self) -> dict[str, Any]:
@@ -198,20 +214,24 @@ class StreamingTopK(wiring.Component):
 
     def elaborate(self, platform) -> Module:
         m = Module()
-        ce = Signal(name="ce")
-        m.d.comb += ce.eq(self.o.ready | ~self.o.valid)
-        body = Module()
-        m.submodules.body = EnableInserter(ce)(body)
+        fifo = self._flow_control == "fifo"
+        if fifo:
+            # Free-running; the framer emits a beat only while there is a credit.
+            body, space = m, Signal(name="credit", init=1)
+        else:
+            space = Signal(name="ce")
+            m.d.comb += space.eq(self.o.ready | ~self.o.valid)
+            body = Module()
+            m.submodules.body = EnableInserter(space)(body)
         p, width = self._p, self._value_bits + 1
         absent_value = -(1 << self._value_bits)
 
-        # 1. Framing. Its state must change only with the pipeline: no beat is taken (not
-        # even a dropped one) while the enable is low.
+        # 1. Framing (it takes no beat, not even a dropped one, without space).
         body.submodules.framer = framer = RowFramer(
             n=self._n, lanes_per_beat=p, value_bits=self._value_bits, mask=self._mask,
             fill=True, absent_value=absent_value)
-        m.d.comb += [framer.i.payload.eq(self.i.payload), framer.i.valid.eq(self.i.valid & ce),
-                     self.i.ready.eq(framer.i.ready & ce), framer.space.eq(ce)]
+        wiring.connect(m, wiring.flipped(self.i), framer.i)
+        m.d.comb += framer.space.eq(space)
         raw = None
         if self._carries_value:
             # The framer replaces absent lanes: keep the lanes as they came (an emitted
@@ -285,10 +305,50 @@ class StreamingTopK(wiring.Component):
         # Fewer than K present: the K-th element (present ones first) is absent. Without a
         # mask only a malformed row can have absent elements.
         user = flags.malformed | ~results[-1].key[-1] if self._mask else flags.malformed
-        m.d.comb += [self.o.valid.eq(flags.valid & flags.last),
-                     self.o.payload.data.as_value().eq(Cat(*fields)),
-                     self.o.payload.last.eq(1), self.o.payload.user.eq(user)]
+        word = Cat(*fields, Const(1, 1), user)
+        if not fifo:
+            m.d.comb += [self.o.valid.eq(flags.valid & flags.last),
+                         self.o.payload.as_value().eq(word)]
+            return m
+        self._output_fifo(m, word, flags.valid & flags.last, framer, space)
         return m
+
+    @property
+    def _fifo_depth(self) -> int:
+        """Entries (and credits) of the ``"fifo"`` form's output FIFO: every row from the
+        framer's emission of its last beat to its result's departure, rows back to back (a
+        row is R >= 2 beats), and one credit held back for the row end not yet counted."""
+        return -(-(self._pass_latency + 4) // self._beats) + 3
+
+    @property
+    def _pass_latency(self) -> int:
+        """Edges from a row's last beat taken to its result at the chain's end."""
+        split = (tree_levels(self._p) + 1 + self._k) * int(self._stage_registers)
+        return 1 + tree_latency(self._p, self._register_every) + split + self._k
+
+    def _output_fifo(self, m: Module, word: Value, done: Value, framer: RowFramer,
+                     credit: Signal) -> None:
+        """The ``"fifo"`` form's output: a FIFO of results with a credit per entry.
+
+        A credit is taken when the framer emits a row's last beat and returned when a result
+        leaves at ``o``. The framer's emission shows one cycle late, so a beat is emitted
+        only while two credits are left: rows are at least two beats apart, so at most one
+        uncounted row end is ever in flight. The handshakes only select between flags
+        computed from the counter.
+        """
+        depth = self._fifo_depth
+        m.submodules.output_fifo = out_fifo = SyncFIFOBuffered(width=len(word), depth=depth)
+        count = Signal(range(depth + 1), name="credits", init=depth)
+        leaves = Signal(name="leaves")
+        ends = Signal(name="row_ends")
+        m.d.comb += [out_fifo.w_en.eq(done), out_fifo.w_data.eq(word),
+                     self.o.valid.eq(out_fifo.r_rdy), self.o.payload.as_value().eq(out_fifo.r_data),
+                     out_fifo.r_en.eq(self.o.ready), leaves.eq(self.o.valid & self.o.ready),
+                     ends.eq(framer.valid & framer.last)]
+        with m.If(leaves & ~ends):
+            m.d.sync += [count.eq(count + 1), credit.eq(count >= 1)]
+        with m.Elif(ends & ~leaves):
+            m.d.sync += [count.eq(count - 1), credit.eq(count >= 3)]
 
     def _cell(self, m: Module, c: int, incoming: list[Entry], moved: list[Value],
               empty: list[Value], flags: _Flags, results: list[Entry], held: list[Entry]):
