@@ -4,12 +4,14 @@
     plots = write_plots(results, targets, OUT, meta=meta)   # [Plot(path, title, caption)]
 
 ``results`` is report.json's ``"results"`` (key -> one configuration's measurements:
-``unit``, ``group``, ``params``, ``label``, ``xc7``, ``fmax_mhz``, ``sim``), ``targets`` its
-``"targets"`` (the checked targets: the LUT and Fmax bounds are read from their text, so the
-lines drawn are the bounds checked), ``meta`` its ``"meta"`` (the device). A plot whose data
-is missing from a run (``--quick``, ``--only``) is not written. Every axis is labelled with
-its unit; targets are dashed lines in the colour of the unit they apply to; the published
-anchors (``ANCHORS``) are black markers, drawn where the plot's quantity and N apply.
+``unit``, ``group``, ``params``, ``label``, ``wrapper``, ``xc7``, ``fmax_mhz``, ``pnr``,
+``sim``), ``targets`` its ``"targets"`` (the checked targets), ``meta`` its ``"meta"`` (the
+device). The bounds drawn are the bounds checked: read from each target's text and tied to
+the design it is checked on (its ``key`` when the target has one, else the design its name
+describes, see ``target_bounds``). A plot whose data is missing from a run (``--quick``,
+``--only``) is not written. Every axis is labelled with its unit; targets are dashed lines or
+marks; the published anchors (``ANCHORS``) are black markers, drawn where the plot's quantity
+and N apply.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ANCHORS", "Plot", "PLOTS", "area_at_n10", "area_vs_n", "fmax_at_n10",
-           "latency_vs_n", "lut_targets", "fmax_fraction", "targets_at_n10", "write_plots"]
+__all__ = ["ANCHORS", "Bound", "Plot", "PLOTS", "area_at_n10", "area_vs_n", "fmax_at_n10",
+           "latency_vs_n", "margins", "target_bounds", "target_margins", "write_plots"]
 
 #: Published figures of other generators, for scale (docs/results.md, "Published anchors":
 #: Vivado HLS estimates, Vivado LUT counting). ``every``: clock cycles per new vector.
@@ -96,43 +98,143 @@ def variant(result: dict) -> str:
         parts.append(p.get("output", "index"))
     if is_folded(result):
         parts.append(f"folded P={p['lanes_per_cycle']}")
-    for name in ("lanes_per_beat", "flow_control", "k"):
-        if p.get(name) not in (None, p.get("n"), "enable"):
+    for name in ("lanes_per_beat", "k"):
+        if p.get(name) not in (None, p.get("n")):
             parts.append(f"{name}={p[name]}")
     return " ".join(parts)
 
 
 def short_label(result: dict) -> str:
-    """``argmax index folded P=2, K=1, stage on`` (N and VB left out: the plot says them)."""
-    return " ".join(filter(None, (result["unit"], variant(result)))) + \
+    """``argmax index folded P=2, K=1, stage on, skid`` (N and VB left out: the plot says
+    them); the flow control when the design has one, the wrapper when it is not the chain."""
+    text = " ".join(filter(None, (result["unit"], variant(result)))) + \
         ", " + pipelining(result.get("params", {}))
+    if result.get("params", {}).get("flow_control"):
+        text += f", {result['params']['flow_control']}"
+    if result.get("wrapper", "chain") != "chain":
+        text += f" [{result['wrapper']} wrapper]"
+    return text
 
 
-def lut_targets(targets: list[dict]) -> dict[str, int]:
-    """unit -> the xc7 LUT bound its N=10 rows are checked against (``<= 1090``)."""
-    bounds: dict[str, int] = {}
+def ceiling_for(results: dict[str, dict], result: dict | None = None) -> float | None:
+    """Fmax of the ceiling adder measured in the same wrapper as ``result`` (the chain
+    wrapper's when None)."""
+    wrapper = (result or {}).get("wrapper", "chain")
+    ceilings = {r.get("wrapper", "chain"): r.get("fmax_mhz") for r in results.values()
+                if r.get("unit") == "ceiling"}
+    return ceilings.get(wrapper)
+
+
+@dataclass(frozen=True)
+class Bound:
+    """One checked target of one design: ``quantity`` (``"lut"``, ``"fmax_mhz"`` or
+    ``"fmax_min_mhz"``) must stay at or below (``upper``) or reach ``value``."""
+
+    key: str
+    quantity: str
+    value: float | None  # None: the ceiling it is relative to was not measured
+    upper: bool
+    name: str
+    fraction: float | None = None  # of the ceiling, for Fmax bounds
+
+
+_ATTRIBUTES = (("n", r"\bN=(\d+)"), ("k", r"\bK=(\d+)"), ("stage", r"\bstage[ =](on|off)"),
+               ("folded", r"\bfolded P=(\d+)"), ("output", r"\b(index|onehot)\b"),
+               ("form", r"\b(enable|skid|fifo)\b"), ("wrapper", r"\b(lfsr) wrapper"))
+
+
+def _attributes(text: str) -> dict[str, str]:
+    found = {"unit": text.split()[0] if text.split() else ""}
+    for name, pattern in _ATTRIBUTES:
+        match = re.search(pattern, text)
+        if match:
+            found[name] = match.group(1)
+    return found
+
+
+def _match(target_name: str, results: dict[str, dict]) -> str | None:
+    """The key of the one design a target's name describes (report.py names a target after
+    its row: unit, N, VB, output, fold, K, stage, flow control, wrapper), else None.
+
+    What the name leaves out matches anything, except the fold and the wrapper: no ``folded``
+    means not folded, no wrapper means the chain wrapper.
+    """
+    wanted = _attributes(target_name.split(":")[0])
+    wanted.setdefault("folded", None)
+    wanted["wrapper"] = _attributes(target_name).get("wrapper")  # after the colon too
+    keys = []
+    for key, result in results.items():
+        have = _attributes(result.get("label", ""))
+        have.setdefault("folded", None)
+        have.setdefault("wrapper", None)
+        if all(have.get(name) == value for name, value in wanted.items()
+               if value is not None or name in ("folded", "wrapper")):
+            keys.append(key)
+    return keys[0] if len(keys) == 1 else None
+
+
+def target_bounds(results: dict[str, dict], targets: list[dict]) -> list[Bound]:
+    """The numeric targets (xc7 LUTs, Fmax) tied to the designs they are checked on.
+
+    A target dict with ``key`` (the design's result key) is tied to it directly; otherwise its
+    name is matched against the designs' labels. Targets that match no single design (or are
+    not numeric: throughput, DSP / BRAM) are left out.
+    """
+    bounds = []
     for target in targets:
-        match = re.fullmatch(r"\s*<=\s*(\d+)\s*", str(target.get("target", "")))
-        if match and target.get("name", "").endswith("xc7 LUTs"):
-            unit = target["name"].split()[0]
-            bounds[unit] = min(bounds.get(unit, 1 << 62), int(match.group(1)))
+        name, text = str(target.get("name", "")), str(target.get("target", ""))
+        key = target.get("key") or _match(name, results)
+        if key not in results:
+            continue
+        lut = re.fullmatch(r"\s*<=\s*(\d+)\s*", text)
+        fmax = re.match(r"\s*>=\s*([\d.]+)\s*x\s*ceiling", text)
+        if lut and name.endswith("xc7 LUTs"):
+            bounds.append(Bound(key, "lut", float(lut.group(1)), True, name))
+        elif fmax and "Fmax" in name:
+            fraction = float(fmax.group(1))
+            ceiling = ceiling_for(results, results[key])
+            quantity = "fmax_min_mhz" if "every seed" in text else "fmax_mhz"
+            bounds.append(Bound(key, quantity, fraction * ceiling if ceiling else None, False,
+                                name, fraction))
     return bounds
 
 
-def fmax_fraction(targets: list[dict]) -> float | None:
-    """The Fmax bound as a fraction of the ceiling adder (``>= 0.75 x ceiling``)."""
+def _number(value) -> float | None:
+    """The first number of a measured value (``931``, ``"279.33 MHz = 0.7858 x"``)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    match = re.match(r"\s*([-+]?\d[\d,]*\.?\d*)", str(value))
+    return float(match.group(1).replace(",", "")) if match else None
+
+
+def margins(targets: list[dict]) -> list[tuple[str, float | None, str, bool | None]]:
+    """Per target: name, margin in % (positive: met with room; None: not numeric or not
+    measured), the text to print, and the verdict."""
+    rows = []
     for target in targets:
-        match = re.match(r"\s*>=\s*([\d.]+)\s*x\s*ceiling", str(target.get("target", "")))
-        if match:
-            return float(match.group(1))
-    return None
+        text, verdict = str(target.get("target", "")), target.get("pass")
+        measured = _number(target.get("measured")) if verdict is not None else None
+        upper = re.fullmatch(r"\s*<=\s*([\d.]+)\s*", text)
+        lower = re.search(r"=\s*([\d.]+)\s*MHz", text) if text.startswith(">=") else None
+        margin = None
+        if measured is not None and upper:
+            bound = float(upper.group(1))
+            margin = 100.0 * (bound - measured) / bound
+            note = f"{measured:g} vs <= {bound:g}"
+        elif measured is not None and lower:
+            bound = float(lower.group(1))
+            margin = 100.0 * (measured - bound) / bound
+            note = f"{measured:.1f} MHz vs >= {bound:.1f} MHz"
+        else:
+            note = {True: "PASS", False: "FAIL", None: "not measured"}[verdict]
+        rows.append((str(target.get("name", "")), margin, note, verdict))
+    return rows
 
 
-def ceiling_mhz(results: dict[str, dict]) -> float | None:
-    for result in results.values():
-        if result.get("unit") == "ceiling":
-            return result.get("fmax_mhz")
-    return None
+def lut_lines(results: dict[str, dict], targets: list[dict]) -> list[tuple[float, str, str]]:
+    """(bound, colour family, design label) of every LUT target."""
+    return [(b.value, family(results[b.key]), short_label(results[b.key]))
+            for b in target_bounds(results, targets) if b.quantity == "lut"]
 
 
 def at_n10(results: dict[str, dict]) -> list[dict]:
@@ -198,11 +300,15 @@ def area_vs_n(results: dict[str, dict], targets: list[dict], path: Path,
         points = [(r["params"]["n"], r["xc7"]["lut"]) for r in lone if family(r) == fam]
         axes.scatter(*zip(*points, strict=True), s=14, alpha=0.5, color=colour(fam),
                      label=f"{fam}, options measured at one N only")
-    for unit, bound in lut_targets(targets).items():
-        axes.axhline(bound, color=colour(unit), linestyle="--", linewidth=1)
-        axes.annotate(f"{unit} target at N=10: <= {bound} LUT", (0.01, bound),
+    for value, fam in dict.fromkeys((value, fam) for value, fam, _ in
+                                    lut_lines(results, targets)):
+        n = {results[b.key]["params"].get("n") for b in target_bounds(results, targets)
+             if b.quantity == "lut" and b.value == value and family(results[b.key]) == fam}
+        where = f" at N={n.pop()}" if len(n) == 1 else ""
+        axes.axhline(value, color=colour(fam), linestyle="--", linewidth=1)
+        axes.annotate(f"{fam} target{where}: <= {value:g} LUT", (0.01, value),
                       xycoords=("axes fraction", "data"), textcoords="offset points",
-                      xytext=(2, 3), fontsize=7.5, color=colour(unit))
+                      xytext=(2, 3), fontsize=7, color=colour(fam))
     for anchor in ANCHORS:
         _anchor(axes, anchor["n"], anchor["lut"], anchor["name"],
                 f"{anchor['name']} N={anchor['n']}")
@@ -221,137 +327,138 @@ def area_vs_n(results: dict[str, dict], targets: list[dict], path: Path,
 
 def area_at_n10(results: dict[str, dict], targets: list[dict], path: Path,
                 meta: dict | None = None) -> bool:
-    """xc7 LUTs of every N=10 design, one bar each, the unit's LUT target as a black dashed
-    line across its own bars, the published N=10 (or nearest) anchors as hatched grey bars."""
+    """xc7 LUTs of every N=10 design, one bar each; a design's LUT target as a black dashed
+    mark across its bar; the published N=10 (or nearest) anchors as hatched grey bars."""
     rows = [r for r in at_n10(results) if r.get("xc7", {}).get("lut") is not None]
     if not rows:
         return False
-    bars = [(short_label(r), r["xc7"]["lut"], colour(r), r["unit"], None) for r in rows]
+    bounds = {b.key: b.value for b in target_bounds(results, targets) if b.quantity == "lut"}
+    bars = [(short_label(r), r["xc7"]["lut"], colour(r), r["unit"], None, bounds.get(r["key"]))
+            for r in rows]
     for anchor in ANCHORS:
         if anchor["n"] in (10, 27):
             bars.append((f"{anchor['name'].split(' (')[0]} N={anchor['n']} (published)",
-                         anchor["lut"],
-                         "lightgray", anchor["unit"], "//"))
+                         anchor["lut"], "lightgray", anchor["unit"], "//", None))
     order = {"shiftmax": 0, "argmax": 1}
     bars.sort(key=lambda bar: (order.get(bar[3], 2), bar[3]))
     plt = _pyplot()
-    figure, axes = plt.subplots(figsize=(8, 0.32 * len(bars) + 1.6))
-    # Top to bottom, a gap between units (room for the target's label).
+    figure, axes = plt.subplots(figsize=(8.5, 0.3 * len(bars) + 1.6))
+    # Top to bottom, a gap between units.
     positions, y = [], 0.0
     for number, bar in enumerate(bars):
         if number and bar[3] != bars[number - 1][3]:
             y -= 0.8
         positions.append(y)
         y -= 1.0
-    for y, (_, value, fill, _, hatch) in zip(positions, bars, strict=True):
+    for y, (_, value, fill, _, hatch, bound) in zip(positions, bars, strict=True):
         axes.barh(y, value, color=fill, hatch=hatch, edgecolor="dimgray" if hatch else fill)
-        axes.annotate(f"{value:,}", (value, y), textcoords="offset points", xytext=(3, -3),
-                      fontsize=7)
+        note = f"{value:,}" + (f"  (target <= {bound:,.0f})" if bound else "")
+        axes.annotate(note, (max(value, bound or 0), y), textcoords="offset points",
+                      xytext=(4, -3), fontsize=7)
+        if bound:
+            # Black: the mark crosses bars of the unit's own colour.
+            axes.vlines(bound, y - 0.48, y + 0.48, color="black", linestyle="--",
+                        linewidth=1.4, zorder=4)
+    axes.vlines([], 0, 0, color="black", linestyle="--", label="the design's LUT target")
     axes.set_yticks(positions, [bar[0] for bar in bars], fontsize=7.5)
-    for unit, bound in lut_targets(targets).items():
-        ys = [y for y, bar in zip(positions, bars, strict=True) if bar[3] == unit]
-        if ys:
-            # Black: the line crosses bars of the unit's own colour.
-            axes.vlines(bound, min(ys) - 0.45, max(ys) + 0.45, color="black",
-                        linestyle="--", linewidth=1.2, zorder=4)
-            axes.annotate(f"{unit} target <= {bound} LUT", (bound, max(ys) + 0.45),
-                          textcoords="offset points", xytext=(3, 2), fontsize=7.5,
-                          color="black", zorder=5,
-                          bbox={"boxstyle": "round,pad=0.1", "facecolor": "white",
-                                "alpha": 0.85, "edgecolor": "none"})
     axes.set_xlabel("xc7 LUTs (count, yosys synth_xilinx; published rows: Vivado HLS)")
-    axes.set_title("Area at N = 10 against the targets")
-    axes.set_xlim(0, max(bar[1] for bar in bars) * 1.12)
+    axes.set_title("Area at N = 10")
+    axes.set_xlim(0, max(bar[1] for bar in bars) * 1.3)
     axes.grid(True, axis="x", alpha=0.3)
+    if bounds:
+        axes.legend(fontsize=7.5, loc="lower right")
     _save(figure, path)
     return True
 
 
 def fmax_at_n10(results: dict[str, dict], targets: list[dict], path: Path,
                 meta: dict | None = None) -> bool:
-    """ECP5 Fmax of every N=10 design (one bar per pipelining option), the ceiling adder's
-    Fmax and the target fraction of it as lines."""
+    """ECP5 Fmax of every N=10 design (bar: median over seeds; whiskers: the seeds' range), each
+    design's Fmax targets as black marks across its bar (dashed: median, dotted: every seed),
+    the ceiling adders' Fmax as lines."""
     rows = [r for r in at_n10(results) if r.get("fmax_mhz")]
     if not rows:
         return False
-    ceiling = ceiling_mhz(results)
-    fraction = fmax_fraction(targets)
+    bounds: dict[str, list[Bound]] = {}
+    for bound in target_bounds(results, targets):
+        if bound.quantity != "lut" and bound.value:
+            bounds.setdefault(bound.key, []).append(bound)
     plt = _pyplot()
-    figure, axes = plt.subplots(figsize=(8, 0.32 * len(rows) + 1.6))
+    figure, axes = plt.subplots(figsize=(8.5, 0.3 * len(rows) + 1.8))
     positions = list(range(len(rows)))[::-1]
     for y, r in zip(positions, rows, strict=True):
         axes.barh(y, r["fmax_mhz"], color=colour(r))
+        seeds = [run["fmax_mhz"] for run in r.get("pnr", []) if run.get("fmax_mhz")]
+        if len(seeds) > 1:
+            axes.errorbar([r["fmax_mhz"]], [y], xerr=[[r["fmax_mhz"] - min(seeds)],
+                                                     [max(seeds) - r["fmax_mhz"]]],
+                          color="black", linewidth=0.8, capsize=2)
+        ceiling = ceiling_for(results, r)
         text = f"{r['fmax_mhz']:.0f}" + (f" ({r['fmax_mhz'] / ceiling:.2f} x)" if ceiling
                                          else "")
-        axes.annotate(text, (r["fmax_mhz"], y), textcoords="offset points", xytext=(3, -3),
-                      fontsize=7)
+        marks = bounds.get(r["key"], [])
+        for bound in marks:
+            axes.vlines(bound.value, y - 0.48, y + 0.48, color="black", zorder=4,
+                        linestyle="--" if bound.quantity == "fmax_mhz" else ":", linewidth=1.4)
+        if marks:
+            text += "  target " + ", ".join(
+                f"{b.fraction:g} x{'' if b.quantity == 'fmax_mhz' else ' every seed'}"
+                for b in marks)
+        axes.annotate(text, (max([r["fmax_mhz"], *seeds]), y), textcoords="offset points",
+                      xytext=(4, -3), fontsize=7)
     axes.set_yticks(positions, [short_label(r) for r in rows], fontsize=7.5)
-    if ceiling:
-        axes.axvline(ceiling, color="black", linewidth=1,
-                     label=f"ceiling: registered 32-bit adder, {ceiling:.0f} MHz")
-        if fraction:
-            axes.axvline(fraction * ceiling, color="tab:red", linestyle="--", linewidth=1.2,
-                         label=f"target: {fraction:g} x ceiling = {fraction * ceiling:.0f} MHz")
-        axes.legend(fontsize=7.5, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2,
-                    frameon=False)
+    ceilings = sorted({(r.get("wrapper", "chain"), r["fmax_mhz"]) for r in results.values()
+                       if r.get("unit") == "ceiling" and r.get("fmax_mhz")})
+    for (wrapper, mhz), style in zip(ceilings, ("-", "-.", ":"), strict=False):
+        axes.axvline(mhz, color="gray", linestyle=style, linewidth=1,
+                     label=f"ceiling: registered 32-bit adder, {wrapper} wrapper, {mhz:.0f} MHz")
+    axes.vlines([], 0, 0, color="black", linestyle="--", label="target (median)")
+    if any(b.quantity == "fmax_min_mhz" for marks in bounds.values() for b in marks):
+        axes.vlines([], 0, 0, color="black", linestyle=":", label="target (every seed)")
+    if any(len(r.get("pnr", [])) > 1 for r in rows):
+        axes.errorbar([], [], xerr=[], color="black", linewidth=0.8, capsize=2,
+                      label="range over the seeds")
+    axes.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.07), ncol=2,
+                frameon=False)
     axes.set_xlabel(f"Fmax (MHz), nextpnr-ecp5 on {_device(meta)}, median over seeds")
-    axes.set_title("Fmax at N = 10 against pipelining", pad=22)
-    axes.set_xlim(0, max([r["fmax_mhz"] for r in rows] + [ceiling or 0]) * 1.18)
+    axes.set_title("Fmax at N = 10")
+    top = max([r["fmax_mhz"] for r in rows] + [mhz for _, mhz in ceilings])
+    axes.set_xlim(0, top * 1.4)
     axes.grid(True, axis="x", alpha=0.3)
     _save(figure, path)
     return True
 
 
-def targets_at_n10(results: dict[str, dict], targets: list[dict], path: Path,
+def target_margins(results: dict[str, dict], targets: list[dict], path: Path,
                    meta: dict | None = None) -> bool:
-    """Area against speed at N = 10, one panel per unit with a LUT target: each design a
-    point (xc7 LUTs, Fmax / ceiling), the region that meets both targets shaded."""
-    ceiling = ceiling_mhz(results)
-    fraction = fmax_fraction(targets)
-    bounds = lut_targets(targets)
-    panels = [(unit, [r for r in at_n10(results) if r["unit"] == unit and r.get("fmax_mhz")
-                      and r.get("xc7", {}).get("lut") is not None])
-              for unit in bounds]
-    panels = [(unit, rows) for unit, rows in panels if rows]
-    if not panels or not ceiling or not fraction:
+    """Every target of the report's table, one bar each: how far the measurement is from its
+    bound, in % of the bound (right of 0: met), green when met, red when missed; targets
+    without a number (throughput, DSP / BRAM) or not measured as a label at 0."""
+    rows = margins(targets)
+    if not rows:
         return False
     plt = _pyplot()
-    figure, all_axes = plt.subplots(1, len(panels), figsize=(6.4 * len(panels), 4.6),
-                                    squeeze=False)
-    for axes, (unit, rows) in zip(all_axes[0], panels, strict=True):
-        bound = bounds[unit]
-        xs = [r["xc7"]["lut"] for r in rows]
-        ys = [r["fmax_mhz"] / ceiling for r in rows]
-        right = max(xs + [bound]) * 1.12
-        axes.fill_between([0, bound], fraction, 1.05, color="tab:green", alpha=0.12,
-                          label="meets both targets")
-        axes.axvline(bound, color=colour(unit), linestyle="--", linewidth=1,
-                     label=f"LUT target <= {bound}")
-        axes.axhline(fraction, color="tab:red", linestyle="--", linewidth=1,
-                     label=f"Fmax target >= {fraction:g} x ceiling")
-        # Labels in a column right of the points, in the points' vertical order, at least a
-        # line apart, each joined to its point: close points stay readable.
-        order = sorted(range(len(rows)), key=lambda i: ys[i])
-        spots, last = {}, -1.0
-        for i in order:
-            last = max(ys[i], last + 0.055)
-            spots[i] = last
-        shift = max(0.0, max(spots.values()) - 1.0)
-        for i, r in enumerate(rows):
-            axes.scatter([xs[i]], [ys[i]], color=colour(r), s=30, zorder=4)
-            text = short_label(r).removeprefix(unit).lstrip(", ")
-            axes.annotate(text, (xs[i], ys[i]), xytext=(right * 1.04, spots[i] - shift),
-                          fontsize=6.5, va="center", annotation_clip=False,
-                          arrowprops={"arrowstyle": "-", "color": "gray", "linewidth": 0.5,
-                                      "shrinkA": 0, "shrinkB": 3})
-        axes.set_xlim(0, right)
-        axes.set_ylim(0, 1.05)
-        axes.set_xlabel("xc7 LUTs (count, yosys synth_xilinx)")
-        axes.set_ylabel("ECP5 Fmax / ceiling adder's Fmax (ratio)")
-        axes.set_title(f"{unit}, N = 10")
-        axes.grid(True, alpha=0.3)
-        axes.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=3,
-                    frameon=False)
+    figure, axes = plt.subplots(figsize=(10, 0.3 * len(rows) + 1.4))
+    positions = list(range(len(rows)))[::-1]
+    for y, (_, margin, note, verdict) in zip(positions, rows, strict=True):
+        fill = {True: "tab:green", False: "tab:red", None: "lightgray"}[verdict]
+        if margin is not None:
+            axes.barh(y, margin, color=fill)
+            text = f"{note} ({margin:+.1f}%)"
+            axes.annotate(text, (max(margin, 0), y), textcoords="offset points",
+                          xytext=(3, -3), fontsize=7)
+        else:
+            axes.scatter([0], [y], marker="s", color=fill, zorder=3)
+            axes.annotate(note, (0, y), textcoords="offset points", xytext=(6, -3),
+                          fontsize=7)
+    axes.axvline(0, color="black", linewidth=1)
+    axes.set_yticks(positions, [name for name, *_ in rows], fontsize=7)
+    numbers = [abs(margin) for _, margin, _, _ in rows if margin is not None] or [10.0]
+    axes.set_xlim(-max(numbers) * 1.15, max(numbers) * 1.9)
+    axes.set_xlabel("margin to the target (% of the bound; right of 0: met)")
+    met = sum(verdict is True for *_, verdict in rows)
+    axes.set_title(f"Targets: {met} of {len(rows)} met")
+    axes.grid(True, axis="x", alpha=0.3)
     _save(figure, path)
     return True
 
@@ -391,8 +498,9 @@ def latency_vs_n(results: dict[str, dict], targets: list[dict], path: Path,
                 curve = [latency_of(unit, {**base, **option, "n": n}) for n in sizes]
             except Exception:  # noqa: BLE001 - no curve for a unit that cannot be built here
                 continue
+            form = f", {base['flow_control']}" if base.get("flow_control") else ""
             axes.plot(sizes, curve, linestyle=style, marker=".", color=colour(unit),
-                      label=f"{unit} formula, {pipelining(option)}")
+                      label=f"{unit} formula, {pipelining(option)}{form}")
             drawn += 1
     if not drawn and len({r["params"]["n"] for r in measured}) < 2:
         plt.close(figure)  # a few dots at one N: the report's table says it better
@@ -417,18 +525,18 @@ def latency_vs_n(results: dict[str, dict], targets: list[dict], path: Path,
 
 #: file name, title, caption, function: the order of the HTML page.
 PLOTS: tuple[tuple[str, str, str, Callable[..., bool]], ...] = (
-    ("targets_n10.png", "Targets at N = 10",
-     "Each N = 10 design by area and speed; a point in the shaded region meets both targets.",
-     targets_at_n10),
+    ("targets.png", "Targets",
+     "Every target of the table: the margin between measurement and bound, green when met, "
+     "red when missed.", target_margins),
     ("luts_n10.png", "Area at N = 10",
-     "xc7 LUTs of every N = 10 design; dashed: each unit's LUT target; hatched: published "
-     "figures of other generators (FINN's at N = 27).", area_at_n10),
+     "xc7 LUTs of every N = 10 design; dashed marks: a design's LUT target; hatched: "
+     "published figures of other generators (FINN's at N = 27).", area_at_n10),
     ("fmax_vs_pipelining.png", "Fmax at N = 10",
-     "ECP5 Fmax of every N = 10 design; solid: the ceiling adder; dashed: the Fmax target.",
-     fmax_at_n10),
+     "ECP5 Fmax of every N = 10 design (median over seeds); black marks: the design's Fmax "
+     "targets; grey lines: the ceiling adders.", fmax_at_n10),
     ("luts_vs_n.png", "Area against N",
-     "xc7 LUTs against N (log-log); dashed: the N = 10 LUT targets; black: published "
-     "figures.", area_vs_n),
+     "xc7 LUTs against N (log-log); dashed: the LUT targets; black: published figures.",
+     area_vs_n),
     ("latency_vs_n.png", "Latency against N",
      "Latency formulas of three pipelining options, the measured latencies (black dots) and "
      "hls4ml's published latencies.", latency_vs_n),
