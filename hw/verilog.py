@@ -32,12 +32,43 @@ __all__ = ["emit_verilog", "write_verilog", "write_files", "sidecar", "sidecar_p
 
 _MODULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*\Z")
 
+#: Reserved words of Verilog-2005 (IEEE 1364) and SystemVerilog (IEEE 1800, which Verilator
+#: and most tools apply to .v files too): a module named after one would have to be escaped.
+VERILOG_KEYWORDS = frozenset("""
+    always and assign automatic begin buf bufif0 bufif1 case casex casez cell cmos config
+    deassign default defparam design disable edge else end endcase endconfig endfunction
+    endgenerate endmodule endprimitive endspecify endtable endtask event for force forever
+    fork function generate genvar highz0 highz1 if ifnone incdir include initial inout input
+    instance integer join large liblist library localparam macromodule medium module nand
+    negedge nmos nor noshowcancelled not notif0 notif1 or output parameter pmos posedge
+    primitive pull0 pull1 pulldown pullup pulsestyle_ondetect pulsestyle_onevent rcmos real
+    realtime reg release repeat rnmos rpmos rtran rtranif0 rtranif1 scalared showcancelled
+    signed small specify specparam strong0 strong1 supply0 supply1 table task time tran
+    tranif0 tranif1 tri tri0 tri1 triand trior trireg unsigned use uwire vectored wait wand
+    weak0 weak1 while wire wor xnor xor
+    accept_on alias always_comb always_ff always_latch assert assume before bind bins binsof
+    bit break byte chandle checker class clocking const constraint context continue cover
+    covergroup coverpoint cross dist do endchecker endclass endclocking endgroup endinterface
+    endpackage endprogram endproperty endsequence enum eventually expect export extends extern
+    final first_match foreach forkjoin global iff ignore_bins illegal_bins implements implies
+    import inside int interconnect interface intersect join_any join_none let local logic
+    longint matches modport nettype new nexttime null package packed priority program property
+    protected pure rand randc randcase randsequence ref reject_on restrict return s_always
+    s_eventually s_nexttime s_until s_until_with sequence shortint shortreal soft solve static
+    string strong struct super sync_accept_on sync_reject_on tagged this throughout
+    timeprecision timeunit type typedef union unique unique0 until until_with untyped var
+    virtual void wait_order weak wildcard with within
+""".split())
+
 
 def check_module_name(name) -> str:
-    """A plain Verilog identifier (no escaping needed), or ValueError naming ``name``."""
+    """A plain Verilog identifier that is not a reserved word (no escaping needed), or
+    ValueError naming ``name``."""
     if not isinstance(name, str) or not _MODULE_NAME.match(name):
         raise ValueError(f"name must be a Verilog identifier (letters, digits, _ and $, not "
                          f"starting with a digit), not {name!r}")
+    if name in VERILOG_KEYWORDS:
+        raise ValueError(f"name must not be a Verilog or SystemVerilog keyword, not {name!r}")
     return name
 
 

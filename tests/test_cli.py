@@ -77,6 +77,9 @@ def test_argmax_folded(tmp_path):
     (["argmax", "--n", "4", "--value-bits", "7", "--register-every", "-1"],
      ["register_every", "-1"]),
     (["argmax", "--n", "4", "--value-bits", "7", "--name", "9lives"], ["name", "9lives"]),
+    (["argmax", "--n", "4", "--value-bits", "7", "--name", "module"], ["name", "keyword"]),
+    (["argmax", "--n", "4", "--value-bits", "7", "--name", "logic"], ["name", "'logic'"]),
+    (["argmax", "--n", "4", "--value-bits", "7", "--name", "a b"], ["name", "'a b'"]),
     (["argmax", "--n", "4", "--value-bits", "7", "--lanes-per-cycle", "5"],
      ["lanes_per_cycle", "5"]),
 ])
