@@ -4,7 +4,7 @@
     python -m shiftmax.sim run --unit shiftmax --n 10 --value-bits 7 --seed 1
     python -m shiftmax.sim regress --sim verilator --seed 1 [--only REGEX] [--jobs 2]
 
-``run`` takes a unit's parameters as ``make sim`` variables (``NAME=VALUE``: every
+``run`` takes a unit's parameters as ``make sim`` variables (``NAME=VALUE`` words: every
 parameter of the unit, in capitals; see ``make sim`` in docs/simulation.md) or as the
 options of ``shiftmax verilog``; ``SIM``, ``SEED``, ``VECTORS`` and ``WAVES`` (or ``--sim``,
 ``--seed``, ``--vectors``, ``--waves``) choose how it runs. Exits 1 when any test fails, 2 for
@@ -62,9 +62,6 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="simulate one configuration",
                               formatter_class=argparse.RawDescriptionHelpFormatter,
                               description=__doc__)
-    run.add_argument("variables", nargs="*", metavar="NAME=VALUE",
-                     help="make sim variables: UNIT, the unit's parameters, SIM, SEED, "
-                          "VECTORS, WAVES")
     run.add_argument("--unit", choices=tuple(UNITS), default=None)
     seen = set()
     for entry in UNITS.values():
@@ -193,8 +190,18 @@ def run_regression(args: argparse.Namespace) -> int:
     return 0 if all(result.passed for result in results) else 1
 
 
+def parse(argv: list[str]) -> argparse.Namespace:
+    """The command line; ``run``'s ``NAME=VALUE`` words (make variables) may stand anywhere,
+    so they are taken out before the options are parsed."""
+    variables = [word for word in argv if "=" in word and not word.startswith("-")] \
+        if argv[:1] == ["run"] else []
+    args = build_parser().parse_args([word for word in argv if word not in variables])
+    args.variables = variables
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse(sys.argv[1:] if argv is None else list(argv))
     try:
         return run_one(args) if args.command == "run" else run_regression(args)
     except ModuleNotFoundError as error:
