@@ -145,3 +145,20 @@ def test_fusesoc_lint_target_fails_on_broken_verilog():
                          "--target", "lint", "shiftmax:ip:fs_broken",
                          env=verilator_environment())
     assert result.returncode != 0, result.stdout + result.stderr
+
+
+def test_cli_core_option_writes_a_core_fusesoc_finds():
+    from shiftmax.cli import build_parser, main
+
+    folder = BUILD / "fs_cli"
+    shutil.rmtree(folder, ignore_errors=True)
+    argv = ["verilog", "argmax", "--n", "4", "--value-bits", "3", "--name", "fs_cli", "--core",
+            "-o", str(folder / "fs_cli.v")]
+    try:
+        build_parser().parse_args(argv)
+    except SystemExit:
+        pytest.skip("shiftmax verilog has no --core option in this tree")
+    assert main(argv) == 0
+    assert core_path(folder / "fs_cli.v").exists()
+    result = run_fusesoc(folder, "core-info", f"shiftmax:ip:fs_cli:{default_version()}")
+    assert result.returncode == 0, result.stdout + result.stderr
