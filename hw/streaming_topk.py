@@ -49,13 +49,15 @@ class StreamingTopK(wiring.Component):
        ``L = min(K, P)``, sorted (pipelined by ``register_every``; with ``stage_registers`` a
        register inside each merge, between its compares and its selection, and one after the
        tree). Lane ``j`` of beat ``b`` is element ``b*P + j``.
-    3. The running top-K, a chain of K cells, one register stage each: cell ``c`` holds the
+    3. The running top-K, a chain of K cells, one register stage each (three with
+       ``stage_registers``, see :meth:`_cell`): cell ``c`` holds the
        ``c``-th largest element of the row so far. A beat's sorted list enters cell 0; a cell
        keeps the list's head when it beats the held element (strictly: the held one came
        from an earlier beat, lower in index) and passes on the rest with the held element
        inserted in order, truncated to what the later cells can still use. The only loop in a
        cell is its held element against the incoming head: one compare into the held
-       registers' clock enable. On a row's first beat a cell takes the head whatever it holds
+       registers' clock enable, or with ``stage_registers`` a choice between two compares
+       made a cycle early. On a row's first beat a cell takes the head whatever it holds
        and passes an empty slot in place of its stale element (empty ranks below masked). The
        results of the cells travel with the row's last beat to the output register.
 
@@ -86,8 +88,8 @@ class StreamingTopK(wiring.Component):
         A pipeline register after every K levels of the beat's tree (default 2).
     stage_registers : bool
         A register inside each merge of the beat's tree (between compares and selection), one
-        between the tree and the chain of cells, and one inside each cell (between its
-        compares and its outgoing selection) (default True).
+        between the tree and the chain of cells, and two inside each cell (the head compared
+        a cycle early; compares and outgoing selection apart) (default True).
     flow_control : {"enable", "fifo"}
         See above (default ``"enable"``); ``"skid"`` is refused.
     mask : bool
@@ -102,7 +104,7 @@ class StreamingTopK(wiring.Component):
 
     Latency
     -------
-    ``1 + (ceil(log2 P) - 1) // register_every + stage_registers * (ceil(log2 P) + 1 + K)
+    ``1 + (ceil(log2 P) - 1) // register_every + stage_registers * (ceil(log2 P) + 1 + 2K)
     + K`` (the second term is 0 when ``register_every`` is 0 or ``P <= 2``), plus 2 for
     ``"fifo"``: edges from the handshake of a row's last input beat to the handshake of its
     output beat, ``o.ready`` high.
@@ -323,7 +325,7 @@ class StreamingTopK(wiring.Component):
     @property
     def _pass_latency(self) -> int:
         """Edges from a row's last beat taken to its result at the chain's end."""
-        split = (tree_levels(self._p) + 1 + self._k) * int(self._stage_registers)
+        split = (tree_levels(self._p) + 1 + 2 * self._k) * int(self._stage_registers)
         return 1 + tree_latency(self._p, self._register_every) + split + self._k
 
     def _output_fifo(self, m: Module, word: Value, done: Value, framer: RowFramer,
@@ -364,7 +366,12 @@ class StreamingTopK(wiring.Component):
         after the cell took the beat (when it is final if the beat is its row's last, and
         before the next beat changes it): in the next cell, or with ``stage_registers`` in
         the cell's own second stage.
-        With ``stage_registers`` the compares and the outgoing selection are two stages.
+
+        With ``stage_registers`` a cell is three stages: the head's compares, the update and
+        the other compares, the outgoing selection. The held element is either what it was
+        or the previous head, both known a cycle ahead, so the head is compared with both a
+        cycle early and the loop is a 2-to-1 choice between the two registered results by
+        whether the cell took the previous head: no compare in the loop.
         """
         length = len(incoming)
         head = incoming[0]
@@ -373,12 +380,29 @@ class StreamingTopK(wiring.Component):
                   None if head.payload is None else
                   Signal(len(head.payload), name=f"cell{c}_value", reset_less=True))
         h_empty = Signal(name=f"cell{c}_empty", reset_less=True)
+        if self._stage_registers:
+            early = head.key
+            incoming = [_register_entry(m, e, f"cell{c}_pre{b}") for b, e in enumerate(incoming)]
+            moved = [register(m, bit, name=f"cell{c}_pre_moved{b}") for b, bit in enumerate(moved)]
+            empty = [register(m, bit, name=f"cell{c}_pre_empty{b}") for b, bit in enumerate(empty)]
+            results = [_register_entry(m, r, f"cell{c}_pre_res{i}") for i, r in enumerate(results)]
+            flags = flags.registered(m, f"cell{c}_pre")
+            head = incoming[0]
+            over_held = register(m, key_greater(early, h.key), name=f"cell{c}_over_held")
+            over_head = register(m, key_greater(early, head.key), name=f"cell{c}_over_head")
+            took = Signal(name=f"cell{c}_took")  # the held element is the previous head
+            head_greater = Mux(took, over_head, over_held)
+        else:
+            head_greater = key_greater(head.key, h.key)
         first = flags.first
         # ahead[b]: incoming entry b ranks before the held one (always on a row's first beat,
         # when the held one is stale).
-        ahead = [wire(m, first | moved[b] | h_empty | (~empty[b] & key_greater(entry.key, h.key)),
+        greater = [head_greater] + [key_greater(e.key, h.key) for e in incoming[1:]]
+        ahead = [wire(m, first | moved[b] | h_empty | (~empty[b] & greater[b]),
                       name=f"cell{c}_ahead{b}")
-                 for b, entry in enumerate(incoming)]
+                 for b in range(length)]
+        if self._stage_registers:
+            m.d.sync += took.eq(flags.valid & ahead[0])
         with m.If(flags.valid & ahead[0]):
             m.d.sync += [h.key.eq(head.key), h.index.eq(head.index), h_empty.eq(empty[0])]
             if h.payload is not None:
