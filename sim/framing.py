@@ -36,6 +36,7 @@ __all__ = ["RowShape", "FramedRow", "Framer", "form_rows", "OutputBeat", "RowExp
            "ref_row_outputs", "SourceRow", "beats_of_rows", "well_formed_row",
            "early_tlast_row", "missing_tlast_row"]
 
+
 class RowShape(UnitShape):
     """The beat layout of a unit, read from its sidecar (``unit``, ``params``, ``ports``).
 
@@ -118,11 +119,11 @@ class Framer:
         self.n = n
         self.lanes_per_beat = lanes_per_beat
         self.beats_per_row = -(-n // lanes_per_beat)
-        self.dropped: list[int] = []  # indices of the beats dropped after a missing tlast
         self.reset()
 
     def reset(self) -> None:
         self.index = 0  # beats pushed since the reset
+        self.dropped: list[int] = []  # indices of the beats dropped after a missing tlast
         self.dropping = False
         self._start_row()
 
