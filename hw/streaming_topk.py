@@ -24,9 +24,9 @@ from amaranth.lib.wiring import In, Out
 from shiftmax.golden.params import check_int
 
 from .framing import RowFramer, beats_per_row, streaming_input_layout, valid_delay
-from .pipeline import ceil_log2, delay, fit, register, tree_latency, tree_levels, wire
+from .pipeline import ceil_log2, delay, fit, register, wire
 from .topk import check_topk_params, topk_output_layout
-from .topk_tree import Entry, TopKTree, key_greater, key_of, value_of_key
+from .topk_tree import Entry, TopKTree, key_greater, key_of, topk_tree_latency, value_of_key
 
 __all__ = ["StreamingTopK"]
 
@@ -104,10 +104,9 @@ class StreamingTopK(wiring.Component):
 
     Latency
     -------
-    ``1 + (ceil(log2 P) - 1) // register_every + stage_registers * (ceil(log2 P) + 1 + 2K)
-    + K`` (the second term is 0 when ``register_every`` is 0 or ``P <= 2``), plus 2 for
-    ``"fifo"``: edges from the handshake of a row's last input beat to the handshake of its
-    output beat, ``o.ready`` high.
+    ``1 + T + stage_registers * (1 + 2K) + K`` with ``T`` the latency of the beat's
+    :class:`TopKTree` over P lanes (see it), plus 2 for ``"fifo"``: edges from the handshake
+    of a row's last input beat to the handshake of its output beat, ``o.ready`` high.
 
     Raises
     ------
@@ -325,8 +324,8 @@ class StreamingTopK(wiring.Component):
     @property
     def _pass_latency(self) -> int:
         """Edges from a row's last beat taken to its result at the chain's end."""
-        split = (tree_levels(self._p) + 1 + 2 * self._k) * int(self._stage_registers)
-        return 1 + tree_latency(self._p, self._register_every) + split + self._k
+        tree = topk_tree_latency(self._p, self._register_every, self._stage_registers)
+        return 1 + tree + (1 + 2 * self._k) * int(self._stage_registers) + self._k
 
     def _output_fifo(self, m: Module, word: Value, done: Value, framer: RowFramer,
                      credit: Signal) -> None:

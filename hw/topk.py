@@ -18,10 +18,8 @@ from .pipeline import (
     check_one_beat_size,
     check_pipeline_params,
     register,
-    tree_latency,
-    tree_levels,
 )
-from .topk_tree import TopKTree, key_of, value_of_key
+from .topk_tree import TopKTree, key_of, topk_tree_latency, value_of_key
 
 __all__ = ["TopK", "TOPK_OUTPUTS", "topk_output_layout", "check_topk_params"]
 
@@ -64,8 +62,9 @@ class TopK(FixedLatencyUnit):
     their values; a row with fewer than K present elements lists the present ones first, then
     masked ones, and is flagged on ``o.payload.user``.
 
-    Architecture: the :class:`TopKTree` (a tree of merges of sorted lists, pipelined every
-    ``register_every`` levels), then the output register. With ``stage_registers``, a register
+    Architecture: the :class:`TopKTree` (groups of 4 lanes sorted by every pairwise compare,
+    then a tree of merges of sorted lists, pipelined every ``register_every`` levels), then
+    the output register. With ``stage_registers``, a register
     splits every merge between its compares and its selection.
 
     Number format: lanes are ``value_bits + 1``-bit two's complement; indices unsigned,
@@ -104,10 +103,12 @@ class TopK(FixedLatencyUnit):
 
     Latency
     -------
-    Datapath ``1 + (ceil(log2(n)) - 1) // register_every + stage_registers * ceil(log2(n))``
-    (the second term is 0 when ``register_every`` is 0), plus what the flow-control form adds (0 for
-    ``"enable"``, 1 for ``"skid"``, 2 for ``"fifo"``): edges from the input handshake to the
-    output handshake with ``o.ready`` high.
+    Datapath ``1 +`` the :class:`TopKTree`'s latency (its node levels are the groups of 4
+    lanes and the merges of levels 3 .. ``ceil(log2 n)``: a register after every node level
+    ``l < ceil(log2 n)`` with ``l % register_every == 0``, and with ``stage_registers`` one
+    inside each node level), plus what the flow-control form adds (0 for ``"enable"``, 1 for
+    ``"skid"``, 2 for ``"fifo"``): edges from the input handshake to the output handshake
+    with ``o.ready`` high.
 
     Raises
     ------
@@ -130,7 +131,11 @@ class TopK(FixedLatencyUnit):
             register_every=register_every, stage_registers=stage_registers,
             flow_control=flow_control, mask=mask)
         width = self._value_bits + 1
-        check_one_beat_size(self._n, {"input data (n * (value_bits + 1))": self._n * width})
+        wires = {"input data (n * (value_bits + 1))": self._n * width}
+        if self._mask:
+            wires["compare keys (n * (value_bits + 2))"] = self._n * (width + 1)
+        check_one_beat_size(self._n, wires,
+                            input_bits=self._n * (width + int(self._mask)) + 4)
         in_fields = {"data": data.ArrayLayout(signed(width), self._n)}
         if self._mask:
             in_fields["mask"] = unsigned(self._n)
@@ -179,8 +184,7 @@ class TopK(FixedLatencyUnit):
 
     @property
     def datapath_latency(self) -> int:
-        split = tree_levels(self._n) * int(self._stage_registers)
-        return 1 + tree_latency(self._n, self._register_every) + split
+        return 1 + topk_tree_latency(self._n, self._register_every, self._stage_registers)
 
     @property
     def params(self) -> dict[str, Any]:

@@ -15,9 +15,10 @@ from amaranth.lib.wiring import In, Out
 
 from shiftmax.golden.params import check_int
 
-from .pipeline import ceil_log2, check_pipeline_params, register, tree_latency, tree_levels, wire
+from .pipeline import ceil_log2, check_pipeline_params, fit, register, tree_levels, wire
 
-__all__ = ["TopKTree", "Entry", "key_of", "value_of_key", "key_greater", "merge_sorted"]
+__all__ = ["TopKTree", "Entry", "key_of", "value_of_key", "key_greater", "merge_sorted",
+           "sort_group", "GROUP", "tree_node_levels", "topk_tree_latency"]
 
 
 @dataclass(frozen=True)
@@ -168,18 +169,88 @@ def merge_sorted(m: Module, left: Sequence[Entry], right: Sequence[Entry], lengt
     return out
 
 
+#: Lanes of a leaf group: sorted by one level of compares (every pair) instead of two
+#: levels of merges, which would select each value twice.
+GROUP = 4
+
+
+def sort_group(m: Module, entries: Sequence[Entry], length: int, *, name: str,
+               split: bool = False, index_bits: int = 0) -> list[Entry]:
+    """The first ``length`` of a few unsorted entries (lanes of a block, lowest first), sorted.
+
+    Every pair is compared once (``right > left``, strictly, for ``left`` the lower lane);
+    an entry's rank is the number of entries ahead of it, and slot ``s`` selects the entry of
+    rank ``s``. The index of an output entry is its lane in the block, ``index_bits`` wide.
+    With ``split`` the compare bits and the entries are registered before the selection.
+    """
+    g = len(entries)
+    greater = {(i, j): wire(m, key_greater(entries[j].key, entries[i].key),
+                            name=f"{name}_gt{i}_{j}")
+               for i in range(g) for j in range(i + 1, g)}
+    if split:
+        greater = {ij: register(m, bit, name=f"{name}_gt{ij[0]}_{ij[1]}_r")
+                   for ij, bit in greater.items()}
+        entries = [Entry(register(m, e.key), e.index,
+                         None if e.payload is None else register(m, e.payload))
+                   for e in entries]
+
+    def ahead(j: int, i: int) -> Value:  # entry j ranks before entry i
+        return greater[i, j] if j > i else ~greater[j, i]
+
+    ranks = [wire(m, sum((ahead(j, i) for j in range(g) if j != i), Const(0, 2)),
+                  name=f"{name}_rank{i}") if g > 1 else Const(0, 1)
+             for i in range(g)]
+    out = []
+    for s in range(length):
+        chosen = [(wire(m, ranks[i] == s, name=f"{name}_s{s}_{i}"), entries[i], i)
+                  for i in range(g)]
+        code = wire(m, _encode([sel for sel, _, _ in chosen]), name=f"{name}_c{s}")
+        key = _select([(sel, e.key) for sel, e, _ in chosen], code)
+        key = wire(m, key.as_signed() if entries[0].key.shape().signed else key,
+                   name=f"{name}_k{s}")
+        index = wire(m, fit(code, index_bits) if index_bits else Cat(), name=f"{name}_i{s}")
+        payload = None if entries[0].payload is None else \
+            wire(m, _select([(sel, e.payload) for sel, e, _ in chosen], code),
+                 name=f"{name}_p{s}")
+        out.append(Entry(key, index, payload))
+    return out
+
+
+def tree_node_levels(n: int) -> list[int]:
+    """The binary-tree levels at which the tree over ``n`` lanes has nodes: the leaf groups
+    of :data:`GROUP` lanes stand for levels 1 and 2 (level 1 alone for n = 2)."""
+    levels = tree_levels(n)
+    if levels == 0:
+        return []
+    return [min(levels, 2)] + list(range(3, levels + 1))
+
+
+def _registered(n: int, register_every: int, level: int) -> bool:
+    """A register follows node level ``level`` of the tree over ``n`` lanes."""
+    return bool(register_every) and level % register_every == 0 and level < tree_levels(n)
+
+
+def topk_tree_latency(n: int, register_every: int, split: bool) -> int:
+    """Cycles through a :class:`TopKTree` (see its ``Latency``)."""
+    levels = tree_node_levels(n)
+    return sum(_registered(n, register_every, level) for level in levels) + \
+        len(levels) * int(split)
+
+
 class TopKTree(wiring.Component):
     """The ``k`` largest of ``n`` keyed lanes, sorted, the lower index first among equal keys.
 
-    Architecture: a balanced binary tree of merge nodes (:func:`merge_sorted`). A leaf is a
-    list of one lane; a node merges the sorted lists of its two children into the first
-    ``min(k, length)`` entries. Every list of the left child comes from lower lanes than the
-    right child's, so a node keeps ties in index order by taking the left entry first, with
-    one compare per pair of entries that can meet in the first ``k`` slots and a one-hot
-    selection per slot (no compare-exchange network, no index compares). As in the argmax
-    tree, the item ``j`` of level ``l`` covers lanes ``[j * 2**l, (j + 1) * 2**l)``, so an
-    entry's index is the concatenation of its side bits along the way up: no adders and no
-    index constants.
+    Architecture: leaf groups of 4 lanes, each sorted by comparing every pair once
+    (:func:`sort_group`: 6 compares and one selection per slot, where two levels of merges
+    would select every value twice), then a balanced binary tree of merge nodes
+    (:func:`merge_sorted`) over the groups' sorted lists. A node merges the sorted lists of
+    its two children into the first ``min(k, length)`` entries. Every list of the left child
+    comes from lower lanes than the right child's, so a node keeps ties in index order by
+    taking the left entry first, with one compare per pair of entries that can meet in the
+    first ``k`` slots and a one-hot selection per slot (no compare-exchange network, no index
+    compares). As in the argmax tree, the block ``j`` of level ``l`` covers lanes
+    ``[j * 2**l, (j + 1) * 2**l)``, so an entry's index is its lane in its group with the
+    side bits along the way up on top: no adders and no index constants.
 
     Number format: keys of ``key_shape``, compared as numbers of that shape (the units encode
     masks and empty slots into the key, see :func:`key_of`); indices unsigned,
@@ -215,8 +286,10 @@ class TopKTree(wiring.Component):
 
     Latency
     -------
-    ``(ceil(log2(n)) - 1) // register_every + split * ceil(log2(n))`` cycles (the first term
-    is 0 when ``register_every`` is 0); the output is not registered.
+    With ``L = ceil(log2(n))``, node levels are the groups (standing for levels 1 and 2) and
+    the merges of levels 3 .. L: a register after each node level ``l < L`` with
+    ``l % register_every == 0`` (none when ``register_every`` is 0), plus, with ``split``, one
+    inside each node level; the output is not registered.
 
     Raises
     ------
@@ -253,18 +326,40 @@ class TopKTree(wiring.Component):
     def index_bits(self) -> int:
         return max(1, ceil_log2(self._n))
 
+    def _registered(self, level: int) -> bool:
+        return _registered(self._n, self._register_every, level)
+
     @property
     def latency(self) -> int:
-        levels = tree_levels(self._n)
-        return tree_latency(self._n, self._register_every) + levels * int(self._split)
+        return topk_tree_latency(self._n, self._register_every, self._split)
+
+    def _register_level(self, m: Module, items: list[list[Entry]], level: int):
+        if not self._registered(level):
+            return items
+        return [[Entry(register(m, e.key, name=f"topk_l{level}_{j}_k{i}"),
+                       register(m, e.index, name=f"topk_l{level}_{j}_i{i}"),
+                       None if e.payload is None else
+                       register(m, e.payload, name=f"topk_l{level}_{j}_p{i}"))
+                 for i, e in enumerate(item)]
+                for j, item in enumerate(items)]
 
     def elaborate(self, platform) -> Module:
         m = Module()
-        items = [[Entry(Value.cast(self.keys[j]), Cat(),
-                        Value.cast(self.payload[j]) if self._payload_width else None)]
+        lanes = [Entry(Value.cast(self.keys[j]), Cat(),
+                       Value.cast(self.payload[j]) if self._payload_width else None)
                  for j in range(self._n)]
-        levels = tree_levels(self._n)
-        for level in range(1, levels + 1):
+        node_levels = tree_node_levels(self._n)
+        if not node_levels:  # one lane
+            items = [lanes]
+        for level in node_levels:
+            if level <= 2:
+                size = min(GROUP, 1 << level)
+                items = [sort_group(m, lanes[j:j + size], min(self._k, len(lanes[j:j + size])),
+                                    name=f"topk_g{j // size}", split=self._split,
+                                    index_bits=level)
+                         for j in range(0, self._n, size)]
+                items = self._register_level(m, items, level)
+                continue
             merged = []
             for j in range(0, len(items), 2):
                 group = items[j:j + 2]
@@ -281,14 +376,7 @@ class TopKTree(wiring.Component):
                 merged.append(merge_sorted(
                     m, group[0], group[1], length, name=f"topk_n{level}_{j // 2}",
                     split=self._split))
-            items = merged
-            if self._register_every and level % self._register_every == 0 and level < levels:
-                items = [[Entry(register(m, e.key, name=f"topk_l{level}_{j}_k{i}"),
-                                register(m, e.index, name=f"topk_l{level}_{j}_i{i}"),
-                                None if e.payload is None else
-                                register(m, e.payload, name=f"topk_l{level}_{j}_p{i}"))
-                          for i, e in enumerate(item)]
-                         for j, item in enumerate(items)]
+            items = self._register_level(m, merged, level)
         (result,) = items
         index_bits = self.index_bits
         for i, entry in enumerate(result):

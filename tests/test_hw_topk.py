@@ -328,12 +328,15 @@ def test_reset_in_mid_stream_empties_the_pipeline(params):
 
 
 @pytest.mark.parametrize("params, latency", [
-    (dict(n=10, value_bits=15, k=3, flow_control="enable"), 1 + 1 + 4),
+    # 1 (output register) + tree: node levels (groups of 4, merges at levels 3 and 4 for
+    # n = 10), a register after even levels below the top, one inside each with
+    # stage_registers; + 1 for skid, + 2 for fifo.
+    (dict(n=10, value_bits=15, k=3, flow_control="enable"), 1 + 1 + 3),
     (dict(n=10, value_bits=15, k=3, register_every=1, stage_registers=False,
-          flow_control="enable"), 1 + 3),
+          flow_control="enable"), 1 + 2),
     (dict(n=10, value_bits=15, k=3, register_every=0, stage_registers=False,
           flow_control="skid"), 1 + 1),
-    (dict(n=300, value_bits=15, k=5, register_every=2), 1 + 4 + 9 + 2),
+    (dict(n=300, value_bits=15, k=5, register_every=2), 1 + 4 + 8 + 2),
 ])
 def test_latency_follows_the_formula(params, latency):
     assert TopK(**params).latency == latency

@@ -250,10 +250,12 @@ def test_dropped_beats_under_backpressure_keep_the_framing(flow_control):
 
 
 @pytest.mark.parametrize("params, latency", [
-    (dict(n=1000, value_bits=15, k=5, lanes_per_beat=4), 1 + 0 + 3 + 10 + 5),
-    (dict(n=1000, value_bits=15, k=5, lanes_per_beat=16), 1 + 1 + 5 + 10 + 5),
+    # framer + beat tree + stage registers (tree's node levels, after the tree, two per
+    # cell) + K cells, + 2 for fifo
+    (dict(n=1000, value_bits=15, k=5, lanes_per_beat=4), 1 + 1 + 11 + 5),
+    (dict(n=1000, value_bits=15, k=5, lanes_per_beat=16), 1 + (1 + 3) + 11 + 5),
     (dict(n=1000, value_bits=15, k=5, lanes_per_beat=16, register_every=1),
-     1 + 3 + 5 + 10 + 5),
+     1 + (2 + 3) + 11 + 5),
     (dict(n=10, value_bits=15, k=3, lanes_per_beat=1, stage_registers=False), 1 + 0 + 0 + 3),
     (dict(n=10, value_bits=15, k=3, lanes_per_beat=1, stage_registers=False,
           flow_control="fifo"), 1 + 0 + 0 + 3 + 2),
