@@ -307,3 +307,8 @@ def test_embed_png_rejects_a_file_that_is_not_png(out):
 def test_page_needs_a_report_to_render(out):
     with pytest.raises(FileNotFoundError, match="run make report first"):
         report_html.write_html(out)
+
+
+def test_repeated_headings_get_distinct_anchors():
+    html = report_html.markdown_to_html("### a: cells\n\ntext\n\n### a: cells\n")
+    assert re.findall(r'id="([^"]+)"', html) == ["a-cells", "a-cells-2"]

@@ -47,6 +47,7 @@ figure { margin: 1.2em 0; }
 figure img { max-width: 100%; border: 1px solid #e3e3e3; }
 figcaption { font-size: .9em; color: #444; }
 p.summary { font-size: 1.05em; }
+.wide { overflow-x: auto; }
 .plots { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr));
          gap: 1em; }
 """
@@ -112,7 +113,8 @@ def _table(lines: list[str]) -> str:
         rows.append("<tr>" + "".join(
             f"<td{_cell_class(cell, right[i] if i < len(right) else False)}>{_inline(cell)}</td>"
             for i, cell in enumerate(cells)) + "</tr>")
-    return "<table>\n" + "\n".join(rows) + "\n</table>"
+    # In a scrolling box: the measurement tables are wider than a narrow window.
+    return '<div class="wide"><table>\n' + "\n".join(rows) + "\n</table></div>"
 
 
 def _list(lines: list[str]) -> str:
@@ -149,6 +151,7 @@ def markdown_to_html(text: str, *, heading_offset: int = 0) -> str:
     """
     lines = text.splitlines()
     blocks: list[str] = []
+    ids: dict[str, int] = {}
     i = 0
     while i < len(lines):
         line = lines[i]
@@ -166,7 +169,11 @@ def markdown_to_html(text: str, *, heading_offset: int = 0) -> str:
         if heading:
             level = min(6, len(heading.group(1)) + heading_offset)
             title = heading.group(2).strip()
-            blocks.append(f'<h{level} id="{slug(title)}">{_inline(title)}</h{level}>')
+            anchor = slug(title)
+            ids[anchor] = ids.get(anchor, 0) + 1
+            if ids[anchor] > 1:  # ids are unique: the diagnosis repeats its headings
+                anchor += f"-{ids[anchor]}"
+            blocks.append(f'<h{level} id="{anchor}">{_inline(title)}</h{level}>')
             i += 1
             continue
         j = i
