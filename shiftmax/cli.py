@@ -66,6 +66,9 @@ def _add_unit(units, unit: Unit) -> None:
                         help="Verilog file to write (required); the sidecar JSON (module, "
                              "unit, latency, params, port widths) goes to OUT.json beside it; "
                              "the directory is created if needed")
+    output.add_argument("--core", action="store_true",
+                        help="also write a FuseSoC CAPI2 core OUT.core beside it (VLNV "
+                             "shiftmax:ip:MODULE:VERSION, targets default, lint and sim)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -117,6 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     prefix = f"shiftmax verilog {unit.name}: error:"
     try:
         out = check_output_path(args.out)
+        from shiftmax.hw.fusesoc import write_core
         from shiftmax.hw.verilog import emit_verilog, write_files  # Amaranth from here on
 
         text, meta = emit_verilog(unit.build(**given), name=args.name)
@@ -126,9 +130,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.exit(1, f"{prefix} {error}\n")
     try:
         json_path = write_files(out, text, meta)
+        core_path = write_core(meta, out) if args.core else None
     except OSError as error:
         parser.exit(1, f"{prefix} cannot write {out}: {error.strerror or error}\n")
-    print(f"wrote {out} and {json_path}: {unit.name} module {meta['module']}, "
+    files = f"{out}, {json_path} and {core_path}" if core_path else f"{out} and {json_path}"
+    print(f"wrote {files}: {unit.name} module {meta['module']}, "
           f"latency {meta['latency']} cycles")
     return 0
 

@@ -59,6 +59,11 @@ class SimConfig:
     def __hash__(self) -> int:
         return hash((self.unit, self._given))
 
+    def __reduce__(self):
+        # Immutable: pickle (a Dask sweep sends configurations to its workers) rebuilds it
+        # through the constructor.
+        return (_rebuild, (self.unit, self.given))
+
     def __repr__(self) -> str:
         body = ", ".join(f"{k}={v!r}" for k, v in self._given)
         return f"SimConfig(unit={self.unit!r}, {body})"
@@ -143,6 +148,10 @@ class SimConfig:
                 text = "per-lane"
             words.append(text if param.kind == "choice" else f"{param.tag}={text}")
         return " ".join(words)
+
+
+def _rebuild(unit_name: str, given: dict[str, Any]) -> SimConfig:
+    return SimConfig(unit_name, **given)
 
 
 def _entry(name: str) -> Unit:

@@ -12,17 +12,17 @@ from __future__ import annotations
 
 import re
 import sys
-import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from shiftmax.sim.config import SimConfig
 from shiftmax.sim.runner import SimResult, reference_dir, rerun_command, simulate
+from shiftmax.sim.sweep import JobFailure, run_jobs
 from shiftmax.sim.vectors import reference_configurations
 from shiftmax.units import UNITS
 
-__all__ = ["MatrixEntry", "MATRIX", "matrix", "run_matrix", "summary_table"]
+__all__ = ["MatrixEntry", "MATRIX", "RegressJob", "matrix", "run_job", "run_matrix",
+           "summary_table"]
 
 
 @dataclass(frozen=True)
@@ -80,24 +80,42 @@ def summary_table(results: list[SimResult]) -> str:
     return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class RegressJob:
+    """One entry's run, as a sweep worker receives it."""
+
+    config: SimConfig
+    simulator: str
+    seed: int
+    vectors: int
+
+    def rerun_command(self) -> str:
+        return rerun_command(self.config, self.simulator, self.seed, vectors=self.vectors)
+
+
+def run_job(job: RegressJob) -> SimResult:
+    """Simulate one entry (on a worker of the sweep's Dask cluster)."""
+    return simulate(job.config, simulator=job.simulator, seed=job.seed, vectors=job.vectors)
+
+
 def run_matrix(entries: list[MatrixEntry], *, simulator: str, seed: int, jobs: int = 1,
-               scale: float = 1.0, out=sys.stdout) -> list[SimResult]:
-    """Run every entry (``jobs`` at a time), printing a progress line as each one ends."""
-    count = len(entries)
-    started = time.monotonic()
+               scale: float = 1.0, out=sys.stdout,
+               scheduler: str | None = None) -> list[SimResult]:
+    """Run every entry on Dask (``shiftmax.sim.sweep``: a local cluster of ``jobs`` workers,
+    or ``scheduler`` / ``$SCHEDULER``), printing a progress line as each one ends."""
+    work = [RegressJob(entry.config, simulator, seed, max(1, int(entry.vectors * scale)))
+            for entry in entries]
 
-    def one(numbered: tuple[int, MatrixEntry]) -> SimResult:
-        number, entry = numbered
-        result = simulate(entry.config, simulator=simulator, seed=seed,
-                          vectors=max(1, int(entry.vectors * scale)))
-        status = "PASS" if result.passed else "FAIL"
-        print(f"[{number:2d}/{count}] {status} {entry.config.describe():55s} "
-              f"{result.vectors:6d} vectors {result.seconds:6.1f} s "
-              f"(elapsed {time.monotonic() - started:.0f} s)", file=out, flush=True)
-        return result
+    def summarize(job: RegressJob, result: SimResult) -> str:
+        return (f"{'PASS' if result.passed else 'FAIL'} {job.config.describe():55s} "
+                f"{result.vectors:6d} vectors")
 
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        return list(pool.map(one, enumerate(entries, 1)))
+    results = run_jobs(work, run_job, scheduler=scheduler, workers=jobs, out=out,
+                       name="regress", describe=lambda job: job.config.describe(),
+                       summarize=summarize, failed=lambda r: not r.passed)
+    # A job that raised (or whose worker was lost) becomes a failed run with its traceback.
+    return [SimResult(job.config, simulator, seed, error=f"{r.error}\n{r.traceback}")
+            if isinstance(r, JobFailure) else r for job, r in zip(work, results, strict=True)]
 
 
 def report_failures(results: list[SimResult], out=sys.stdout) -> None:
