@@ -26,7 +26,15 @@ from shiftmax.golden.params import check_int
 from .framing import RowFramer, beats_per_row, streaming_input_layout, valid_delay
 from .pipeline import ceil_log2, delay, fit, register, wire
 from .topk import check_topk_params, topk_output_layout
-from .topk_tree import Entry, TopKTree, key_greater, key_of, topk_tree_latency, value_of_key
+from .topk_tree import (
+    Entry,
+    TopKTree,
+    key_greater,
+    key_of,
+    register_entry,
+    topk_tree_latency,
+    value_of_key,
+)
 
 __all__ = ["StreamingTopK"]
 
@@ -381,10 +389,10 @@ class StreamingTopK(wiring.Component):
         h_empty = Signal(name=f"cell{c}_empty", reset_less=True)
         if self._stage_registers:
             early = head.key
-            incoming = [_register_entry(m, e, f"cell{c}_pre{b}") for b, e in enumerate(incoming)]
+            incoming = [register_entry(m, e, f"cell{c}_pre{b}") for b, e in enumerate(incoming)]
             moved = [register(m, bit, name=f"cell{c}_pre_moved{b}") for b, bit in enumerate(moved)]
             empty = [register(m, bit, name=f"cell{c}_pre_empty{b}") for b, bit in enumerate(empty)]
-            results = [_register_entry(m, r, f"cell{c}_pre_res{i}") for i, r in enumerate(results)]
+            results = [register_entry(m, r, f"cell{c}_pre_res{i}") for i, r in enumerate(results)]
             flags = flags.registered(m, f"cell{c}_pre")
             head = incoming[0]
             over_held = register(m, key_greater(early, h.key), name=f"cell{c}_over_held")
@@ -421,13 +429,13 @@ class StreamingTopK(wiring.Component):
                 return register(m, value, name=f"cell{c}_{name}")
 
             ahead = [keep(bit, f"ahead{b}_r") for b, bit in enumerate(ahead)]
-            incoming = [_register_entry(m, e, f"cell{c}_in{b}")
+            incoming = [register_entry(m, e, f"cell{c}_in{b}")
                         for b, e in enumerate(incoming[:out_length + 1])]
             moved = [keep(bit, f"moved{b}_r") for b, bit in enumerate(moved[:out_length + 1])]
             empty = [keep(bit, f"empty{b}_r") for b, bit in enumerate(empty[:out_length + 1])]
-            stale, let_go = _register_entry(m, stale, f"cell{c}_held"), keep(let_go, "let_go")
+            stale, let_go = register_entry(m, stale, f"cell{c}_held"), keep(let_go, "let_go")
             stale_empty = ~let_go
-            results = [_register_entry(m, r, f"cell{c}_res{i}") for i, r in enumerate(results)]
+            results = [register_entry(m, r, f"cell{c}_res{i}") for i, r in enumerate(results)]
             flags = flags.registered(m, f"cell{c}_a")
             length = len(incoming)
             results = results + [h]  # final now if the beat was its row's last
@@ -452,7 +460,7 @@ class StreamingTopK(wiring.Component):
             outgoing_moved.append(register(m, pick(let_go, moved), name=f"cell{c}_out{j}_moved"))
             outgoing_empty.append(register(m, pick(stale_empty, empty),
                                            name=f"cell{c}_out{j}_empty"))
-        results = [_register_entry(m, r, f"cell{c}_out_res{i}") for i, r in enumerate(results)]
+        results = [register_entry(m, r, f"cell{c}_out_res{i}") for i, r in enumerate(results)]
         return (outgoing, outgoing_moved, outgoing_empty, flags.registered(m, f"cell{c}"),
                 results)
 
@@ -471,10 +479,3 @@ class _Flags:
                       *(register(m, value, name=f"{name}_{field}") for value, field in
                         ((self.first, "first"), (self.last, "last"),
                          (self.malformed, "malformed"))))
-
-
-def _register_entry(m: Module, entry: Entry, name: str) -> Entry:
-    return Entry(register(m, entry.key, name=f"{name}_key"),
-                 register(m, entry.index, name=f"{name}_index"),
-                 None if entry.payload is None else
-                 register(m, entry.payload, name=f"{name}_value"))

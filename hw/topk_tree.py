@@ -18,7 +18,7 @@ from shiftmax.golden.params import check_int
 from .pipeline import ceil_log2, check_pipeline_params, fit, register, tree_levels, wire
 
 __all__ = ["TopKTree", "Entry", "key_of", "value_of_key", "key_greater", "merge_sorted",
-           "sort_group", "GROUP", "tree_node_levels", "topk_tree_latency"]
+           "sort_group", "register_entry", "GROUP", "tree_node_levels", "topk_tree_latency"]
 
 
 @dataclass(frozen=True)
@@ -74,24 +74,16 @@ def key_greater(left: Value, right: Value) -> Value:
     return (right.as_signed() - left.as_signed())[-1]
 
 
-def _select(candidates: list[tuple[Value, Value]], code: Value | None = None) -> Value:
-    """The bits of the candidate whose (one-hot) select bit is set.
-
-    With ``code`` (the binary number of that candidate) a multiplexer tree picks it, which
-    fits xc7's LUT6 and MUXF7/F8 better than an AND-OR over the one-hot bits.
-    """
-    if code is not None and len(candidates) > 2:
-        words = [Value.cast(value).as_unsigned() for _, value in candidates]
-        width = max(len(w) for w in words)
-        padded = words + [words[-1]] * ((1 << len(code)) - len(words))
-        return Cat(*(w[:width] if len(w) >= width else Cat(w, Const(0, width - len(w)))
-                     for w in padded)).word_select(code, width)
-    result = None
-    for select, value in candidates:
-        value = Value.cast(value).as_unsigned()
-        term = value & select.replicate(len(value))
-        result = term if result is None else result | term
-    return result
+def _pick(words: list[Value], code: Value) -> Value:
+    """``words[code]``: a multiplexer tree on the binary number of the chosen candidate
+    (xc7's LUT6 and MUXF7/F8, ECP5's PFU multiplexers), not an AND-OR over one-hot bits."""
+    words = [Value.cast(w).as_unsigned() for w in words]
+    if len(words) == 1:
+        return words[0]
+    width = max(len(w) for w in words)
+    padded = words + [words[-1]] * ((1 << len(code)) - len(words))
+    return Cat(*(w[:width] if len(w) >= width else Cat(w, Const(0, width - len(w)))
+                 for w in padded)).word_select(code, width)
 
 
 def _encode(selects: list[Value]) -> Value:
@@ -114,8 +106,8 @@ def merge_sorted(m: Module, left: Sequence[Entry], right: Sequence[Entry], lengt
     ``b + #{a: not c[a][b]}``: slot ``i`` is a one-hot selection over its candidates, and only
     the compares with ``a + b < length`` are needed (``length * (length + 1) / 2`` at most).
     With ``extend_index`` the index of an output entry gains a top bit, 1 for a right entry
-    (the two lists cover the two halves of a block). With ``split`` the compare bits and both
-    lists are registered before the selection (one cycle).
+    (the two lists cover the two halves of a block). With ``split`` each slot's candidate
+    number and both lists are registered before the multiplexers (one cycle).
     """
     la, lb = len(left), len(right)
     greater = {}
@@ -124,49 +116,66 @@ def merge_sorted(m: Module, left: Sequence[Entry], right: Sequence[Entry], lengt
             if a + b < length:
                 greater[a, b] = wire(m, key_greater(right[b].key, left[a].key),
                                      name=f"{name}_gt{a}_{b}")
-    if split:
-        greater = {ab: register(m, bit, name=f"{name}_gt{ab[0]}_{ab[1]}_r")
-                   for ab, bit in greater.items()}
-        left, right = ([Entry(register(m, e.key), register(m, e.index),
-                              None if e.payload is None else register(m, e.payload))
-                        for e in side] for side in (left, right))
-
     def conditions(terms: list[Value]) -> Value:
         result = Const(1, 1)
         for term in terms:
             result = result & term
         return result
 
-    out = []
+    # Per slot: the binary number of its candidate, whether it is a right entry, and the
+    # candidates as (side, position).
+    slots = []
     for i in range(length):
-        chosen: list[tuple[Value, Entry, int]] = []
+        chosen: list[tuple[Value, int, int]] = []
         for a in range(la):
             ahead = i - a  # right entries ahead of left[a]
             if 0 <= ahead <= lb:
                 terms = ([greater[a, ahead - 1]] if ahead > 0 else []) + \
                     ([~greater[a, ahead]] if ahead < lb else [])
-                chosen.append((wire(m, conditions(terms), name=f"{name}_s{i}_l{a}"), left[a], 0))
+                chosen.append((wire(m, conditions(terms), name=f"{name}_s{i}_l{a}"), 0, a))
         for b in range(lb):
             ahead = i - b  # left entries ahead of right[b]
             if 0 <= ahead <= la:
                 terms = ([~greater[ahead - 1, b]] if ahead > 0 else []) + \
                     ([greater[ahead, b]] if ahead < la else [])
-                chosen.append((wire(m, conditions(terms), name=f"{name}_s{i}_r{b}"),
-                               right[b], 1))
-        code = wire(m, _encode([s for s, _, _ in chosen]), name=f"{name}_c{i}")
-        key = _select([(s, e.key) for s, e, _ in chosen], code)
+                chosen.append((wire(m, conditions(terms), name=f"{name}_s{i}_r{b}"), 1, b))
+        code = wire(m, _encode([sel for sel, _, _ in chosen]), name=f"{name}_c{i}")
+        from_right = Const(0, 1)
+        for sel, side, _ in chosen:
+            if side:
+                from_right = from_right | sel
+        slots.append((code, wire(m, from_right, name=f"{name}_fr{i}"),
+                      [(side, position) for _, side, position in chosen]))
+    sides = [list(left), list(right)]
+    if split:
+        slots = [(register(m, code, name=f"{name}_c{i}_r"),
+                  register(m, from_right, name=f"{name}_fr{i}_r"), candidates)
+                 for i, (code, from_right, candidates) in enumerate(slots)]
+        sides = [[register_entry(m, e, f"{name}_{tag}{j}") for j, e in enumerate(side)]
+                 for tag, side in (("l", left), ("r", right))]
+
+    out = []
+    for i, (code, from_right, candidates) in enumerate(slots):
+        entries = [sides[side][position] for side, position in candidates]
+        key = _pick([e.key for e in entries], code)
         key = wire(m, key.as_signed() if left[0].key.shape().signed else key,
                    name=f"{name}_k{i}")
-        index = _select([(s, e.index) for s, e, _ in chosen], code) \
-            if len(left[0].index) else Cat()
+        index = _pick([e.index for e in entries], code) if len(left[0].index) else Cat()
         if extend_index:
-            from_right = _select([(s, Const(side, 1)) for s, _, side in chosen])
             index = Cat(index, from_right)
         index = wire(m, index, name=f"{name}_i{i}")
         payload = None if left[0].payload is None else \
-            wire(m, _select([(s, e.payload) for s, e, _ in chosen], code), name=f"{name}_p{i}")
+            wire(m, _pick([e.payload for e in entries], code), name=f"{name}_p{i}")
         out.append(Entry(key, index, payload))
     return out
+
+
+def register_entry(m: Module, entry: Entry, name: str) -> Entry:
+    """``entry`` through reset-less registers (key, index and payload)."""
+    return Entry(register(m, entry.key, name=f"{name}_key"),
+                 register(m, entry.index, name=f"{name}_index"),
+                 None if entry.payload is None else
+                 register(m, entry.payload, name=f"{name}_value"))
 
 
 #: Lanes of a leaf group: sorted by one level of compares (every pair) instead of two
@@ -181,37 +190,35 @@ def sort_group(m: Module, entries: Sequence[Entry], length: int, *, name: str,
     Every pair is compared once (``right > left``, strictly, for ``left`` the lower lane);
     an entry's rank is the number of entries ahead of it, and slot ``s`` selects the entry of
     rank ``s``. The index of an output entry is its lane in the block, ``index_bits`` wide.
-    With ``split`` the compare bits and the entries are registered before the selection.
+    With ``split`` the number of each slot's entry and the entries are registered before the
+    multiplexers.
     """
     g = len(entries)
     greater = {(i, j): wire(m, key_greater(entries[j].key, entries[i].key),
                             name=f"{name}_gt{i}_{j}")
                for i in range(g) for j in range(i + 1, g)}
-    if split:
-        greater = {ij: register(m, bit, name=f"{name}_gt{ij[0]}_{ij[1]}_r")
-                   for ij, bit in greater.items()}
-        entries = [Entry(register(m, e.key), e.index,
-                         None if e.payload is None else register(m, e.payload))
-                   for e in entries]
-
     def ahead(j: int, i: int) -> Value:  # entry j ranks before entry i
         return greater[i, j] if j > i else ~greater[j, i]
 
     ranks = [wire(m, sum((ahead(j, i) for j in range(g) if j != i), Const(0, 2)),
                   name=f"{name}_rank{i}") if g > 1 else Const(0, 1)
              for i in range(g)]
+    codes = [wire(m, _encode([ranks[i] == s for i in range(g)]), name=f"{name}_c{s}")
+             for s in range(length)]
+    if split:
+        codes = [register(m, code, name=f"{name}_c{s}_r") for s, code in enumerate(codes)]
+        entries = [Entry(register(m, e.key, name=f"{name}_e{j}_key"), e.index,
+                         None if e.payload is None else
+                         register(m, e.payload, name=f"{name}_e{j}_value"))
+                   for j, e in enumerate(entries)]
     out = []
-    for s in range(length):
-        chosen = [(wire(m, ranks[i] == s, name=f"{name}_s{s}_{i}"), entries[i], i)
-                  for i in range(g)]
-        code = wire(m, _encode([sel for sel, _, _ in chosen]), name=f"{name}_c{s}")
-        key = _select([(sel, e.key) for sel, e, _ in chosen], code)
+    for s, code in enumerate(codes):
+        key = _pick([e.key for e in entries], code)
         key = wire(m, key.as_signed() if entries[0].key.shape().signed else key,
                    name=f"{name}_k{s}")
         index = wire(m, fit(code, index_bits) if index_bits else Cat(), name=f"{name}_i{s}")
         payload = None if entries[0].payload is None else \
-            wire(m, _select([(sel, e.payload) for sel, e, _ in chosen], code),
-                 name=f"{name}_p{s}")
+            wire(m, _pick([e.payload for e in entries], code), name=f"{name}_p{s}")
         out.append(Entry(key, index, payload))
     return out
 
