@@ -1,8 +1,9 @@
 """The formal stream properties (``shiftmax.sim.formal``): the fast subset of ``make formal``.
 
-The tiny argmax in each flow control is proven (k-induction of every property, the miter
-against the unpipelined unit included), a deliberately broken copy fails with a
-counterexample trace, and the property module is written from any sidecar.
+The tiny argmax in each flow control is proven (k-induction of the local properties, every
+property and the miter against the unpipelined unit bounded from reset, and with the enable
+form every property by k-induction), a deliberately broken copy fails with a counterexample
+trace, and the property module is written from any sidecar.
 """
 
 from __future__ import annotations
@@ -28,7 +29,10 @@ def test_tiny_argmax_stream_properties_and_miter_are_proven(name: str) -> None:
     job = next(job for job in formal.JOBS if job.name == name)
     result = formal.run_job(job, BUILD_ROOT, timeout=120)
     assert result.status == "PASS", f"{result.detail} {result.trace}"
-    assert result.checks == {"local": "PASS", "bmc": "PASS", "induct": "PASS"}
+    assert set(result.checks.values()) == {"PASS"}
+    assert {"local", "bmc"} <= set(result.checks)
+    if job.induct_all:
+        assert result.checks["induct"] == "PASS"
 
 
 @needs_tools

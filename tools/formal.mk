@@ -2,12 +2,12 @@
 #
 #   make formal [ONLY=REGEX]     AXI4-Stream properties and miters with sby (build/formal/)
 #   make formal-fast             the subset that make test runs
-#   make mutate [MUTATE_MAX=40] [MUTATE_ONLY=REGEX]
+#   make mutate [MUTATE_MAX=30] [MUTATE_ONLY=REGEX]
 #                                mutants of the generated Verilog against the default bench
 #                                (build/mutate/report.md)
 
 FORMAL_STAMP := $(VENV)/.formal-installed
-MUTATE_MAX   ?= 40
+MUTATE_MAX   ?= 30
 
 .PHONY: formal formal-fast mutate
 
@@ -23,4 +23,4 @@ formal-fast: $(FORMAL_STAMP)
 	$(PY) -m shiftmax.sim.formal --fast
 
 mutate: $(FORMAL_STAMP) iverilog
-	$(PY) tools/mutate.py --max $(MUTATE_MAX) --equiv $(if $(MUTATE_ONLY),--only '$(MUTATE_ONLY)')
+	$(PY) tools/mutate.py --max $(MUTATE_MAX) --equiv --test-matrix $(if $(MUTATE_ONLY),--only '$(MUTATE_ONLY)')

