@@ -50,6 +50,15 @@ def test_broken_result_register_fails_with_a_counterexample_trace() -> None:
     assert "m_axis_tdata" in formal.trace_text(Path(result.trace))
 
 
+@needs_tools
+def test_broken_argmax_tree_passes_the_local_properties_and_fails_the_miter() -> None:
+    result = formal.run_job(formal.BROKEN_MITER_JOB, BUILD_ROOT, timeout=120)
+    assert result.checks == {"local": "PASS", "bmc": "FAIL"}
+    line = int(result.detail.rsplit(":", 1)[1])
+    harness = (BUILD_ROOT / formal.BROKEN_MITER_JOB.name / "harness.sv").read_text()
+    assert "m_axis_tdata == f_expect" in harness.splitlines()[line - 1]
+
+
 def test_harness_of_a_streaming_unit_frames_rows_and_checks_output_beats() -> None:
     sidecar = {"module": "dut", "unit": "shiftmax", "latency": 5, "beats_per_row": 2,
                "input_cycles": 1, "flow_control": "enable",
