@@ -27,6 +27,7 @@ from .pipeline import (
     register,
     tree_latency,
     unsigned_bits,
+    wire,
 )
 from .round_log2 import RoundLog2
 from .shift_exp import ShiftExp
@@ -351,18 +352,20 @@ class StreamingShiftmax(wiring.Component):
         dist_count = Signal(range(dist_depth + 1), name="dist_count")
         active2 = Signal(name="active2")
         beat2 = Signal(range(r), name="beat2")
+        at_end2 = Signal(name="at_end2")  # beat2 == r - 1, kept as a register beside it
         row_rp = Signal(range(row_depth), name="row_rp")
         maximum2 = Signal(signed(fb), name="maximum2", reset_less=True)
         user2 = Signal(name="user2", reset_less=True)
-        decide2 = ~active2 | (beat2 == r - 1)
+        decide2 = ~active2 | at_end2
         start2 = Signal(name="start2")
         dist_room = Signal(init=1, name="dist_room")  # dist_count <= dist_depth - r, registered
         m.d.comb += [start2.eq(decide2 & row_info.r_rdy & dist_room),
                      row_info.r_en.eq(start2), row_read.addr.eq(row_rp)]
         with m.If(active2):
-            m.d.sync += [row_rp.eq(_advance(row_rp, row_depth)), beat2.eq(beat2 + 1)]
+            m.d.sync += [row_rp.eq(_advance(row_rp, row_depth)), beat2.eq(beat2 + 1),
+                         at_end2.eq(beat2 == r - 2)]
         with m.If(decide2):
-            m.d.sync += [active2.eq(start2), beat2.eq(0)]
+            m.d.sync += [active2.eq(start2), beat2.eq(0), at_end2.eq(0)]
         with m.If(start2):
             m.d.sync += [maximum2.eq(row_info.r_data[:fb]), user2.eq(row_info.r_data[fb])]
         m.d.sync += [row_count.eq(row_count + framer.valid - active2),
@@ -370,7 +373,7 @@ class StreamingShiftmax(wiring.Component):
                                                 row_depth - 2))]
 
         # The beat read from the row buffer arrives one cycle after its address.
-        issued = ((beat2 == 0, "first2"), (beat2 == r - 1, "last2"), (user2, "user2"),
+        issued = ((beat2 == 0, "first2"), (at_end2, "last2"), (user2, "user2"),
                   (maximum2, "max2"))
         valid2 = stage_valid(valid_delay(m, active2, 1, name="v2"), "v2s")
         first2, last2, user2d, max2d = (stage(register(m, f, name=f"{name}_m"), f"{name}_s")
@@ -439,7 +442,9 @@ class StreamingShiftmax(wiring.Component):
         # Pass 3: read the distances back with the row's t.
         taken = self._output_pass(m, row_shift=row_shift, dist_read=dist_read,
                                   dist_depth=dist_depth, shift_bits=round_log2.shift_bits)
-        m.d.sync += [dist_count.eq(dist_count + Mux(start2, r, 0) - taken),
+        # Both sums from registers; the late start2 only selects one.
+        kept = wire(m, dist_count - taken, name="dist_kept")
+        m.d.sync += [dist_count.eq(Mux(start2, kept + r, kept)),
                      dist_room.eq(_next_at_most(dist_count, start2, taken, r,
                                                 dist_depth - r))]
         return m
@@ -464,27 +469,29 @@ class StreamingShiftmax(wiring.Component):
             m.submodules.output_pass = EnableInserter(advance)(body)
         active3 = Signal(name="active3")
         beat3 = Signal(range(r), name="beat3")
+        at_end3 = Signal(name="at_end3")  # beat3 == r - 1, kept as a register beside it
         dist_rp = Signal(range(dist_depth), name="dist_rp")
         shift3 = Signal(signed(shift_bits), name="shift3", reset_less=True)
         user3 = Signal(name="user3", reset_less=True)
         issue3 = Signal(name="issue3")  # a beat read from the distance buffer this cycle
         m.d.comb += issue3.eq(active3 & advance)
-        decide3 = ~active3 | (beat3 == r - 1) & (issue3 if fifo else 1)
+        decide3 = ~active3 | at_end3 & (issue3 if fifo else 1)
         start3 = Signal(name="start3")
         m.d.comb += [start3.eq(decide3 & row_shift.r_rdy),
                      row_shift.r_en.eq(start3 & (1 if fifo else advance)),
                      dist_read.addr.eq(dist_rp), dist_read.en.eq(1 if fifo else advance)]
         with body.If(issue3 if fifo else active3):
-            body.d.sync += [dist_rp.eq(_advance(dist_rp, dist_depth)), beat3.eq(beat3 + 1)]
+            body.d.sync += [dist_rp.eq(_advance(dist_rp, dist_depth)), beat3.eq(beat3 + 1),
+                            at_end3.eq(beat3 == r - 2)]
         with body.If(decide3):
-            body.d.sync += [active3.eq(start3), beat3.eq(0)]
+            body.d.sync += [active3.eq(start3), beat3.eq(0), at_end3.eq(0)]
         with body.If(start3):
             body.d.sync += [shift3.eq(row_shift.r_data[:shift_bits]),
                             user3.eq(row_shift.r_data[-1])]
 
         valid3 = valid_delay(body, issue3 if fifo else active3, 1, name="v3")
         last3, user3d, shift3d = (register(body, f, name=f"{name}_m") for f, name in (
-            (beat3 == r - 1, "last3"), (user3, "user3"), (shift3, "shift3")))
+            (at_end3, "last3"), (user3, "user3"), (shift3, "shift3")))
         body.submodules.output_shift = output_shift = OutputShift(
             n=p, exp_bitwidth=e, distance_bits=self._distance_bits, shift_bits=shift_bits,
             register_inside=s)
