@@ -442,10 +442,12 @@ class StreamingShiftmax(wiring.Component):
         # Pass 3: read the distances back with the row's t.
         taken = self._output_pass(m, row_shift=row_shift, dist_read=dist_read,
                                   dist_depth=dist_depth, shift_bits=round_log2.shift_bits)
-        # Both sums from registers; the late start2 only selects one.
-        kept = wire(m, dist_count - taken, name="dist_kept")
+        # A word read by pass 3 is counted free one cycle later (from a register), and both
+        # sums come from registers: the late start2 only selects one.
+        freed = valid_delay(m, taken, 1, name="freed")
+        kept = wire(m, dist_count - freed, name="dist_kept")
         m.d.sync += [dist_count.eq(Mux(start2, kept + r, kept)),
-                     dist_room.eq(_next_at_most(dist_count, start2, taken, r,
+                     dist_room.eq(_next_at_most(dist_count, start2, freed, r,
                                                 dist_depth - r))]
         return m
 
