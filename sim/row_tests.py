@@ -191,6 +191,7 @@ def record(name: str, sent: int, report: RowReport) -> None:
                 "beats_out": report.beats_out, "cycles": report.cycles,
                 "seconds": round(report.seconds, 3),
                 "latencies": sorted(set(report.latencies)),
+                "malformed_latencies": sorted(set(report.malformed_latencies)),
                 "input_rate": round(report.input_rate, 4),
                 "output_rate": round(report.output_rate, 4)}) + "\n")
 
