@@ -235,3 +235,20 @@ def test_naive_running_sum_is_exact_when_the_maximum_comes_first_one_lane_per_be
     rng = np.random.default_rng(9)
     rows = -np.sort(-rng.integers(-20, 20, size=(200, 16)), axis=1)
     assert naive_exp_sum(shape, rows).tolist() == exact_exp_sum(shape, rows).tolist()
+
+
+def test_one_beat_shiftmax_flags_nothing_not_even_a_fully_masked_row():
+    shape = RowShape("shiftmax", {"n": 4, "value_bits": 7, "mask": True})
+    formed, _ = form_rows(np.array([[1, 2, 3, 4]] * 2), np.array([[True] * 4, [False] * 4]),
+                          None, n=4, lanes_per_beat=4)
+    expectations = ref_row_outputs(shape, formed)
+    assert [e.beats[0].user for e in expectations] == [0, 0]
+    assert expectations[0].values == [0, 0, 0, 0]
+
+
+@pytest.mark.parametrize(("make", "count"), [(early_tlast_row, 0), (early_tlast_row, 3),
+                                             (missing_tlast_row, 0)])
+def test_malformed_source_rows_reject_impossible_lengths(make, count):
+    shape = shiftmax_shape(n=10, p=4)
+    with pytest.raises(ValueError, match="beats must be|extra must be"):
+        make(shape, np.zeros(10, dtype=np.int64), None, count)
