@@ -27,7 +27,6 @@ from .pipeline import (
     register,
     tree_latency,
     unsigned_bits,
-    wire,
 )
 from .round_log2 import RoundLog2
 from .shift_exp import ShiftExp
@@ -47,6 +46,12 @@ def _next_at_most(count: Signal, up, down, step: int, limit: int):
     (one LUT after them instead of an adder and a compare)."""
     return Mux(up, Mux(down, count <= limit - step + 1, count <= limit - step),
                Mux(down, count <= limit + 1, count <= limit))
+
+
+def _count_next(count: Signal, up, down, step: int):
+    """``count + step * up - down``, as a selection among sums of the register alone (the
+    late ``up``/``down`` reach no carry chain)."""
+    return Mux(up, Mux(down, count + (step - 1), count + step), Mux(down, count - 1, count))
 
 
 class StreamingShiftmax(wiring.Component):
@@ -368,7 +373,7 @@ class StreamingShiftmax(wiring.Component):
             m.d.sync += [active2.eq(start2), beat2.eq(0), at_end2.eq(0)]
         with m.If(start2):
             m.d.sync += [maximum2.eq(row_info.r_data[:fb]), user2.eq(row_info.r_data[fb])]
-        m.d.sync += [row_count.eq(row_count + framer.valid - active2),
+        m.d.sync += [row_count.eq(_count_next(row_count, framer.valid, active2, 1)),
                      row_space.eq(_next_at_most(row_count, framer.valid, active2, 1,
                                                 row_depth - 2))]
 
@@ -442,11 +447,10 @@ class StreamingShiftmax(wiring.Component):
         # Pass 3: read the distances back with the row's t.
         taken = self._output_pass(m, row_shift=row_shift, dist_read=dist_read,
                                   dist_depth=dist_depth, shift_bits=round_log2.shift_bits)
-        # A word read by pass 3 is counted free one cycle later (from a register), and both
-        # sums come from registers: the late start2 only selects one.
+        # A word read by pass 3 is counted free one cycle later (from a register); the sums
+        # come from the count alone and the late start2 only selects one.
         freed = valid_delay(m, taken, 1, name="freed")
-        kept = wire(m, dist_count - freed, name="dist_kept")
-        m.d.sync += [dist_count.eq(Mux(start2, kept + r, kept)),
+        m.d.sync += [dist_count.eq(_count_next(dist_count, start2, freed, r)),
                      dist_room.eq(_next_at_most(dist_count, start2, freed, r,
                                                 dist_depth - r))]
         return m
@@ -517,7 +521,7 @@ class StreamingShiftmax(wiring.Component):
         m.d.comb += [out_fifo.w_en.eq(out_valid), out_fifo.w_data.eq(out_word),
                      self.o.valid.eq(out_fifo.r_rdy), self.o.payload.eq(out_fifo.r_data),
                      out_fifo.r_en.eq(self.o.ready), leaves.eq(self.o.valid & self.o.ready)]
-        m.d.sync += [in_flight.eq(in_flight + issue3 - leaves),
+        m.d.sync += [in_flight.eq(_count_next(in_flight, issue3, leaves, 1)),
                      advance.eq(_next_at_most(in_flight, issue3, leaves, 1, depth - 1))]
         return issue3
 
