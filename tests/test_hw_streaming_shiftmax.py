@@ -209,8 +209,9 @@ def test_mask_must_be_a_bool():
 @pytest.mark.skipif(not FULL, reason="large configurations: SHIFTMAX_HW_FULL=1")
 @pytest.mark.parametrize("params", [
     dict(n=197, value_bits=7, lanes_per_beat=16, mask=True),
+    dict(n=197, value_bits=7, lanes_per_beat=16, flow_control="fifo", register_every=1),
     dict(n=4096, value_bits=7, lanes_per_beat=32),
-], ids=["vit-197", "llm-4096"])
+], ids=["vit-197", "vit-197-fifo", "llm-4096"])
 def test_large_rows_match_golden(params):
     rng = np.random.default_rng(11)
     rows = 12 if params["n"] < 1000 else 4
