@@ -139,20 +139,25 @@ def merge_sorted(m: Module, left: Sequence[Entry], right: Sequence[Entry], lengt
                 terms = ([~greater[ahead - 1, b]] if ahead > 0 else []) + \
                     ([greater[ahead, b]] if ahead < la else [])
                 chosen.append((wire(m, conditions(terms), name=f"{name}_s{i}_r{b}"), 1, b))
-        code = wire(m, _encode([sel for sel, _, _ in chosen]), name=f"{name}_c{i}")
-        from_right = Const(0, 1)
-        for sel, side, _ in chosen:
-            if side:
-                from_right = from_right | sel
-        slots.append((code, wire(m, from_right, name=f"{name}_fr{i}"),
+        slots.append(([sel for sel, _, _ in chosen],
                       [(side, position) for _, side, position in chosen]))
     sides = [list(left), list(right)]
     if split:
-        slots = [(register(m, code, name=f"{name}_c{i}_r"),
-                  register(m, from_right, name=f"{name}_fr{i}_r"), candidates)
-                 for i, (code, from_right, candidates) in enumerate(slots)]
+        # The one-hot selects (one LUT after the compares) are registered; their binary
+        # number is formed beside the multiplexers.
+        slots = [([register(m, sel, name=f"{name}_s{i}_{j}_r") for j, sel in enumerate(sels)],
+                  candidates) for i, (sels, candidates) in enumerate(slots)]
         sides = [[register_entry(m, e, f"{name}_{tag}{j}") for j, e in enumerate(side)]
                  for tag, side in (("l", left), ("r", right))]
+    coded = []
+    for i, (sels, candidates) in enumerate(slots):
+        code = wire(m, _encode(sels), name=f"{name}_c{i}")
+        from_right = Const(0, 1)
+        for sel, (side, _) in zip(sels, candidates, strict=True):
+            if side:
+                from_right = from_right | sel
+        coded.append((code, wire(m, from_right, name=f"{name}_fr{i}"), candidates))
+    slots = coded
 
     out = []
     for i, (code, from_right, candidates) in enumerate(slots):
