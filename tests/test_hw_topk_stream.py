@@ -290,3 +290,18 @@ def test_properties_describe_the_unit():
 def test_bad_parameters_are_rejected(kwargs, error, match):
     with pytest.raises(error, match=match):
         StreamingTopK(**kwargs)
+
+
+@pytest.mark.parametrize("params", [
+    dict(n=4, value_bits=3, k=2, lanes_per_beat=2, flow_control="fifo"),
+    dict(n=3, value_bits=2, k=3, lanes_per_beat=2, flow_control="fifo", stage_registers=False,
+         register_every=0),
+], ids=config_id)
+def test_fifo_form_holds_every_result_under_heavy_backpressure(params):
+    # Two-beat rows back to back give a result every other clock; with the output mostly
+    # stalled the credits must stop the input before the FIFO overflows.
+    rng = np.random.default_rng(12)
+    x = random_rows(rng, 80, params["n"], params["value_bits"])
+    kinds = [("early", 1) if r % 5 == 4 else ("well", 0) for r in range(len(x))]
+    for seed, stall in ((1, 0.9), (2, 0.6)):
+        check_stream(params, x, kinds=kinds, rng=rng, seed=seed, gap=0.0, stall=stall)
