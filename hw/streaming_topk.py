@@ -48,26 +48,30 @@ class StreamingTopK(wiring.Component):
     The elements an early ``tlast`` left out count as masked (their value reads
     ``-2**value_bits``); the row is flagged, like a row with fewer than K present elements.
 
-    Architecture (one beat per clock, rows back to back, all under one clock enable):
+    Architecture (one beat per clock, rows back to back):
 
     1. :class:`~shiftmax.hw.framing.RowFramer` with ``fill``: beat counter, ``tlast``
        framing, absent lanes (mask, lanes past N, the beats an early ``tlast`` left out, which
-       it emits itself), so every row is exactly R beats.
+       it emits itself), so every row is exactly R beats. Absent lanes hold ``-2**VB``;
+       without a mask the key is the lane itself (an absent lane then loses every tie by
+       index, as a masked one would), with a mask the present bit goes on top.
     2. The beat's selection: a :class:`TopKTree` over its P lanes keeps the beat's best
        ``L = min(K, P)``, sorted (pipelined by ``register_every``; with ``stage_registers`` a
-       register inside each merge, between its compares and its selection, and one after the
-       tree). Lane ``j`` of beat ``b`` is element ``b*P + j``.
+       register inside each of its node levels, between compares and multiplexers, and one
+       after the tree). Lane ``j`` of beat ``b`` is element ``b*P + j``.
     3. The running top-K, a chain of K cells, one register stage each (three with
-       ``stage_registers``, see :meth:`_cell`): cell ``c`` holds the
-       ``c``-th largest element of the row so far. A beat's sorted list enters cell 0; a cell
-       keeps the list's head when it beats the held element (strictly: the held one came
-       from an earlier beat, lower in index) and passes on the rest with the held element
-       inserted in order, truncated to what the later cells can still use. The only loop in a
-       cell is its held element against the incoming head: one compare into the held
-       registers' clock enable, or with ``stage_registers`` a choice between two compares
-       made a cycle early. On a row's first beat a cell takes the head whatever it holds
-       and passes an empty slot in place of its stale element (empty ranks below masked). The
-       results of the cells travel with the row's last beat to the output register.
+       ``stage_registers``, see :meth:`_cell`): cell ``c`` holds the ``c``-th largest
+       element of the row so far. A beat's sorted list enters cell 0; a cell keeps the list's
+       head when it outranks the held element and passes on the rest with the held element
+       inserted in order, truncated to what the later cells can still use. An entry that an
+       earlier cell let go in this beat outranks the held one whatever the keys (the chain is
+       sorted); a new element must be strictly greater (the held one is older, lower in
+       index). The only loop in a cell is its held element against the incoming head: one
+       compare into the held registers' clock enable, or with ``stage_registers`` a choice
+       between two compares made a cycle early. On a row's first beat a cell takes the head
+       whatever it holds and passes an empty slot in place of its stale element (empty ranks
+       below everything; a flag beside the key, not a key bit). The results of the cells
+       travel with the row's last beat to the output.
 
     Flow control ``"enable"``: the whole pass runs under one clock enable
     ``ce = o.ready | ~o.valid``; it freezes while a result waits, and ``i.ready`` falls with
