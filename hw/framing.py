@@ -175,9 +175,11 @@ class RowFramer(wiring.Component):
         filler = wire(m, filling & self.space, name="filler")
         emit = wire(m, real | filler, name="emit")
 
-        # Absent lanes: the input mask, lanes past n on the last beat, every lane of a filler.
+        # Absent lanes: the input mask, lanes past n on the last beat, every lane of a filler
+        # (from the fill state register: only an emitted beat's lanes matter, and ``space``
+        # then reaches no lane's flip-flops).
         padding = sum(1 << j for j in range(p) if (beats - 1) * p + j >= self._n)
-        absent = Const(padding, p) & at_end.replicate(p) | filler.replicate(p)
+        absent = Const(padding, p) & at_end.replicate(p) | filling.replicate(p)
         if self._mask:
             absent = absent | self.i.payload.mask
         absent = wire(m, absent, name="absent_next")
