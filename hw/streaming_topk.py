@@ -76,7 +76,7 @@ class StreamingTopK(wiring.Component):
     Flow control ``"enable"``: the whole pass runs under one clock enable
     ``ce = o.ready | ~o.valid``; it freezes while a result waits, and ``i.ready`` falls with
     it. ``"fifo"``: the pass runs freely (no enable net) and its results go into an output
-    FIFO with a credit per entry; the framer emits a beat only while a credit is left, so
+    FIFO with a credit per entry; an input beat is taken only while a credit is left, so
     ``o.ready`` reaches only the FIFO and the credit counter.
 
     Number format: input lane ``j`` of beat ``b`` is element ``b*P + j``, two's complement,
@@ -239,12 +239,16 @@ class StreamingTopK(wiring.Component):
         p, width = self._p, self._value_bits + 1
         absent_value = -(1 << self._value_bits)
 
-        # 1. Framing (it takes no beat, not even a dropped one, without space).
+        # 1. Framing. The input is admitted here rather than through the framer's space, which
+        # would reach the absent-lane multiplexers of every lane through its filler beats. A
+        # filler beat needs no admission: it belongs to the row whose early tlast was
+        # admitted (with the credit for its result), and the framer takes nothing meanwhile.
         body.submodules.framer = framer = RowFramer(
             n=self._n, lanes_per_beat=p, value_bits=self._value_bits, mask=self._mask,
             fill=True, absent_value=absent_value)
-        wiring.connect(m, wiring.flipped(self.i), framer.i)
-        m.d.comb += framer.space.eq(space)
+        m.d.comb += [framer.i.payload.eq(self.i.payload),
+                     framer.i.valid.eq(self.i.valid & space),
+                     self.i.ready.eq(framer.i.ready & space), framer.space.eq(1)]
         raw = None
         if self._carries_value:
             # The framer replaces absent lanes: keep the lanes as they came (an emitted
@@ -344,7 +348,7 @@ class StreamingTopK(wiring.Component):
         """The ``"fifo"`` form's output: a FIFO of results with a credit per entry.
 
         A credit is taken when the framer emits a row's last beat and returned when a result
-        leaves at ``o``. The framer's emission shows one cycle late, so a beat is emitted
+        leaves at ``o``. The framer's emission shows one cycle late, so a beat is taken
         only while two credits are left: rows are at least two beats apart, so at most one
         uncounted row end is ever in flight. The handshakes only select between flags
         computed from the counter.
