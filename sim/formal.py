@@ -4,11 +4,12 @@
 runs) generates each configuration of :data:`JOBS` with the real ``shiftmax verilog``
 command, wraps it in a property module written from its sidecar (so it applies to every
 unit, form and flow control: it sees only the ``s_axis_*``/``m_axis_*`` ports) and proves
-the properties with ``yowasp-sby`` (``mode prove``: k-induction, smtbmc with z3). Each job
-runs in ``build/formal/<job>/``; ``build/formal/summary.md`` and ``summary.json`` list the
-results. A failing job names the violated property (a line of ``harness.sv``) and the
-counterexample trace, ``build/formal/<job>/job/engine_0/trace.vcd``
-(docs/verification.md shows how to read one).
+the properties with ``yowasp-sby`` (smtbmc with yices). Each job runs in
+``build/formal/<job>/``, one sby script per check (:data:`CHECKS`); ``build/formal/summary.md``
+and ``summary.json`` list the results. A failing check names the violated property (a line
+of ``harness.sv``) and the counterexample trace, ``build/formal/<job>/<check>/engine_0/
+trace.vcd`` (:func:`trace_text` prints it as a table; docs/verification.md shows how to
+read one).
 
 The properties (``harness.sv`` asserts them; the environment is assumed to follow the
 AXI4-Stream source rules and to reset in the first cycle):
@@ -30,12 +31,16 @@ AXI4-Stream source rules and to reset in the first cycle):
   one beat per row, not folded) fed with that position's input row: counts kept, order kept
   and the pipelined (or streaming, or folded) datapath equal to the plain one.
 
-The environment may stall the output (``m_axis_tready`` low) for at most ``stall_bound``
-consecutive cycles while an output is waiting: a property module that sees only the ports
-cannot state the invariants that tie the unit's inner registers to its port history, and
-with unbounded stalls a stale inner state can wait longer than any induction depth. With the
-bound, every inner register is a function of the last ``depth`` cycles, which is what lets
-k-induction close. Longer stalls are covered by a bounded check from reset (``bmc_depth``).
+The local properties (reset, hold and stability, one-beat output framing, the enable form's
+``s_axis_tready``) are proven by k-induction. The others (rows in and out, the miter, output
+beats of a streaming row, ``s_axis_tready`` never stuck) depend on the whole history since
+reset: a property module that sees only the ports cannot state the invariants that tie the
+unit's inner registers to that history, so an induction step may start from a state no reset
+reaches. They are checked from reset for every input and stall sequence up to a depth
+(``bmc``), and by k-induction (``induct``) under one more assumption where that closes: the
+environment is quiet (no input offered, the sink ready) for ``latency + 2R + 2`` cycles at
+least once every ``latency + 2R + 4`` cycles, after which the unit must be empty, so that
+every inner register is a function of the window.
 """
 
 from __future__ import annotations
@@ -69,10 +74,12 @@ class FormalJob:
     ``lanes_per_beat``, ...), passed as ``--name-with-dashes``. ``miter`` adds the
     comparison with the unpipelined reference; ``well_formed`` assumes rows framed with
     ``tlast`` on beat ``R - 1`` (needed by a streaming miter, whose reference sees whole
-    rows). ``depth``: the k-induction depth (default: enough for the unit's latency and
-    ``stall_bound``). ``bmc_depth``: also check this many cycles from reset with unbounded
-    stalls (0: no). ``broken``: a regular expression substitution ``(pattern, replacement)``
-    applied to the generated Verilog, for the deliberately broken design that must fail.
+    rows). ``local_depth``: the k-induction depth of the local properties. ``bmc_depth``:
+    the bounded check's cycles from reset (None: at least one row through, two where the
+    cost allows; 0: none). ``induct_all``: also prove every property by k-induction under
+    the quiet-period assumption (``busy_bound``, ``depth``: its bound and depth; default
+    from the latency). ``broken``: a regular expression substitution ``(pattern,
+    replacement)`` applied to the generated Verilog, for a deliberately broken design.
     """
 
     name: str
