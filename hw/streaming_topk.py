@@ -93,7 +93,8 @@ class StreamingTopK(wiring.Component):
     k : int
         Elements selected, 1 to ``n``.
     lanes_per_beat : int
-        ``P``, 1 to ``n - 1`` (``n`` is the one-beat unit, :class:`~shiftmax.hw.TopK`).
+        ``P``, 1 to ``n - 1`` (``n`` is the one-beat unit,
+        :class:`~shiftmax.hw.topk.TopK`).
     output : {"index", "index-value"}
         The K indices, or the K indices then the K values (default ``"index"``).
     register_every : int

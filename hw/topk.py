@@ -88,7 +88,7 @@ class TopK(FixedLatencyUnit):
         How the pipeline stalls (:mod:`shiftmax.hw.flow`; default ``"fifo"``).
     lanes_per_beat : int or None
         ``None`` or ``n``: the whole row in one beat (the only form of this class; fewer lanes
-        per beat is :class:`shiftmax.hw.StreamingTopK`).
+        per beat is :class:`shiftmax.hw.streaming_topk.StreamingTopK`).
     mask : bool
         A per-lane mask input (default False).
 
