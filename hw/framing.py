@@ -64,8 +64,8 @@ class RowFramer(wiring.Component):
     with ``fill``, a *fill* state (after an early ``tlast``: emit the missing beats, every lane
     absent, with ``i.ready`` low), and a sticky malformed flag. The emitted beat is
     registered: ``valid``, the lanes (sign-extended to ``width``; an absent lane is replaced
-    by ``absent_value``, which maps onto the flip-flops' synchronous set/reset, no
-    multiplexer), the absent bits, ``first``, ``last`` and ``malformed``.
+    by ``absent_value``, a constant that synthesis can fold into the flip-flops), the absent
+    bits, ``first``, ``last`` and ``malformed``.
 
     A beat is taken (emitted, or dropped) or a filler beat emitted only while ``space`` is
     high: the consumer's room for one more beat, or, in a unit that stalls on one clock

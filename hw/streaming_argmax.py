@@ -127,7 +127,7 @@ class StreamingArgmax(wiring.Component):
         self._value_bits = check_int("value_bits", value_bits, 1, MAX_VALUE_BITS)
         self._p, self._flow_control, self._mask = _check_streaming_common(
             self._n, lanes_per_beat, flow_control, mask)
-        if lanes_per_cycle is not None and lanes_per_cycle != self._p:
+        if lanes_per_cycle is not None:
             raise ValueError(f"lanes_per_cycle folds the one-beat-per-row Argmax; with "
                              f"lanes_per_beat={self._p} it must be None, "
                              f"not {lanes_per_cycle!r}")
