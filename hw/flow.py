@@ -252,21 +252,12 @@ def _fifo(m: Module, *, i, o, result: Value, valid: Value, credit: Signal, taken
     out = Signal(len(result), name="fifo_data", reset_less=True)
     out_valid = Signal(name="fifo_valid")
     free = Signal(name="fifo_free")
+    waiting = produce != consume
     m.d.comb += free.eq(~out_valid | o.ready)
-    # Words waiting in the memory, with a registered "any" flag kept like the credits (no
-    # pointer compare in the loop that advances the read pointer).
-    fill = Signal(range(words + 1), name="fifo_fill")
-    waiting = Signal(name="fifo_waiting")
-    pop = Signal(name="fifo_pop")
-    m.d.comb += pop.eq(free & waiting)
-    with m.If(valid & ~pop):
-        m.d.sync += [fill.eq(fill + 1), waiting.eq(1)]
-    with m.Elif(pop & ~valid):
-        m.d.sync += [fill.eq(fill - 1), waiting.eq(fill >= 2)]
     with m.If(free):
         m.d.sync += [out.eq(read.data), out_valid.eq(waiting)]
-    with m.If(pop):
-        m.d.sync += consume.eq(consume + 1)
+        with m.If(waiting):
+            m.d.sync += consume.eq(consume + 1)
     m.d.comb += [o.payload.eq(out), o.valid.eq(out_valid)]
 
 

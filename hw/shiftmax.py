@@ -48,8 +48,7 @@ class Shiftmax(FixedLatencyUnit):
     2. :class:`Distance`: ``min(M - xf[i], 2e + 1)``, a few bits per lane; only these narrow
        distances travel further down the pipeline. With stage registers and
        ``register_every = 1`` a register also sits between the subtraction and the saturation.
-    3. :class:`ShiftExp` (one-hot decoders) and :class:`SaturatingAdderTree`. In the most
-       pipelined form a register also sits between the decoders and the tree.
+    3. :class:`ShiftExp` (one-hot decoders) and :class:`SaturatingAdderTree`.
     4. :class:`RoundLog2`: leading one and one threshold compare per binade, then the
        selection of ``R``.
     5. :class:`OutputShift`: per lane ``t - d[i]`` (``t = 3e - R`` comes from stage 4), then
@@ -103,12 +102,12 @@ class Shiftmax(FixedLatencyUnit):
     Latency
     -------
     ``L + {"enable": 0, "skid": 1, "fifo": 2}[flow_control]`` with the datapath latency
-    ``L = 1 + 6 * stage_registers + 2 * (stage_registers and register_every == 1)
+    ``L = 1 + 6 * stage_registers + (stage_registers and register_every == 1)
     + 2 * ((ceil(log2(n)) - 1) // register_every)`` (the tree terms are 0 when
     ``register_every`` is 0 or ``n <= 2``): the output register, with stage registers four
     between the five stages and one inside each of stages 4 and 5 (and, in the most
-    pipelined form, ``register_every = 1``, one inside stage 2 and one after the exponent
-    decoders of stage 3), and the registers inside the max and adder trees.
+    pipelined form, ``register_every = 1``, one inside stage 2), and the registers inside the
+    max and adder trees.
 
     Raises
     ------
@@ -193,7 +192,7 @@ class Shiftmax(FixedLatencyUnit):
     @property
     def datapath_latency(self) -> int:
         tree = tree_latency(self._n, self._register_every)
-        return 1 + 6 * int(self._stage_registers) + 2 * int(self._split_distance) + 2 * tree
+        return 1 + 6 * int(self._stage_registers) + int(self._split_distance) + 2 * tree
 
     @property
     def params(self) -> dict[str, Any]:
@@ -252,15 +251,8 @@ class Shiftmax(FixedLatencyUnit):
         m.submodules.adder_tree = adder_tree = SaturatingAdderTree(
             n=n, exp_bitwidth=e, buffer_bitwidth=self._buffer_bitwidth,
             register_every=self._register_every)
-        m.d.comb += shift_exp.distance.eq(distances)
-        terms = shift_exp.term.as_value()
-        if self._split_distance:
-            # Most pipelined: the decoded terms are registered before the adder tree's first
-            # (carry-free) level; decoder and first level in one step set the Fmax otherwise.
-            terms = register(m, terms, name="terms")
-        m.d.comb += adder_tree.term.eq(terms)
-        distances = delay(m, distances, adder_tree.latency + int(self._split_distance),
-                          name="distance")
+        m.d.comb += [shift_exp.distance.eq(distances), adder_tree.term.eq(shift_exp.term)]
+        distances = delay(m, distances, adder_tree.latency, name="distance")
         total = stage_register(adder_tree.total, "total")
         distances = stage_register(distances, "distance_s3")
 

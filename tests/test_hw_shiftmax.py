@@ -112,10 +112,10 @@ def test_reset_in_mid_stream_drops_the_pipeline_content(flow_control):
 
 def test_latency_formula():
     assert Shiftmax(n=10, value_bits=7, flow_control="enable").latency == 9
-    assert Shiftmax(n=10, value_bits=7, register_every=1, flow_control="enable").latency == 15
+    assert Shiftmax(n=10, value_bits=7, register_every=1, flow_control="enable").latency == 14
     assert Shiftmax(n=10, value_bits=7, register_every=0, stage_registers=False,
                     flow_control="enable").latency == 1
-    assert Shiftmax(n=1, value_bits=7, register_every=1, flow_control="enable").latency == 9
+    assert Shiftmax(n=1, value_bits=7, register_every=1, flow_control="enable").latency == 8
     # The register slice adds its output register; the fifo form the FIFO and its output.
     assert Shiftmax(n=10, value_bits=7, flow_control="skid").latency == 10
     assert Shiftmax(n=10, value_bits=7, flow_control="fifo").latency == 11
