@@ -121,7 +121,7 @@ class StreamingShiftmax(wiring.Component):
 
     Latency
     -------
-    ``R + 11 + 5 * stage_registers + (stage_registers and register_every == 1)
+    ``R + 11 + 5 * stage_registers + 2 * (stage_registers and register_every == 1)
     + 2 * ((ceil(log2 P) - 1) // register_every)`` (the tree term is 0 when
     ``register_every`` is 0 or ``P <= 2``; 31 for N = 197, P = 16 and the defaults): edges
     from the handshake of a row's last input beat to the handshake of its first output
@@ -223,6 +223,8 @@ class StreamingShiftmax(wiring.Component):
 
     @property
     def _split_distance(self) -> bool:
+        """The most pipelined form also registers the raw differences inside Distance and
+        the one-hot terms before the beat's adder tree."""
         return self._stage_registers and self._register_every == 1
 
     @property
@@ -238,7 +240,7 @@ class StreamingShiftmax(wiring.Component):
     def _pass2_lag(self) -> int:
         """Cycles from pass 2 reading a row's last beat to pass 3 reading its first beat."""
         s = int(self._stage_registers)
-        return 7 + 2 * s + int(self._split_distance) + self._tree_latency + s
+        return 7 + 2 * s + 2 * int(self._split_distance) + self._tree_latency + s
 
     @property
     def _output_lag(self) -> int:
@@ -410,10 +412,16 @@ class StreamingShiftmax(wiring.Component):
         m.submodules.beat_sum = beat_tree = SaturatingAdderTree(
             n=p, exp_bitwidth=e, buffer_bitwidth=beat_bits + 1,
             register_every=self._register_every)
-        m.d.comb += [shift_exp.distance.eq(distances), beat_tree.term.eq(shift_exp.term)]
+        # (Most pipelined: the one-hot terms are registered too; the distances fan out to
+        # P decoders, and that routing set ECP5 Fmax.)
+        terms = shift_exp.term.as_value()
+        if self._split_distance:
+            terms = register(m, terms, name="terms")
+        m.d.comb += [shift_exp.distance.eq(distances), beat_tree.term.eq(terms)]
         beat_sum = register(m, beat_tree.total, name="beat_sum")
-        valid2 = valid_delay(m, valid2, beat_tree.latency + 1, name="v2t")
-        first2, last2, user2d = (delay(m, f, beat_tree.latency + 1, name=name) for f, name in (
+        cycles = beat_tree.latency + 1 + int(self._split_distance)
+        valid2 = valid_delay(m, valid2, cycles, name="v2t")
+        first2, last2, user2d = (delay(m, f, cycles, name=name) for f, name in (
             (first2, "first2t"), (last2, "last2t"), (user2d, "user2t")))
 
         # The one loop of pass 2: an exact accumulator (nothing clamps before the row's end).
