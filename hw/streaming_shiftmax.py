@@ -121,9 +121,9 @@ class StreamingShiftmax(wiring.Component):
 
     Latency
     -------
-    ``R + 11 + 5 * stage_registers + 2 * (stage_registers and register_every == 1)
+    ``R + 12 + 5 * stage_registers + 2 * (stage_registers and register_every == 1)
     + 2 * ((ceil(log2 P) - 1) // register_every)`` (the tree term is 0 when
-    ``register_every`` is 0 or ``P <= 2``; 31 for N = 197, P = 16 and the defaults): edges
+    ``register_every`` is 0 or ``P <= 2``; 32 for N = 197, P = 16 and the defaults): edges
     from the handshake of a row's last input beat to the handshake of its first output
     beat, ``o.ready`` high. Pass 2 reads the whole row after its last beat, hence the ``R``.
 
@@ -234,7 +234,7 @@ class StreamingShiftmax(wiring.Component):
     @property
     def _pass1_lag(self) -> int:
         """Cycles from a row's last beat leaving the framer to pass 2 reading its first beat."""
-        return 2 + self._tree_latency + int(self._stage_registers)
+        return 3 + self._tree_latency + int(self._stage_registers)
 
     @property
     def _pass2_lag(self) -> int:
@@ -349,8 +349,11 @@ class StreamingShiftmax(wiring.Component):
             m.d.sync += running.eq(row_max)
         row_rows, dist_rows = self._row_fifo_depths
         m.submodules.row_info = row_info = SyncFIFO(width=fb + 1, depth=row_rows)
-        m.d.comb += [row_info.w_en.eq(valid1 & last1),
-                     row_info.w_data.eq(Cat(row_max, malformed1))]
+        # The row's maximum goes into the FIFO from the register, a cycle after its last beat
+        # (the compare-select stays out of the FIFO's write path).
+        m.d.comb += [row_info.w_en.eq(valid_delay(m, valid1 & last1, 1, name="row_done")),
+                     row_info.w_data.eq(Cat(running, register(m, malformed1,
+                                                              name="row_malformed")))]
 
         # Pass 2: read the row back with its maximum; distances; the exact sum; RoundLog2.
         m.submodules.dist_buffer = dist_buffer = Memory(shape=unsigned(p * db),
