@@ -211,9 +211,10 @@ def _pair_rows(shape: UnitShape) -> list[np.ndarray]:
 def compare_rows(shape: UnitShape) -> np.ndarray:
     """Raw input rows (rows x n, int64) that put every compare of the unit on both sides.
 
-    shiftmax: one row per sum of :func:`target_sums` (and the same row reversed, so the
-    maximum sits at both ends), built lane by lane; a sum whose lanes the input format
-    cannot express (narrow inputs, per-lane frac_bits) is left out. argmax, top-K and any
+    shiftmax: one row per sum of :func:`target_sums`, built lane by lane, rotated so that
+    the maximum lanes sit at every lane (n <= 16), and reversed (every n); a sum
+    whose lanes the input format cannot express (narrow inputs, per-lane frac_bits) is left
+    out, and with per-lane frac_bits the rows are not moved. argmax, top-K and any
     other unit: :func:`_pair_rows`.
     """
     from .vectors import _row_for_distances, _sum_distances
@@ -222,13 +223,21 @@ def compare_rows(shape: UnitShape) -> np.ndarray:
         rows = _pair_rows(shape)
     else:
         rows = []
+        uniform = shape.n > 1 and np.ndim(shape.frac_bits) == 0
+        # The same sum with the maximum lanes moved: every lane once for n <= 16 (a wrong
+        # term of one lane shows only where that lane is at the maximum).
+        shifts = range(shape.n) if shape.n <= 16 else (0,)
         for total in target_sums(shape):
             distances = _sum_distances(shape, total)
             row = _row_for_distances(shape, distances) if distances else None
-            if row is not None:
-                rows.append(np.asarray(row, dtype=np.int64))
-                if shape.n > 1 and np.ndim(shape.frac_bits) == 0:
-                    rows.append(rows[-1][::-1].copy())
+            if row is None:
+                continue
+            row = np.asarray(row, dtype=np.int64)
+            if not uniform:
+                rows.append(row)
+                continue
+            rows += [np.roll(row, shift) for shift in shifts]
+            rows.append(row[::-1].copy())
     if not rows:
         return np.zeros((0, shape.n), dtype=np.int64)
     return np.clip(np.array(rows, dtype=np.int64), shape.input_low, shape.input_high)

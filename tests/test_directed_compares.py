@@ -203,3 +203,15 @@ def test_directed_rows_have_golden_outputs() -> None:
     outputs = quantized_shiftmax(FixedPoint(rows, shape.value_bits, shape.frac_bits)).values
     assert outputs.shape == rows.shape
     assert (outputs.max(axis=1) > 0).all()
+
+
+def test_each_target_sum_has_the_maximum_at_every_lane() -> None:
+    """A wrong exponent term in one lane changes the sum only when that lane contributes:
+    every directed sum comes with the maximum at each lane in turn (n <= 16)."""
+    shape = shape_of(CONFIGS[0])
+    rows = compare_rows(shape)
+    sums = ref_exp_sums(shape, rows)
+    for total in np.unique(sums):
+        here = rows[sums == total]
+        at_maximum = here == here.max(axis=1, keepdims=True)
+        assert at_maximum.any(axis=0).all(), f"sum {total}: a lane never at the maximum"
