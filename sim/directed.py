@@ -40,7 +40,7 @@ if TYPE_CHECKING:  # sim.vectors calls compare_rows: import it lazily, not at mo
     from .vectors import UnitShape
 
 __all__ = ["CompareTarget", "compare_targets", "compare_rows", "target_sums", "sum_cost",
-           "reachable_sums",
+           "reachable_sums", "register_pairs",
            "SPLIT_COMPARE_BITS"]
 
 #: The width from which a pipelined RoundLog2 splits a threshold compare in two halves
@@ -174,6 +174,67 @@ def compare_targets(shape: UnitShape) -> list[CompareTarget]:
     return targets
 
 
+def _field_sum(shape: UnitShape, first: int, last: int, low: int, high: int) -> int | None:
+    """A reachable sum whose bits ``[first:last)`` lie in ``[low, high]`` (other bits free),
+    with as few lanes as the search finds; None when there is none."""
+    e, n = shape.exp_bitwidth, shape.n
+    largest, _ = _sum_limits(shape)
+    value = low
+    while value + (value & -value) <= high and value:
+        value += value & -value  # the value in range with the most trailing zeros
+    for top in range((largest >> last) + 1):
+        total = (top << last) | (value << first)
+        if total >= 1 << (2 * e) and total <= largest and sum_cost(total, e) <= n:
+            return total
+    return None
+
+
+def register_pairs(shape: UnitShape) -> list[tuple[int, int]]:
+    """Pairs of sums ``(A, B)`` for rows sent back to back: A in binade ``k`` does not round
+    up, but would if one registered half of its split compare were taken from B instead (a
+    pipeline register of RoundLog2 bypassed or clocked a cycle off). Per split binade: B's
+    upper part equal to ``C_hi`` (the ``==`` register), above it (the ``>`` register), and
+    B's lower part at or above ``C_lo`` after an A whose upper part is ``C_hi`` (the ``>=``
+    register)."""
+    if shape.unit != "shiftmax":
+        return []
+    table = round_log2_thresholds(shape.round_log2)
+    by_name = {t.name: t for t in compare_targets(shape)}
+    pairs = []
+    for k in range(2 * shape.exp_bitwidth, 64):
+        if f"k={k} leading one: S = 2**k.." not in by_name:
+            break
+        offset = int(table[k]) - (1 << k)
+        if not 0 < offset < 1 << k:
+            continue
+        zeros = (offset & -offset).bit_length() - 1
+        constant, width = offset >> zeros, k - zeros
+        half = width // 2
+        high_c, low_c = constant >> half, constant & ((1 << half) - 1)
+        upper_max, middle = (1 << (width - half)) - 1, zeros + half
+
+        def first_sum(*names, k=k):
+            for name in names:
+                target = by_name.get(f"k={k} split: {name}")
+                if target is not None and target.sums:
+                    return target.sums[0]
+            return None
+
+        not_up_low_above = first_sum("U=C_hi-1, L>=C_lo", "U=C_hi-2, L>=C_lo", "U=0, L>=C_lo")
+        not_up_upper_equal = first_sum("U=C_hi, L<C_lo")
+        not_up_below = first_sum("U=C_hi, L<C_lo", "U=C_hi-1, L<C_lo", "U=0, L<C_lo")
+        wanted = [(not_up_low_above, (middle, k, high_c, high_c)),
+                  (not_up_below, (middle, k, high_c + 1, upper_max)),
+                  (not_up_upper_equal, (zeros, middle, low_c, (1 << half) - 1))]
+        for first, (lo_bit, hi_bit, low, high) in wanted:
+            if first is None or low > high:
+                continue
+            second = _field_sum(shape, lo_bit, hi_bit, low, high)
+            if second is not None:
+                pairs.append((first, second))
+    return pairs
+
+
 def target_sums(shape: UnitShape) -> list[int]:
     """Every sum chosen by :func:`compare_targets`, sorted, without repeats."""
     return sorted({s for target in compare_targets(shape) for s in target.sums})
@@ -238,6 +299,11 @@ def compare_rows(shape: UnitShape) -> np.ndarray:
                 continue
             rows += [np.roll(row, shift) for shift in shifts]
             rows.append(row[::-1].copy())
+        # Back to back, in this order: a register of RoundLog2 one cycle off shows here.
+        for pair in register_pairs(shape):
+            built = [_row_for_distances(shape, _sum_distances(shape, total)) for total in pair]
+            if all(row is not None for row in built):
+                rows += [np.asarray(row, dtype=np.int64) for row in built]
     if not rows:
         return np.zeros((0, shape.n), dtype=np.int64)
     return np.clip(np.array(rows, dtype=np.int64), shape.input_low, shape.input_high)

@@ -20,7 +20,9 @@ from shiftmax.sim.directed import (
     compare_rows,
     compare_targets,
     reachable_sums,
+    register_pairs,
     sum_cost,
+    target_sums,
 )
 from shiftmax.sim.vectors import UnitShape, corner_inputs, ref_exp_sums
 
@@ -211,7 +213,32 @@ def test_each_target_sum_has_the_maximum_at_every_lane() -> None:
     shape = shape_of(CONFIGS[0])
     rows = compare_rows(shape)
     sums = ref_exp_sums(shape, rows)
-    for total in np.unique(sums):
-        here = rows[sums == total]
+    for total in target_sums(shape):
+        here = rows[sums == min(total, (1 << (shape.buffer_bitwidth - 1)) - 1)]
         at_maximum = here == here.max(axis=1, keepdims=True)
         assert at_maximum.any(axis=0).all(), f"sum {total}: a lane never at the maximum"
+
+
+def test_register_pairs_come_back_to_back_and_would_round_up_if_mixed() -> None:
+    """Each pair (A, B) is sent in this order; A does not round up, but with one registered
+    part of its split compare taken from B it would (a RoundLog2 register a cycle off)."""
+    shape = shape_of(CONFIGS[0])
+    table = round_log2_thresholds(shape.round_log2)
+    sums = ref_exp_sums(shape, compare_rows(shape)).tolist()
+    pairs = register_pairs(shape)
+    assert pairs
+    for first, second in pairs:
+        assert any(sums[i:i + 2] == [first, second] for i in range(len(sums) - 1))
+        k = first.bit_length() - 1
+        assert round_log2(np.array([first]), shape.round_log2)[0] == k
+        zeros, constant, width = _fields(table, k)
+        half = width // 2
+        high_c, low_c = constant >> half, constant & ((1 << half) - 1)
+
+        def parts(total, zeros=zeros, width=width, half=half):
+            value = (total >> zeros) & ((1 << width) - 1)
+            return value >> half, value & ((1 << half) - 1)
+
+        (upper_a, lower_a), (upper_b, lower_b) = parts(first), parts(second)
+        assert upper_b > high_c or (upper_b == high_c and lower_a >= low_c) or \
+            (upper_a == high_c and lower_b >= low_c)
