@@ -115,9 +115,11 @@ class Sample:
 class AxisMonitor:
     """Samples the ports and checks the output side of the handshake."""
 
-    def __init__(self, dut, fail: Callable[[str], None]):
+    def __init__(self, dut, fail: Callable[[str], None],
+                 ready_rule: Callable[[Sample], bool] | None = None):
         self.dut = dut
         self.fail = fail
+        self.ready_rule = ready_rule  # what s_axis_tready must be, from the other ports
         self.previous: Sample | None = None
 
     def sample(self, edge: int) -> Sample:
@@ -135,6 +137,11 @@ class AxisMonitor:
                      m_valid=m_valid,
                      m_ready=_bit(dut.m_axis_tready, "m_axis_tready", edge, self.fail),
                      m_data=m_data)
+        if self.ready_rule is not None and not now.rst and \
+                bool(now.s_ready) != self.ready_rule(now):
+            self.fail(f"s_axis_tready was {now.s_ready} before edge {edge} with "
+                      f"m_axis_tvalid={now.m_valid} m_axis_tready={now.m_ready}: the flow "
+                      f"control documents {int(self.ready_rule(now))}")
         before = self.previous
         if before is not None and before.m_valid and not before.m_ready and not before.rst:
             if not now.m_valid:
@@ -205,7 +212,8 @@ class AxisHarness:
     mismatching vectors at once.
     """
 
-    def __init__(self, dut, rng: np.random.Generator, *, max_failures: int = 8):
+    def __init__(self, dut, rng: np.random.Generator, *, max_failures: int = 8,
+                 ready_rule: Callable[[Sample], bool] | None = None):
         self.dut = dut
         self.rng = rng
         self.max_failures = max_failures
@@ -215,7 +223,7 @@ class AxisHarness:
         self.last_report: StreamReport | None = None
         self.source = AxisSource(dut, rng)
         self.backpressure = AxisBackpressure(dut, rng)
-        self.monitor = AxisMonitor(dut, self._fail)
+        self.monitor = AxisMonitor(dut, self._fail, ready_rule)
         self._clock_started = False
 
     def _fail(self, message: str) -> None:

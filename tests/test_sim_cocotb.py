@@ -83,6 +83,36 @@ def test_broken_design_is_caught_with_input_expected_and_actual() -> None:
     assert "input [" in text and "expected [" in text and "actual [" in text, text
 
 
+def test_ready_that_waits_for_the_consumer_breaks_the_enable_forms_rule() -> None:
+    """The enable form documents ``s_axis_tready = m_axis_tready | ~m_axis_tvalid``. A copy
+    that takes inputs only while the consumer is ready (outputs still right, throughput lost
+    under backpressure: what a clock enable that forgot ``~m_axis_tvalid`` does) must fail."""
+    config = SimConfig(unit="argmax", n=10, value_bits=7, flow_control="enable")
+    good, sidecar = generate_verilog(config, BUILD_ROOT / config.name)
+    slow_dir = BUILD_ROOT / "slow-ready-argmax"
+    slow_dir.mkdir(parents=True, exist_ok=True)
+    slow = slow_dir / "argmax.v"
+    name, width_in = sidecar["module"], sidecar["ports"]["s_axis_tdata"]
+    width_out = sidecar["ports"]["m_axis_tdata"]
+    slow.write_text(good.read_text().replace(f"module {name}(", f"module {name}_core(", 1) + f"""
+module {name}(input clk, input rst, input [{width_in - 1}:0] s_axis_tdata,
+  input s_axis_tvalid, output s_axis_tready, output [{width_out - 1}:0] m_axis_tdata,
+  output m_axis_tvalid, input m_axis_tready);
+  wire core_ready;
+  {name}_core core(.clk(clk), .rst(rst), .s_axis_tdata(s_axis_tdata),
+    .s_axis_tvalid(s_axis_tvalid & m_axis_tready), .s_axis_tready(core_ready),
+    .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready));
+  assign s_axis_tready = core_ready & m_axis_tready;
+endmodule
+""")
+    slow.with_suffix(".json").write_text(json.dumps(sidecar))
+
+    result = rtl_simulate(config, verilog=slow)
+
+    assert not result.passed
+    assert "the flow control documents 1" in result.failure_text()
+
+
 def _flip_low_bit_when_top_bit_set(verilog: str, sidecar: dict) -> str:
     """Rename the generated module to ``<name>_core`` and wrap it with a faulty output."""
     name, ports = sidecar["module"], sidecar["ports"]
