@@ -12,7 +12,7 @@ from shiftmax.golden.fixedpoint import MAX_VALUE_BITS
 from shiftmax.golden.params import check_choice, check_int
 
 from .argmax_tree import ArgmaxTree
-from .flow import DEFAULT_FLOW_CONTROL, FixedLatencyUnit, InputStep
+from .flow import FixedLatencyUnit, InputStep
 from .pipeline import (
     ceil_log2,
     check_lanes_per_beat,
@@ -80,9 +80,9 @@ class Argmax(FixedLatencyUnit):
         Lanes compared per cycle, 1 to ``n``; ``None`` (default) or ``n``: all of them, one
         beat per cycle. Fewer folds the unit: one beat every ``ceil(n / lanes_per_cycle)``
         cycles (``input_cycles``).
-    flow_control : {"enable", "skid", "fifo"}
-        How the pipeline meets the stream handshake (:mod:`shiftmax.hw.flow`; default
-        ``"fifo"``).
+    flow_control : {"enable", "skid", "fifo"} or None
+        How the pipeline meets the stream handshake (:mod:`shiftmax.hw.flow`); None (the
+        default): the registry's ``DEFAULT_FLOW_CONTROL``, ``"fifo"``.
     lanes_per_beat : int or None
         ``None`` or ``n``: the whole row in one beat (this class); fewer is the streaming
         form, built by ``StreamingArgmax``.
@@ -118,7 +118,7 @@ class Argmax(FixedLatencyUnit):
     def __init__(self, *, n: int, value_bits: int, output: str = "index",
                  register_every: int = 2, stage_registers: bool = True,
                  lanes_per_cycle: int | None = None,
-                 flow_control: str = DEFAULT_FLOW_CONTROL, lanes_per_beat: int | None = None,
+                 flow_control: str | None = None, lanes_per_beat: int | None = None,
                  mask: bool = False) -> None:
         self._n = check_int("n", n, 2)
         check_lanes_per_beat(lanes_per_beat, self._n, "StreamingArgmax")

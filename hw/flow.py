@@ -51,6 +51,7 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from shiftmax.golden.params import check_choice, check_int
+from shiftmax.units import DEFAULT_FLOW_CONTROL, FLOW_CONTROLS
 
 from .pipeline import ceil_log2
 
@@ -67,11 +68,6 @@ __all__ = [
     "FixedLatencyStream",
 ]
 
-#: The flow-control forms (see the module docstring).
-FLOW_CONTROLS = ("enable", "skid", "fifo")
-#: The form a unit is built in unless told otherwise (chosen by measurement:
-#: docs/flow-control.md).
-DEFAULT_FLOW_CONTROL = "fifo"
 
 #: Cycles each form adds to the datapath latency.
 _EXTRA_LATENCY = {"enable": 0, "skid": 1, "fifo": 2}
@@ -92,8 +88,16 @@ class InputStep:
     valid: Value
 
 
-def check_flow_control(flow_control) -> str:
-    """``flow_control`` if it names a form, else ValueError naming it and the value."""
+def check_flow_control(flow_control, forms: tuple[str, ...] = FLOW_CONTROLS) -> str:
+    """``flow_control`` if it names one of a unit's ``forms``, else ValueError naming it and
+    the value. ``None`` is the registry's default (:data:`DEFAULT_FLOW_CONTROL`), or the first
+    of ``forms`` for a unit without it."""
+    if flow_control is None:
+        return DEFAULT_FLOW_CONTROL if DEFAULT_FLOW_CONTROL in forms else forms[0]
+    if flow_control not in forms and flow_control in FLOW_CONTROLS:
+        names = " or ".join(repr(form) for form in forms)
+        raise ValueError(f"flow_control must be {names} for this unit (see "
+                         f"docs/flow-control.md), not {flow_control!r}")
     return check_choice("flow_control", flow_control, FLOW_CONTROLS)
 
 
@@ -374,7 +378,7 @@ class FixedLatencyStream(wiring.Component):
     """
 
     def __init__(self, datapath, *, in_shape=None, out_shape=None, latency: int | None = None,
-                 flow_control: str = DEFAULT_FLOW_CONTROL, input: str | None = None,
+                 flow_control: str | None = None, input: str | None = None,
                  output: str | None = None) -> None:
         self._flow_control = check_flow_control(flow_control)
         if isinstance(datapath, wiring.Component):

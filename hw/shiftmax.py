@@ -13,7 +13,7 @@ from shiftmax.golden.params import check_int, check_shiftmax_params
 from .adder_tree import SaturatingAdderTree
 from .distance import Distance
 from .floor_input import FloorInput, lane_frac_bits
-from .flow import DEFAULT_FLOW_CONTROL, FixedLatencyUnit, InputStep
+from .flow import FixedLatencyUnit, InputStep
 from .max_tree import MaxTree
 from .output_shift import OutputShift
 from .pipeline import (
@@ -83,9 +83,9 @@ class Shiftmax(FixedLatencyUnit):
         combinational; default 2).
     stage_registers : bool
         Registers between the stages (default True).
-    flow_control : {"enable", "skid", "fifo"}
-        How the pipeline meets the stream handshake (:mod:`shiftmax.hw.flow`; default
-        ``"fifo"``).
+    flow_control : {"enable", "skid", "fifo"} or None
+        How the pipeline meets the stream handshake (:mod:`shiftmax.hw.flow`); None (the
+        default): the registry's ``DEFAULT_FLOW_CONTROL``, ``"fifo"``.
     lanes_per_beat : int or None
         ``None`` or ``n``: the whole row in one beat (this class). Fewer lanes per beat is the
         streaming form, built by ``StreamingShiftmax``.
@@ -122,7 +122,7 @@ class Shiftmax(FixedLatencyUnit):
     def __init__(self, *, n: int, value_bits: int, frac_bits=0, exp_bitwidth: int = 10,
                  buffer_bitwidth: int = 32, round_log2: str = "exact",
                  register_every: int = 2, stage_registers: bool = True,
-                 flow_control: str = DEFAULT_FLOW_CONTROL, lanes_per_beat: int | None = None,
+                 flow_control: str | None = None, lanes_per_beat: int | None = None,
                  mask: bool = False) -> None:
         self._n = check_int("n", n, 1)
         check_lanes_per_beat(lanes_per_beat, self._n, "StreamingShiftmax")

@@ -13,6 +13,7 @@ from shiftmax.golden.fixedpoint import MAX_VALUE_BITS
 from shiftmax.golden.params import check_choice, check_int
 
 from .argmax_tree import ArgmaxTree
+from .flow import check_flow_control
 from .framing import RowFramer, beats_per_row, streaming_input_layout, valid_delay
 from .pipeline import (
     ceil_log2,
@@ -36,10 +37,7 @@ def _check_streaming_common(n: int, lanes_per_beat, flow_control, mask, *,
         raise ValueError(f"lanes_per_beat must be given (1 to n - 1 = {n - 1}) for the "
                          f"streaming form, not None")
     p = check_int("lanes_per_beat", lanes_per_beat, 1, n - 1)
-    if flow_control not in forms:
-        names = " or ".join(repr(form) for form in forms)
-        raise ValueError(f"flow_control must be {names} for this streaming unit (see "
-                         f"docs/streaming.md), not {flow_control!r}")
+    flow_control = check_flow_control(flow_control, forms)
     if not isinstance(mask, bool):
         raise TypeError(f"mask must be True or False, not {mask!r}")
     return p, flow_control, mask
@@ -93,8 +91,8 @@ class StreamingArgmax(wiring.Component):
         A register between the beat's tree and the running best (default True).
     lanes_per_cycle : None
         The folded one-beat form's parameter; only None (the beat is already narrow).
-    flow_control : {"enable"}
-        Only ``"enable"`` (see above).
+    flow_control : {"enable"} or None
+        Only ``"enable"`` (see above); None (the default) means it.
     mask : bool
         A per-lane mask input (default False).
 
@@ -122,7 +120,7 @@ class StreamingArgmax(wiring.Component):
     def __init__(self, *, n: int, value_bits: int, lanes_per_beat: int,
                  output: str = "index", register_every: int = 2,
                  stage_registers: bool = True, lanes_per_cycle: int | None = None,
-                 flow_control: str = "enable", mask: bool = False) -> None:
+                 flow_control: str | None = None, mask: bool = False) -> None:
         self._n = check_int("n", n, 2)
         self._value_bits = check_int("value_bits", value_bits, 1, MAX_VALUE_BITS)
         self._p, self._flow_control, self._mask = _check_streaming_common(

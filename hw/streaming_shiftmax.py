@@ -109,8 +109,8 @@ class StreamingShiftmax(wiring.Component):
         A register after every K levels of the beat's max and adder trees (default 2).
     stage_registers : bool
         Registers between the stages of each pass (default True).
-    flow_control : {"enable"}
-        Only ``"enable"`` (see above).
+    flow_control : {"enable", "fifo"} or None
+        See above; None (the default): ``"fifo"``, the registry's ``DEFAULT_FLOW_CONTROL``.
     mask : bool
         A per-lane mask input (default False).
 
@@ -138,7 +138,7 @@ class StreamingShiftmax(wiring.Component):
     def __init__(self, *, n: int, value_bits: int, lanes_per_beat: int, frac_bits=0,
                  exp_bitwidth: int = 10, buffer_bitwidth: int = 32, round_log2: str = "exact",
                  register_every: int = 2, stage_registers: bool = True,
-                 flow_control: str = "enable", mask: bool = False) -> None:
+                 flow_control: str | None = None, mask: bool = False) -> None:
         self._n = check_int("n", n, 2)
         self._value_bits = check_int("value_bits", value_bits, 1, MAX_VALUE_BITS)
         self._p, self._flow_control, self._mask = _check_streaming_common(

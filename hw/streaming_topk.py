@@ -104,7 +104,8 @@ class StreamingTopK(wiring.Component):
         between the tree and the chain of cells, and two inside each cell (the head compared
         a cycle early; compares and outgoing selection apart) (default True).
     flow_control : {"enable", "fifo"}
-        See above (default ``"enable"``); ``"skid"`` is refused.
+        See above (None, the default: ``"fifo"``, the registry's ``DEFAULT_FLOW_CONTROL``);
+        ``"skid"`` is refused.
     mask : bool
         A per-lane mask input (default False).
 
@@ -131,7 +132,7 @@ class StreamingTopK(wiring.Component):
 
     def __init__(self, *, n: int, value_bits: int, k: int, lanes_per_beat: int,
                  output: str = "index", register_every: int = 2, stage_registers: bool = True,
-                 flow_control: str = "enable", mask: bool = False) -> None:
+                 flow_control: str | None = None, mask: bool = False) -> None:
         self._n = check_int("n", n, 2)
         if lanes_per_beat is None:
             raise ValueError(f"lanes_per_beat must be given (1 to n - 1 = {self._n - 1}) for "

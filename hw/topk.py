@@ -10,7 +10,7 @@ from amaranth.lib import data
 from shiftmax.golden.fixedpoint import MAX_VALUE_BITS
 from shiftmax.golden.params import check_choice, check_int
 
-from .flow import DEFAULT_FLOW_CONTROL, FixedLatencyUnit, InputStep, check_flow_control
+from .flow import FixedLatencyUnit, InputStep, check_flow_control
 from .pipeline import (
     ceil_log2,
     check_lanes_per_beat,
@@ -84,8 +84,9 @@ class TopK(FixedLatencyUnit):
         A pipeline register after every K levels of the tree (0: combinational; default 2).
     stage_registers : bool
         A register inside every merge, between its compares and its selection (default True).
-    flow_control : {"enable", "skid", "fifo"}
-        How the pipeline stalls (:mod:`shiftmax.hw.flow`; default ``"fifo"``).
+    flow_control : {"enable", "skid", "fifo"} or None
+        How the pipeline stalls (:mod:`shiftmax.hw.flow`); None (the default): the
+        registry's ``DEFAULT_FLOW_CONTROL``, ``"fifo"``.
     lanes_per_beat : int or None
         ``None`` or ``n``: the whole row in one beat (the only form of this class; fewer lanes
         per beat is :class:`shiftmax.hw.streaming_topk.StreamingTopK`).
@@ -121,7 +122,7 @@ class TopK(FixedLatencyUnit):
 
     def __init__(self, *, n: int, value_bits: int, k: int, output: str = "index",
                  register_every: int = 2, stage_registers: bool = True,
-                 flow_control: str = DEFAULT_FLOW_CONTROL, lanes_per_beat: int | None = None,
+                 flow_control: str | None = None, lanes_per_beat: int | None = None,
                  mask: bool = False) -> None:
         self._n = check_int("n", n, 2)
         check_lanes_per_beat(lanes_per_beat, self._n, "StreamingTopK")

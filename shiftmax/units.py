@@ -36,7 +36,8 @@ from shiftmax.golden import (
 from shiftmax.golden.fixedpoint import MAX_VALUE_BITS
 from shiftmax.golden.params import check_choice, check_frac_bits, check_int
 
-__all__ = ["Param", "Unit", "UNITS", "REQUIRED", "FLOW_CONTROLS", "unit", "index_bits"]
+__all__ = ["Param", "Unit", "UNITS", "REQUIRED", "FLOW_CONTROLS", "DEFAULT_FLOW_CONTROL",
+           "TOPK_OUTPUTS", "unit", "index_bits"]
 
 
 class _Required:
@@ -48,8 +49,11 @@ class _Required:
 
 REQUIRED: Any = _Required()
 
-#: Flow control of the fixed-latency pipelines (see docs/flow-control.md).
+#: Flow control of the pipelines (see docs/flow-control.md), and the form a unit is built in
+#: when none is asked for: ``"fifo"`` (chosen by measurement), or the first form a unit has
+#: when it has no fifo form (the streaming argmax has only ``"enable"``).
 FLOW_CONTROLS = ("enable", "skid", "fifo")
+DEFAULT_FLOW_CONTROL = "fifo"
 
 
 def index_bits(n: int) -> int:
@@ -99,6 +103,7 @@ class Param:
     metavar: str | None = None
     tag: str = ""
     group: str = "arithmetic"
+    default_text: str = ""  # how --help states the default, when not by its value
 
     @property
     def option(self) -> str:
@@ -153,7 +158,8 @@ class Param:
                 raise TypeError(f"{self.name} must be True or False, not {value!r}")
             return bool(value)
         if self.kind == "choice":
-            return check_choice(self.name, value, self.choices)
+            return None if value is None and self.default is None else \
+                check_choice(self.name, value, self.choices)
         if self.kind == "frac_bits":
             if isinstance(value, (list, tuple, np.ndarray)):
                 return tuple(int(v) for v in check_frac_bits(value, len(value)))
@@ -164,6 +170,8 @@ class Param:
         """The help text with the default, as ``--help`` shows it."""
         if self.required:
             return f"{self.help} (required)"
+        if self.default_text:
+            return f"{self.help} (default: {self.default_text})"
         default = "n (all lanes)" if self.kind == "lanes" and self.default is None else \
             self.format(self.default) if self.kind != "bool" else \
             ("on" if self.default else "off")
@@ -289,8 +297,10 @@ STAGE_REGISTERS = Param(
 FLOW_CONTROL = Param(
     "flow_control", "choice", "how the pipeline stalls: 'enable' (one clock enable on every "
     "flip-flop), 'skid' (a register slice, registered s_axis_tready), 'fifo' (free-running "
-    "datapath, credit-counted output FIFO)", default="enable", choices=FLOW_CONTROLS,
-    tag="fc", group="pipeline")
+    "datapath, credit-counted output FIFO)", default=None, choices=FLOW_CONTROLS,
+    tag="fc", group="pipeline",
+    default_text=f"{DEFAULT_FLOW_CONTROL}, or the form's only one: enable for the streaming "
+                 f"argmax")
 
 
 # --- shiftmax ------------------------------------------------------------------------------

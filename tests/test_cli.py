@@ -28,7 +28,7 @@ def test_shiftmax_writes_verilog_and_sidecar(tmp_path, capsys):
     assert meta["params"] == {"n": 4, "value_bits": 7, "frac_bits": [-2, 1, 0, 3],
                               "exp_bitwidth": 4, "buffer_bitwidth": 12,
                               "round_log2": "quantizeml", "register_every": 1,
-                              "stage_registers": False, "flow_control": "enable",
+                              "stage_registers": False, "flow_control": "fifo",
                               "lanes_per_beat": 4, "mask": False}
     assert meta["ports"]["s_axis_tdata"] == 32 and meta["ports"]["m_axis_tdata"] == 20
     assert "module smax(" in out.read_text()

@@ -177,7 +177,7 @@ def test_sum_clamps_once_at_the_row_end():
 def test_parameters_and_properties():
     unit = StreamingShiftmax(n=197, value_bits=7, lanes_per_beat=16, mask=True)
     assert unit.beats_per_row == 13 and unit.input_cycles == 1
-    assert unit.flow_control == "enable" and unit.memory_bits > 0
+    assert unit.flow_control == "fifo" and unit.memory_bits > 0  # the registry's default
     assert unit.params["lanes_per_beat"] == 16 and unit.params["mask"] is True
     assert set(unit.params) >= {"n", "value_bits", "frac_bits", "exp_bitwidth",
                                 "buffer_bitwidth", "round_log2", "register_every",

@@ -252,11 +252,13 @@ def test_dropped_beats_under_backpressure_keep_the_framing(flow_control):
 @pytest.mark.parametrize("params, latency", [
     # framer + beat tree + stage registers (tree's node levels, after the tree, two per
     # cell) + K cells, + 2 for fifo
-    (dict(n=1000, value_bits=15, k=5, lanes_per_beat=4), 1 + 1 + 11 + 5),
-    (dict(n=1000, value_bits=15, k=5, lanes_per_beat=16), 1 + (1 + 3) + 11 + 5),
-    (dict(n=1000, value_bits=15, k=5, lanes_per_beat=16, register_every=1),
-     1 + (2 + 3) + 11 + 5),
-    (dict(n=10, value_bits=15, k=3, lanes_per_beat=1, stage_registers=False), 1 + 0 + 0 + 3),
+    (dict(n=1000, value_bits=15, k=5, lanes_per_beat=4, flow_control="enable"), 1 + 1 + 11 + 5),
+    (dict(n=1000, value_bits=15, k=5, lanes_per_beat=16, flow_control="enable"),
+     1 + (1 + 3) + 11 + 5),
+    (dict(n=1000, value_bits=15, k=5, lanes_per_beat=16, register_every=1,
+          flow_control="enable"), 1 + (2 + 3) + 11 + 5),
+    (dict(n=10, value_bits=15, k=3, lanes_per_beat=1, stage_registers=False,
+          flow_control="enable"), 1 + 0 + 0 + 3),
     (dict(n=10, value_bits=15, k=3, lanes_per_beat=1, stage_registers=False,
           flow_control="fifo"), 1 + 0 + 0 + 3 + 2),
 ])
@@ -265,8 +267,10 @@ def test_latency_follows_the_formula(params, latency):
 
 
 def test_properties_describe_the_unit():
-    unit = StreamingTopK(n=1000, value_bits=15, k=5, lanes_per_beat=16, mask=True)
+    unit = StreamingTopK(n=1000, value_bits=15, k=5, lanes_per_beat=16, mask=True,
+                         flow_control="enable")
     assert (unit.input_cycles, unit.beats_per_row, unit.memory_bits) == (1, 63, 0)
+    assert StreamingTopK(n=1000, value_bits=15, k=5, lanes_per_beat=16).flow_control == "fifo"
     fifo = StreamingTopK(n=1000, value_bits=15, k=5, lanes_per_beat=16, flow_control="fifo")
     assert fifo.memory_bits > 0 and fifo.memory_bits % (5 * 10 + 2) == 0
     assert unit.flow_control == "enable"
