@@ -10,6 +10,7 @@ from amaranth.lib import data
 from shiftmax.golden.argmax import ARGMAX_OUTPUTS
 from shiftmax.golden.fixedpoint import MAX_VALUE_BITS
 from shiftmax.golden.params import check_choice, check_int
+from shiftmax.units import ARGMAX
 
 from .argmax_tree import ArgmaxTree
 from .flow import FixedLatencyUnit, InputStep
@@ -29,6 +30,9 @@ from .pipeline import (
 )
 
 __all__ = ["Argmax"]
+
+#: Parameter defaults, as the registry declares them.
+_DEFAULTS = ARGMAX.defaults()
 
 
 class Argmax(FixedLatencyUnit):
@@ -115,11 +119,11 @@ class Argmax(FixedLatencyUnit):
 
     unit_name = "argmax"
 
-    def __init__(self, *, n: int, value_bits: int, output: str = "index",
-                 register_every: int = 2, stage_registers: bool = True,
-                 lanes_per_cycle: int | None = None,
-                 flow_control: str | None = None, lanes_per_beat: int | None = None,
-                 mask: bool = False) -> None:
+    def __init__(self, *, n: int, value_bits: int, output: str = _DEFAULTS["output"],
+                 register_every: int = _DEFAULTS["register_every"],
+                 stage_registers: bool = _DEFAULTS["stage_registers"],
+                 lanes_per_cycle: int | None = None, flow_control: str | None = None,
+                 lanes_per_beat: int | None = None, mask: bool = _DEFAULTS["mask"]) -> None:
         self._n = check_int("n", n, 2)
         check_lanes_per_beat(lanes_per_beat, self._n, "StreamingArgmax")
         self._mask = check_mask(mask)

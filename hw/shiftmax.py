@@ -9,6 +9,7 @@ from amaranth.lib import data
 
 from shiftmax.golden.fixedpoint import MAX_VALUE_BITS
 from shiftmax.golden.params import check_int, check_shiftmax_params
+from shiftmax.units import SHIFTMAX
 
 from .adder_tree import SaturatingAdderTree
 from .distance import Distance
@@ -30,6 +31,9 @@ from .round_log2 import RoundLog2
 from .shift_exp import ShiftExp
 
 __all__ = ["Shiftmax"]
+
+#: Parameter defaults, as the registry declares them.
+_DEFAULTS = SHIFTMAX.defaults()
 
 
 class Shiftmax(FixedLatencyUnit):
@@ -119,11 +123,14 @@ class Shiftmax(FixedLatencyUnit):
 
     unit_name = "shiftmax"
 
-    def __init__(self, *, n: int, value_bits: int, frac_bits=0, exp_bitwidth: int = 10,
-                 buffer_bitwidth: int = 32, round_log2: str = "exact",
-                 register_every: int = 2, stage_registers: bool = True,
+    def __init__(self, *, n: int, value_bits: int, frac_bits=_DEFAULTS["frac_bits"],
+                 exp_bitwidth: int = _DEFAULTS["exp_bitwidth"],
+                 buffer_bitwidth: int = _DEFAULTS["buffer_bitwidth"],
+                 round_log2: str = _DEFAULTS["round_log2"],
+                 register_every: int = _DEFAULTS["register_every"],
+                 stage_registers: bool = _DEFAULTS["stage_registers"],
                  flow_control: str | None = None, lanes_per_beat: int | None = None,
-                 mask: bool = False) -> None:
+                 mask: bool = _DEFAULTS["mask"]) -> None:
         self._n = check_int("n", n, 1)
         check_lanes_per_beat(lanes_per_beat, self._n, "StreamingShiftmax")
         self._mask = check_mask(mask)

@@ -11,6 +11,7 @@ from amaranth.lib.wiring import In, Out
 from shiftmax.golden.argmax import ARGMAX_OUTPUTS
 from shiftmax.golden.fixedpoint import MAX_VALUE_BITS
 from shiftmax.golden.params import check_choice, check_int
+from shiftmax.units import ARGMAX
 
 from .argmax_tree import ArgmaxTree
 from .flow import check_flow_control
@@ -27,6 +28,9 @@ from .pipeline import (
 )
 
 __all__ = ["StreamingArgmax"]
+
+#: Parameter defaults, as the registry declares them.
+_DEFAULTS = ARGMAX.defaults()
 
 
 def _check_streaming_common(n: int, lanes_per_beat, flow_control, mask, *,
@@ -118,9 +122,11 @@ class StreamingArgmax(wiring.Component):
     unit_name = "argmax"
 
     def __init__(self, *, n: int, value_bits: int, lanes_per_beat: int,
-                 output: str = "index", register_every: int = 2,
-                 stage_registers: bool = True, lanes_per_cycle: int | None = None,
-                 flow_control: str | None = None, mask: bool = False) -> None:
+                 output: str = _DEFAULTS["output"],
+                 register_every: int = _DEFAULTS["register_every"],
+                 stage_registers: bool = _DEFAULTS["stage_registers"],
+                 lanes_per_cycle: int | None = None, flow_control: str | None = None,
+                 mask: bool = _DEFAULTS["mask"]) -> None:
         self._n = check_int("n", n, 2)
         self._value_bits = check_int("value_bits", value_bits, 1, MAX_VALUE_BITS)
         self._p, self._flow_control, self._mask = _check_streaming_common(

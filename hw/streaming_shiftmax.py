@@ -12,6 +12,7 @@ from amaranth.lib.wiring import In, Out
 
 from shiftmax.golden.fixedpoint import MAX_VALUE_BITS
 from shiftmax.golden.params import check_int, check_shiftmax_params
+from shiftmax.units import SHIFTMAX
 
 from .adder_tree import SaturatingAdderTree, sum_bits
 from .distance import Distance, distance_bits
@@ -33,6 +34,9 @@ from .shift_exp import ShiftExp
 from .streaming_argmax import _check_streaming_common
 
 __all__ = ["StreamingShiftmax"]
+
+#: Parameter defaults, as the registry declares them.
+_DEFAULTS = SHIFTMAX.defaults()
 
 
 def _advance(pointer: Signal, depth: int):
@@ -135,10 +139,13 @@ class StreamingShiftmax(wiring.Component):
 
     unit_name = "shiftmax"
 
-    def __init__(self, *, n: int, value_bits: int, lanes_per_beat: int, frac_bits=0,
-                 exp_bitwidth: int = 10, buffer_bitwidth: int = 32, round_log2: str = "exact",
-                 register_every: int = 2, stage_registers: bool = True,
-                 flow_control: str | None = None, mask: bool = False) -> None:
+    def __init__(self, *, n: int, value_bits: int, lanes_per_beat: int,
+                 frac_bits=_DEFAULTS["frac_bits"], exp_bitwidth: int = _DEFAULTS["exp_bitwidth"],
+                 buffer_bitwidth: int = _DEFAULTS["buffer_bitwidth"],
+                 round_log2: str = _DEFAULTS["round_log2"],
+                 register_every: int = _DEFAULTS["register_every"],
+                 stage_registers: bool = _DEFAULTS["stage_registers"],
+                 flow_control: str | None = None, mask: bool = _DEFAULTS["mask"]) -> None:
         self._n = check_int("n", n, 2)
         self._value_bits = check_int("value_bits", value_bits, 1, MAX_VALUE_BITS)
         self._p, self._flow_control, self._mask = _check_streaming_common(

@@ -22,6 +22,7 @@ from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
 
 from shiftmax.golden.params import check_int
+from shiftmax.units import TOPK
 
 from .framing import RowFramer, beats_per_row, streaming_input_layout, valid_delay
 from .pipeline import ceil_log2, delay, fit, register, wire
@@ -37,6 +38,9 @@ from .topk_tree import (
 )
 
 __all__ = ["StreamingTopK"]
+
+#: Parameter defaults, as the registry declares them.
+_DEFAULTS = TOPK.defaults()
 
 
 class StreamingTopK(wiring.Component):
@@ -131,8 +135,10 @@ class StreamingTopK(wiring.Component):
     unit_name = "topk"
 
     def __init__(self, *, n: int, value_bits: int, k: int, lanes_per_beat: int,
-                 output: str = "index", register_every: int = 2, stage_registers: bool = True,
-                 flow_control: str | None = None, mask: bool = False) -> None:
+                 output: str = _DEFAULTS["output"],
+                 register_every: int = _DEFAULTS["register_every"],
+                 stage_registers: bool = _DEFAULTS["stage_registers"],
+                 flow_control: str | None = None, mask: bool = _DEFAULTS["mask"]) -> None:
         self._n = check_int("n", n, 2)
         if lanes_per_beat is None:
             raise ValueError(f"lanes_per_beat must be given (1 to n - 1 = {self._n - 1}) for "

@@ -9,6 +9,7 @@ from amaranth.lib import data
 
 from shiftmax.golden.fixedpoint import MAX_VALUE_BITS
 from shiftmax.golden.params import check_choice, check_int
+from shiftmax.units import TOPK, TOPK_OUTPUTS
 
 from .flow import FixedLatencyUnit, InputStep, check_flow_control
 from .pipeline import (
@@ -23,8 +24,8 @@ from .topk_tree import TopKTree, key_of, topk_tree_latency, value_of_key
 
 __all__ = ["TopK", "TOPK_OUTPUTS", "topk_output_layout", "check_topk_params"]
 
-#: The two output forms: the K indices, or the K indices followed by the K values.
-TOPK_OUTPUTS = ("index", "index-value")
+#: Parameter defaults, as the registry declares them.
+_DEFAULTS = TOPK.defaults()
 
 
 def topk_output_layout(*, n: int, value_bits: int, k: int, output: str) -> data.StructLayout:
@@ -120,10 +121,11 @@ class TopK(FixedLatencyUnit):
 
     unit_name = "topk"
 
-    def __init__(self, *, n: int, value_bits: int, k: int, output: str = "index",
-                 register_every: int = 2, stage_registers: bool = True,
+    def __init__(self, *, n: int, value_bits: int, k: int, output: str = _DEFAULTS["output"],
+                 register_every: int = _DEFAULTS["register_every"],
+                 stage_registers: bool = _DEFAULTS["stage_registers"],
                  flow_control: str | None = None, lanes_per_beat: int | None = None,
-                 mask: bool = False) -> None:
+                 mask: bool = _DEFAULTS["mask"]) -> None:
         self._n = check_int("n", n, 2)
         check_lanes_per_beat(lanes_per_beat, self._n, "StreamingTopK")
         (self._value_bits, self._k, self._output, self._register_every,

@@ -484,6 +484,7 @@ ARGMAX = Unit(
 
 # --- top-K ---------------------------------------------------------------------------------
 
+#: The two output forms: the K indices, or the K indices followed by the K values.
 TOPK_OUTPUTS = ("index", "index-value")
 
 
