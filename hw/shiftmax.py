@@ -61,7 +61,9 @@ class Shiftmax(FixedLatencyUnit):
     With ``mask``, a masked lane (its bit of ``i.payload.mask`` set) takes no part in the
     maximum or the sum and its output is 0: it enters the max tree as the lowest floored value
     and its distance is forced to saturation (a zero term, a zero output). A row whose every
-    lane is masked gives all zeros and raises ``o.payload.user``.
+    lane is masked gives all zeros (no flag: as the contract says, ``m_axis_tuser`` flags
+    malformed rows and argmax/top-K rows without enough present elements; a one-beat row cannot
+    be malformed, so the one-beat Shiftmax has no ``user``).
 
     Number format: input lane k is ``i.payload.data[k]`` (``s_axis_tdata[k*(value_bits+1) +:
     value_bits+1]`` at the Verilog ports), two's complement with ``frac_bits[k]`` fractional
@@ -100,8 +102,7 @@ class Shiftmax(FixedLatencyUnit):
     -------
     i : In(stream.Signature(StructLayout({"data": ArrayLayout(signed(value_bits + 1), n),
         "mask": unsigned(n)})))   (``mask`` only with ``mask=True``)
-    o : Out(stream.Signature(StructLayout({"data": ArrayLayout(unsigned(e + 1), n),
-        "user": unsigned(1)})))   (``user`` only with ``mask=True``: every lane was masked)
+    o : Out(stream.Signature(StructLayout({"data": ArrayLayout(unsigned(e + 1), n)})))
 
     Latency
     -------
@@ -151,7 +152,6 @@ class Shiftmax(FixedLatencyUnit):
         out_fields = {"data": data.ArrayLayout(unsigned(e + 1), self._n)}
         if self._mask:
             in_fields["mask"] = unsigned(self._n)
-            out_fields["user"] = unsigned(1)
         super().__init__(in_layout=data.StructLayout(in_fields),
                          out_layout=data.StructLayout(out_fields), flow_control=flow_control)
 
@@ -229,8 +229,7 @@ class Shiftmax(FixedLatencyUnit):
             lowest = Const(-(1 << (floor.out_bits - 1)), signed(floor.out_bits))
             m.d.comb += max_tree.values.eq(lanes(
                 [Mux(mask[k], lowest, floor.floored[k]) for k in range(n)], floor.out_bits))
-            # Every lane masked: all outputs 0 (the distances saturate) and user raised.
-            empty = delay(m, mask.all(), self.datapath_latency - 1, name="empty")
+            # Every lane masked: all outputs 0 (every distance saturates).
         else:
             m.d.comb += max_tree.values.eq(floor.floored)
         floored = delay(m, floored, max_tree.latency, name="floored")
@@ -279,4 +278,4 @@ class Shiftmax(FixedLatencyUnit):
             shift_bits=round_log2.shift_bits, register_inside=self._stage_registers)
         m.d.comb += [output_shift.distance.eq(distances), output_shift.shift.eq(shift)]
         output = output_shift.output.as_value()
-        return register(m, Cat(output, empty) if self._mask else output, name="result")
+        return register(m, output, name="result")
