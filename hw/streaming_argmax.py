@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from amaranth.hdl import Const, EnableInserter, Module, Mux, Signal, unsigned
+from amaranth.hdl import Cat, Const, EnableInserter, Module, Mux, Signal, Value, unsigned
 from amaranth.lib import data, stream, wiring
+from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
 
 from shiftmax.golden.argmax import ARGMAX_OUTPUTS
@@ -65,15 +66,21 @@ class StreamingArgmax(wiring.Component):
        input.
     2. :class:`ArgmaxTree` over the P lanes of the beat (pipelined by ``register_every``),
        then, with ``stage_registers``, a register.
-    3. The running best (key, beat number, lane): loaded through its clock enable when the
+    3. The running best (key, beat number, lane), loaded through its clock enable when the
        beat is the row's first or its maximum is strictly greater (beats come in increasing
-       index order, so ties keep the lowest index). On the row's last beat the winner and
-       the flag (malformed row, or no present element) are registered.
-    4. ``index = beat * P + lane`` (a one-hot decoder for ``output="onehot"``), registered as
-       the output beat.
+       index order, so ties keep the lowest index). With ``stage_registers`` the compare looks
+       ahead: a beat is compared, one stage before it reaches the best, with the best and
+       with the beat ahead of it (which is the best next cycle if it is loaded), and the
+       loop is one multiplexer between the two registered results.
+    4. A cycle after the row's last beat the best is final: ``index = beat * P + lane`` (a
+       one-hot decoder for ``output="onehot"``) is registered as the result.
 
-    The whole pass runs under one clock enable ``ce = o.ready | ~o.valid`` (flow control
-    ``"enable"``): it freezes while a result waits, and ``i.ready`` falls with it.
+    Flow control: ``"enable"``: the whole pass runs under one clock enable
+    ``ce = o.ready | ~o.valid``; it freezes while a result waits, and ``i.ready`` falls with
+    it. ``"fifo"`` (the default): the pass runs freely and its results (index and flag; a
+    one-hot result is decoded from the FIFO's output register) go into an output FIFO with a
+    credit per entry; a beat is taken only while a credit is left, so ``o.ready`` reaches
+    only the FIFO and the credit counter.
 
     Number format: input lane ``j`` of beat ``b`` is element ``b*P + j``, two's complement,
     ``value_bits + 1`` bits. Output ``data``: the index, unsigned, ``max(1, ceil(log2 n))``
@@ -95,8 +102,8 @@ class StreamingArgmax(wiring.Component):
         A register between the beat's tree and the running best (default True).
     lanes_per_cycle : None
         The folded one-beat form's parameter; only None (the beat is already narrow).
-    flow_control : {"enable"} or None
-        Only ``"enable"`` (see above); None (the default) means it.
+    flow_control : {"enable", "fifo"} or None
+        See above; None (the default) is ``"fifo"``, the registry's ``DEFAULT_FLOW_CONTROL``.
     mask : bool
         A per-lane mask input (default False).
 
@@ -109,9 +116,10 @@ class StreamingArgmax(wiring.Component):
 
     Latency
     -------
-    ``3 + (ceil(log2 P) - 1) // register_every + stage_registers`` (the tree term is 0 when
-    ``register_every`` is 0 or ``P <= 2``): edges from the handshake of a row's last input
-    beat to the handshake of its output beat, ``o.ready`` high.
+    ``3 + (ceil(log2 P) - 1) // register_every + 2 * stage_registers
+    + 2 * (flow_control == "fifo")`` (the tree term is 0 when ``register_every`` is 0 or
+    ``P <= 2``): edges from the handshake of a row's last input beat to the handshake of its
+    output beat, ``o.ready`` high.
 
     Raises
     ------
@@ -130,7 +138,7 @@ class StreamingArgmax(wiring.Component):
         self._n = check_int("n", n, 2)
         self._value_bits = check_int("value_bits", value_bits, 1, MAX_VALUE_BITS)
         self._p, self._flow_control, self._mask = _check_streaming_common(
-            self._n, lanes_per_beat, flow_control, mask)
+            self._n, lanes_per_beat, flow_control, mask, forms=("enable", "fifo"))
         if lanes_per_cycle is not None:
             raise ValueError(f"lanes_per_cycle folds the one-beat-per-row Argmax; with "
                              f"lanes_per_beat={self._p} it must be None, "
@@ -181,7 +189,11 @@ class StreamingArgmax(wiring.Component):
 
     @property
     def memory_bits(self) -> int:
-        return 0
+        """Bits of the ``"fifo"`` form's output FIFO, the index and the flag of each entry
+        (0 for ``"enable"``)."""
+        if self._flow_control != "fifo":
+            return 0
+        return self._fifo_depth * (self.index_bits + 1)
 
     @property
     def flow_control(self) -> str:
@@ -198,7 +210,7 @@ class StreamingArgmax(wiring.Component):
 
     @property
     def latency(self) -> int:
-        return 3 + self._tree_latency + int(self._stage_registers)
+        return self._pass_latency + 2 * int(self._flow_control == "fifo")
 
     @property
     def params(self) -> dict[str, Any]:
@@ -208,20 +220,42 @@ class StreamingArgmax(wiring.Component):
                 "flow_control": self._flow_control, "lanes_per_beat": self._p,
                 "mask": self._mask}
 
+    @property
+    def _fifo_depth(self) -> int:
+        """Entries (and credits) of the ``"fifo"`` form's output FIFO: every row from the
+        framer's emission of its last beat to its result's departure, rows back to back, and
+        one credit held back for the row end not yet counted."""
+        return -(-(self._pass_latency + 4) // self._beats) + 3
+
+    @property
+    def _pass_latency(self) -> int:
+        """Edges from a row's last beat taken to its result in the output register."""
+        return 3 + self._tree_latency + 2 * int(self._stage_registers)
+
     def elaborate(self, platform) -> Module:
         m = Module()
-        ce = Signal(name="ce")
-        m.d.comb += ce.eq(self.o.ready | ~self.o.valid)
-        body = Module()
-        m.submodules.body = EnableInserter(ce)(body)
+        fifo = self._flow_control == "fifo"
+        if fifo:
+            # Free-running; the framer takes a beat only while there is a credit.
+            body, space = m, Signal(name="credit", init=1)
+        else:
+            space = Signal(name="ce")
+            m.d.comb += space.eq(self.o.ready | ~self.o.valid)
+            body = Module()
+            m.submodules.body = EnableInserter(space)(body)
         p, key_bits = self._p, self._key_bits
 
         # 1. Framing; absent lanes take the lowest key in the framer's register.
         body.submodules.framer = framer = RowFramer(
             n=self._n, lanes_per_beat=p, value_bits=self._value_bits, mask=self._mask,
             fill=False, width=key_bits, absent_value=-(1 << (key_bits - 1)))
-        wiring.connect(body, wiring.flipped(self.i), framer.i)
-        body.d.comb += framer.space.eq(ce)
+        if fifo:
+            m.d.comb += [framer.i.payload.eq(self.i.payload),
+                         framer.i.valid.eq(self.i.valid & space),
+                         self.i.ready.eq(framer.i.ready & space), framer.space.eq(1)]
+        else:
+            wiring.connect(body, wiring.flipped(self.i), framer.i)
+            body.d.comb += framer.space.eq(space)
 
         # 2. The beat's tree; the beat's flags travel beside it (the valid bit with a reset).
         body.submodules.tree = tree = ArgmaxTree(n=p, value_bits=key_bits - 1,
@@ -242,35 +276,89 @@ class StreamingArgmax(wiring.Component):
         if self._stage_registers:
             maximum, lane = register(body, maximum, name="beat_max"), register(body, lane)
 
-        # 3. The running best: loaded through its clock enable, never through a multiplexer.
+        # 3. The running best (key, beat number, lane), loaded through its clock enable.
         best = Signal(maximum.shape(), name="best", reset_less=True)
         best_lane = Signal(len(lane), name="best_lane", reset_less=True)
         best_number = Signal(number_bits, name="best_number", reset_less=True)
+        if self._stage_registers:
+            # Look-ahead: the beat is compared a cycle early with both values the best can
+            # hold when it arrives (the best as it is, and the beat ahead of it, which
+            # replaces the best if it wins), so the loop is one multiplexer between two
+            # registered compares; the compares' carry chains leave it.
+            beat_max = Signal(maximum.shape(), name="next_max", reset_less=True)
+            # Flags of a valid beat, with a reset: a stale 1 after a reset would load a best
+            # that no beat carried.
+            over_best, over_beat = Signal(name="over_best"), Signal(name="over_beat")
+            body.d.sync += [over_best.eq(valid & (first | is_greater(maximum, best))),
+                            over_beat.eq(valid & (first | is_greater(maximum, beat_max)))]
+            body.d.sync += beat_max.eq(maximum)
+            valid, first, last, malformed, present, number, lane = (
+                [valid_delay(body, valid, 1, name="ahead_valid")]
+                + [register(body, f, name=name) for f, name in (
+                    (first, "ahead_first"), (last, "ahead_last"),
+                    (malformed, "ahead_malformed"), (present, "ahead_present"),
+                    (number, "ahead_number"), (lane, "ahead_lane"))])
+            maximum = beat_max
+            took = Signal(name="took")  # the best was loaded in the last cycle
+            load = wire(body, Mux(took, over_beat, over_best), name="load")
+            body.d.sync += took.eq(load)
+        else:
+            load = wire(body, valid & (first | is_greater(maximum, best)), name="load")
         any_present = Signal(name="any_present", reset_less=True)
-        better = wire(body, first | is_greater(maximum, best), name="better")
         row_present = wire(body, present | (any_present & ~first), name="row_present")
         with body.If(valid):
             body.d.sync += any_present.eq(row_present)
-            with body.If(better):
-                body.d.sync += [best.eq(maximum), best_lane.eq(lane), best_number.eq(number)]
+        with body.If(load):
+            body.d.sync += [best.eq(maximum), best_lane.eq(lane), best_number.eq(number)]
+        # On the row's last beat the best is final a cycle later, in its registers.
         final_valid = Signal(name="final_valid")
-        final_lane = Signal(len(lane), name="final_lane", reset_less=True)
-        final_number = Signal(number_bits, name="final_number", reset_less=True)
         final_user = Signal(name="final_user", reset_less=True)
         body.d.sync += final_valid.eq(valid & last)
         with body.If(valid & last):
-            body.d.sync += [final_lane.eq(Mux(better, lane, best_lane)),
-                            final_number.eq(Mux(better, number, best_number)),
-                            final_user.eq(malformed | ~row_present)]
+            body.d.sync += final_user.eq(malformed | ~row_present)
 
         # 4. The index (or its one-hot decoding), registered as the output beat.
-        index = wire(body, fit(final_number * p + final_lane, self.index_bits), name="index")
-        result = (Const(1, self._n) << index)[:self._n] if self._output == "onehot" else index
-        out_data = Signal(len(self.o.payload.data), name="out_data", reset_less=True)
+        index = wire(body, fit(best_number * p + best_lane, self.index_bits), name="index")
+        onehot = self._output == "onehot"
+        out_data = Signal(self.index_bits if fifo else len(self.o.payload.data),
+                          name="out_data", reset_less=True)
         out_user = Signal(name="out_user", reset_less=True)
+        result = (Const(1, self._n) << index)[:self._n] if onehot and not fifo else index
         body.d.sync += [out_data.eq(result), out_user.eq(final_user)]
         out_valid = Signal(name="out_valid")
         body.d.sync += out_valid.eq(final_valid)
-        m.d.comb += [self.o.valid.eq(out_valid), self.o.payload.data.eq(out_data),
-                     self.o.payload.last.eq(1), self.o.payload.user.eq(out_user)]
+        if not fifo:
+            m.d.comb += [self.o.valid.eq(out_valid), self.o.payload.data.eq(out_data),
+                         self.o.payload.last.eq(1), self.o.payload.user.eq(out_user)]
+            return m
+        self._output_fifo(m, out_data, out_user, out_valid, framer, space)
         return m
+
+    def _output_fifo(self, m: Module, out_data: Value, out_user: Value, out_valid: Value,
+                     framer: RowFramer, credit: Signal) -> None:
+        """The ``"fifo"`` form's output: a FIFO of results (the index and the flag; a one-hot
+        result is decoded from the FIFO's output register) with a credit per entry.
+
+        A credit is taken when the framer emits a row's last beat and returned when a result
+        leaves at ``o``. The framer's emission is counted a cycle late, so a beat is taken
+        only while two credits are left: the framer holds one beat, so at most one uncounted
+        row end is ever in flight. The handshakes only select between flags computed from
+        the counter.
+        """
+        depth = self._fifo_depth
+        m.submodules.output_fifo = out_fifo = SyncFIFOBuffered(width=len(out_data) + 1,
+                                                               depth=depth)
+        count = Signal(range(depth + 1), name="credits", init=depth)
+        leaves = Signal(name="leaves")
+        ends = Signal(name="row_ends")
+        index, user = out_fifo.r_data[:-1], out_fifo.r_data[-1]
+        result = (Const(1, self._n) << index)[:self._n] if self._output == "onehot" else index
+        m.d.comb += [out_fifo.w_en.eq(out_valid), out_fifo.w_data.eq(Cat(out_data, out_user)),
+                     self.o.valid.eq(out_fifo.r_rdy), self.o.payload.data.eq(result),
+                     self.o.payload.last.eq(1), self.o.payload.user.eq(user),
+                     out_fifo.r_en.eq(self.o.ready), leaves.eq(self.o.valid & self.o.ready),
+                     ends.eq(framer.valid & framer.last)]
+        with m.If(leaves & ~ends):
+            m.d.sync += [count.eq(count + 1), credit.eq(count >= 1)]
+        with m.Elif(ends & ~leaves):
+            m.d.sync += [count.eq(count - 1), credit.eq(count >= 3)]

@@ -44,6 +44,11 @@ CONFIGS = [
     dict(n=7, value_bits=15, lanes_per_beat=1, register_every=1),        # P = 1
     dict(n=20, value_bits=5, lanes_per_beat=6, register_every=0, stage_registers=False),
     dict(n=17, value_bits=3, lanes_per_beat=4, mask=True, output="onehot"),
+    dict(n=10, value_bits=7, lanes_per_beat=3, flow_control="enable"),
+    dict(n=17, value_bits=3, lanes_per_beat=4, mask=True, output="onehot",
+         flow_control="enable"),
+    dict(n=20, value_bits=5, lanes_per_beat=6, register_every=0, stage_registers=False,
+         flow_control="enable"),
 ]
 
 
@@ -68,10 +73,12 @@ def test_masked_elements_rank_below_present_ones(kind):
         assert run.data == [0] * 20 and run.user == [1] * 20
 
 
+@pytest.mark.parametrize("flow_control", ["fifo", "enable"])
 @pytest.mark.parametrize("stall", [0.3, 0.8])
-def test_malformed_rows_are_flagged_and_good_neighbours_unharmed(stall):
-    # Long noise after a missing tlast: beats are dropped while a result waits (ce low).
-    params = dict(n=10, value_bits=7, lanes_per_beat=3, mask=True)
+def test_malformed_rows_are_flagged_and_good_neighbours_unharmed(stall, flow_control):
+    # Long noise after a missing tlast: beats are dropped while a result waits (ce low, or
+    # no credit left); early tlasts on beat 0 make one-beat rows back to back.
+    params = dict(n=10, value_bits=7, lanes_per_beat=3, mask=True, flow_control=flow_control)
     kinds = ["good", "early", "good", "missing", "missing", "good", "early", "good"] * 2
     rng = np.random.default_rng(6)
     x = random_elements(params, len(kinds), rng)
@@ -82,8 +89,9 @@ def test_malformed_rows_are_flagged_and_good_neighbours_unharmed(stall):
     assert [row.flagged for row in expected] == [kind != "good" for kind in kinds]
 
 
-def test_reset_in_mid_row_empties_the_unit():
-    params = CONFIGS[0]
+@pytest.mark.parametrize("flow_control", ["fifo", "enable"])
+def test_reset_in_mid_row_empties_the_unit(flow_control):
+    params = {**CONFIGS[0], "flow_control": flow_control}
     rng = np.random.default_rng(8)
     x = random_elements(params, 10, rng)
     rows = source_rows(RowShape("argmax", params), x, None, ["good"] * 10, rng)
@@ -95,7 +103,8 @@ def test_reset_in_mid_row_empties_the_unit():
     check_rows(expected, run)
 
 
-@pytest.mark.parametrize("params", CONFIGS[:4], ids=["p3", "p-n-1", "p1", "unregistered"])
+@pytest.mark.parametrize("params", CONFIGS[:4] + CONFIGS[5:], ids=[
+    "p3", "p-n-1", "p1", "unregistered", "p3-enable", "mask-enable", "unregistered-enable"])
 def test_one_beat_per_clock_sustained_and_latency_as_documented(params):
     rng = np.random.default_rng(2)
     expected, run, (data, _, last) = run_rows(params, random_elements(params, 10, rng))
@@ -108,18 +117,23 @@ def test_one_beat_per_clock_sustained_and_latency_as_documented(params):
 
 def test_parameters_and_properties():
     unit = StreamingArgmax(n=1000, value_bits=15, lanes_per_beat=16)
-    assert unit.beats_per_row == 63 and unit.input_cycles == 1 and unit.memory_bits == 0
-    assert unit.params["lanes_per_beat"] == 16 and unit.flow_control == "enable"
+    assert unit.beats_per_row == 63 and unit.input_cycles == 1
+    assert unit.params["lanes_per_beat"] == 16 and unit.flow_control == "fifo"
     assert unit.o.payload.shape()["data"].width == 10
+    # The output FIFO holds index and flag; a one-hot result is decoded after it.
+    assert unit.memory_bits > 0 and unit.memory_bits % 11 == 0
     onehot = StreamingArgmax(n=1000, value_bits=15, lanes_per_beat=16, output="onehot")
     assert onehot.o.payload.shape()["data"].width == 1000
+    assert onehot.memory_bits == unit.memory_bits
+    enable = StreamingArgmax(n=1000, value_bits=15, lanes_per_beat=16, flow_control="enable")
+    assert enable.memory_bits == 0 and enable.latency == unit.latency - 2
 
 
 @pytest.mark.parametrize("kwargs, message", [
     (dict(lanes_per_beat=None), "lanes_per_beat must be given"),
     (dict(lanes_per_beat=10), "lanes_per_beat must be at most 9"),
     (dict(lanes_per_cycle=2), "lanes_per_cycle folds the one-beat-per-row Argmax"),
-    (dict(flow_control="skid"), "flow_control must be 'enable'"),
+    (dict(flow_control="skid"), "flow_control must be 'enable' or 'fifo'"),
     (dict(output="value"), "output must be one of"),
 ])
 def test_bad_parameters_are_rejected(kwargs, message):
