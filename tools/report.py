@@ -126,8 +126,11 @@ def unit_class(unit: str):
 def unit_defaults(unit: str) -> dict[str, Any]:
     """The default pipelining and flow control of a unit (read from its constructor)."""
     parameters = inspect.signature(unit_class(unit).__init__).parameters
-    return {name: parameters[name].default
-            for name in ("register_every", "stage_registers", "flow_control")}
+    defaults = {name: parameters[name].default
+                for name in ("register_every", "stage_registers", "flow_control")}
+    built = unit_class(unit)(n=4, value_bits=3)  # None: the registry's default, as built
+    return {name: getattr(built, name) if value is None else value
+            for name, value in defaults.items()}
 
 
 def pipelining_options(unit: str, n: int) -> list[int]:
