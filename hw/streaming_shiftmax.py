@@ -28,6 +28,7 @@ from .pipeline import (
     register,
     tree_latency,
     unsigned_bits,
+    wire,
 )
 from .round_log2 import RoundLog2
 from .shift_exp import ShiftExp
@@ -37,6 +38,10 @@ __all__ = ["StreamingShiftmax"]
 
 #: Parameter defaults, as the registry declares them.
 _DEFAULTS = SHIFTMAX.defaults()
+
+
+#: Lanes per group with its own copy of the output pass's control (``"fifo"`` form).
+_GROUP_LANES = 4
 
 
 def _advance(pointer: Signal, depth: int):
@@ -363,9 +368,15 @@ class StreamingShiftmax(wiring.Component):
                                                               name="row_malformed")))]
 
         # Pass 2: read the row back with its maximum; distances; the exact sum; RoundLog2.
-        m.submodules.dist_buffer = dist_buffer = Memory(shape=unsigned(p * db),
-                                                        depth=dist_depth, init=[])
-        dist_write, dist_read = dist_buffer.write_port(), dist_buffer.read_port()
+        # The distance buffer, one memory per lane group: in the "fifo" form pass 3 reads
+        # each group from its own copy of the read pointer (one pointer's fan-out to every
+        # LUT RAM cell of the beat set ECP5 Fmax).
+        groups = self._lane_groups
+        dist_ports = []
+        for g, (lo, hi) in enumerate(groups):
+            memory = Memory(shape=unsigned((hi - lo) * db), depth=dist_depth, init=[])
+            m.submodules[f"dist_buffer{g}" if len(groups) > 1 else "dist_buffer"] = memory
+            dist_ports.append((memory.write_port(), memory.read_port()))
         dist_count = Signal(range(dist_depth + 1), name="dist_count")
         active2 = Signal(name="active2")
         beat2 = Signal(range(r), name="beat2")
@@ -411,8 +422,9 @@ class StreamingShiftmax(wiring.Component):
         first2, last2, user2d = (register(m, f, name=f"{name}_r") for f, name in (
             (first2, "first2"), (last2, "last2"), (user2d, "user2")))
         dist_wp = Signal(range(dist_depth), name="dist_wp")
-        m.d.comb += [dist_write.addr.eq(dist_wp), dist_write.en.eq(valid2),
-                     dist_write.data.eq(distances)]
+        for (dist_write, _), (lo, hi) in zip(dist_ports, groups, strict=True):
+            m.d.comb += [dist_write.addr.eq(dist_wp), dist_write.en.eq(valid2),
+                         dist_write.data.eq(distances[lo * db:hi * db])]
         with m.If(valid2):
             m.d.sync += dist_wp.eq(_advance(dist_wp, dist_depth))
 
@@ -463,17 +475,29 @@ class StreamingShiftmax(wiring.Component):
                      row_shift.w_data.eq(Cat(shift, shift_user))]
 
         # Pass 3: read the distances back with the row's t.
-        taken = self._output_pass(m, row_shift=row_shift, dist_read=dist_read,
+        taken = self._output_pass(m, row_shift=row_shift,
+                                  dist_reads=[read for _, read in dist_ports],
                                   dist_depth=dist_depth, shift_bits=round_log2.shift_bits)
         # A word read by pass 3 is counted free one cycle later (from a register); the sums
-        # come from the count alone and the late start2 only selects one.
+        # come from the count alone and the late flags only select one. A row's reservation
+        # is counted a cycle late too (start2 reaches the row FIFO and pass 2's registers):
+        # the next start is two cycles away at the earliest (R >= 2), and by then dist_room
+        # includes it.
         freed = valid_delay(m, taken, 1, name="freed")
-        m.d.sync += [dist_count.eq(_count_next(dist_count, start2, freed, r)),
-                     dist_room.eq(_next_at_most(dist_count, start2, freed, r,
+        reserved = valid_delay(m, start2, 1, name="reserved")
+        m.d.sync += [dist_count.eq(_count_next(dist_count, reserved, freed, r)),
+                     dist_room.eq(_next_at_most(dist_count, reserved, freed, r,
                                                 dist_depth - r))]
         return m
 
-    def _output_pass(self, m: Module, *, row_shift, dist_read, dist_depth: int,
+    @property
+    def _lane_groups(self) -> list[tuple[int, int]]:
+        """Lanes ``[lo, hi)`` of each group with its own copy of pass 3's control (``"fifo"``
+        form; one group with ``"enable"``, whose enable reaches every register anyway)."""
+        size = _GROUP_LANES if self._flow_control == "fifo" else self._p
+        return [(lo, min(lo + size, self._p)) for lo in range(0, self._p, size)]
+
+    def _output_pass(self, m: Module, *, row_shift, dist_reads, dist_depth: int,
                      shift_bits: int):
         """Pass 3, in its flow-control form; returns the signal that frees a distance word.
 
@@ -481,8 +505,14 @@ class StreamingShiftmax(wiring.Component):
         under ``ce = o.ready | ~o.valid``. ``"fifo"``: it runs freely, reads a beat only while
         the output FIFO has a credit for its result, and the FIFO (registered output) is
         ``o``: ``o.ready`` then reaches only the FIFO, not every register of the pass.
+
+        In the ``"fifo"`` form each lane group has its own copy of the pass's control (row
+        state, beat counter, read pointer, valid bits) and its own output FIFO: each copy's
+        next value comes from its own state, so synthesis keeps them apart, and no control
+        register fans out to the whole beat. The copies agree in every cycle.
         """
         p, r, e, s = self._p, self._beats, self._exp_bitwidth, self._stage_registers
+        groups = self._lane_groups
         fifo = self._flow_control == "fifo"
         if fifo:
             body, advance = m, Signal(name="credit")
@@ -491,57 +521,75 @@ class StreamingShiftmax(wiring.Component):
             m.d.comb += advance.eq(self.o.ready | ~self.o.valid)
             body = Module()
             m.submodules.output_pass = EnableInserter(advance)(body)
-        active3 = Signal(name="active3")
-        beat3 = Signal(range(r), name="beat3")
-        at_end3 = Signal(name="at_end3")  # beat3 == r - 1, kept as a register beside it
-        dist_rp = Signal(range(dist_depth), name="dist_rp")
         shift3 = Signal(signed(shift_bits), name="shift3", reset_less=True)
         user3 = Signal(name="user3", reset_less=True)
-        issue3 = Signal(name="issue3")  # a beat read from the distance buffer this cycle
-        m.d.comb += issue3.eq(active3 & advance)
-        decide3 = ~active3 | at_end3 & (issue3 if fifo else 1)
-        start3 = Signal(name="start3")
-        m.d.comb += [start3.eq(decide3 & row_shift.r_rdy),
-                     row_shift.r_en.eq(start3 & (1 if fifo else advance)),
-                     dist_read.addr.eq(dist_rp), dist_read.en.eq(1 if fifo else advance)]
-        with body.If(issue3 if fifo else active3):
-            body.d.sync += [dist_rp.eq(_advance(dist_rp, dist_depth)), beat3.eq(beat3 + 1),
-                            at_end3.eq(beat3 == r - 2)]
-        with body.If(decide3):
-            body.d.sync += [active3.eq(start3), beat3.eq(0), at_end3.eq(0)]
-        with body.If(start3):
-            body.d.sync += [shift3.eq(row_shift.r_data[:shift_bits]),
-                            user3.eq(row_shift.r_data[-1])]
+        issues, last3s = [], []
+        for g, dist_read in enumerate(dist_reads):
+            suffix = f"_g{g}" if len(groups) > 1 else ""
+            active3 = Signal(name=f"active3{suffix}")
+            beat3 = Signal(range(r), name=f"beat3{suffix}")
+            at_end3 = Signal(name=f"at_end3{suffix}")  # beat3 == r - 1, beside it
+            dist_rp = Signal(range(dist_depth), name=f"dist_rp{suffix}")
+            issue3 = Signal(name=f"issue3{suffix}")  # a beat read from the buffer this cycle
+            m.d.comb += issue3.eq(active3 & advance)
+            decide3 = ~active3 | at_end3 & (issue3 if fifo else 1)
+            start3 = wire(m, decide3 & row_shift.r_rdy, name=f"start3{suffix}")
+            m.d.comb += [dist_read.addr.eq(dist_rp), dist_read.en.eq(1 if fifo else advance)]
+            with body.If(issue3 if fifo else active3):
+                body.d.sync += [dist_rp.eq(_advance(dist_rp, dist_depth)),
+                                beat3.eq(beat3 + 1), at_end3.eq(beat3 == r - 2)]
+            with body.If(decide3):
+                body.d.sync += [active3.eq(start3), beat3.eq(0), at_end3.eq(0)]
+            if g == 0:
+                m.d.comb += row_shift.r_en.eq(start3 & (1 if fifo else advance))
+                with body.If(start3):
+                    body.d.sync += [shift3.eq(row_shift.r_data[:shift_bits]),
+                                    user3.eq(row_shift.r_data[-1])]
+            issues.append(issue3 if fifo else active3)
+            last3s.append(at_end3)
 
-        valid3 = valid_delay(body, issue3 if fifo else active3, 1, name="v3")
         last3, user3d, shift3d = (register(body, f, name=f"{name}_m") for f, name in (
-            (at_end3, "last3"), (user3, "user3"), (shift3, "shift3")))
+            (last3s[0], "last3"), (user3, "user3"), (shift3, "shift3")))
         body.submodules.output_shift = output_shift = OutputShift(
             n=p, exp_bitwidth=e, distance_bits=self._distance_bits, shift_bits=shift_bits,
             register_inside=s)
-        body.d.comb += [output_shift.distance.eq(dist_read.data),
+        body.d.comb += [output_shift.distance.eq(Cat(*(read.data for read in dist_reads))),
                         output_shift.shift.eq(shift3d)]
         cycles = output_shift.latency + 1
-        out_valid = valid_delay(body, valid3, cycles, name="out_valid")
+        out_valids = [valid_delay(body, valid_delay(body, issue, 1, name=f"v3_g{g}"), cycles,
+                                  name=f"out_valid_g{g}") for g, issue in enumerate(issues)]
         out_last, out_user = (delay(body, f, cycles, name=name) for f, name in (
             (last3, "out_last"), (user3d, "out_user")))
         out_data = register(body, output_shift.output.as_value(), name="result")
-        out_word = Cat(out_data, out_last, out_user)
         if not fifo:
-            m.d.comb += [self.o.valid.eq(out_valid), self.o.payload.eq(out_word)]
-            return issue3
-        # The output FIFO holds every result in flight: a credit per entry, taken when a beat
-        # is read from the buffer, returned when its result leaves at o.
+            m.d.comb += [self.o.valid.eq(out_valids[0]),
+                         self.o.payload.eq(Cat(out_data, out_last, out_user))]
+            return issues[0]
+        # The output FIFOs hold every result in flight: a credit per entry, taken when a beat
+        # is read from the buffer, returned when its result leaves at o. They all see the
+        # same writes and reads, so one FIFO's flag stands for all.
         depth = self._output_fifo_depth
-        m.submodules.output_fifo = out_fifo = SyncFIFOBuffered(width=len(out_word), depth=depth)
+        width = self._exp_bitwidth + 1
+        reads = []
+        for g, ((lo, hi), out_valid) in enumerate(zip(groups, out_valids, strict=True)):
+            word = out_data[lo * width:hi * width]
+            if g == 0:
+                word = Cat(word, out_last, out_user)
+            out_fifo = SyncFIFOBuffered(width=len(word), depth=depth)
+            m.submodules[f"output_fifo{g}"] = out_fifo
+            m.d.comb += [out_fifo.w_en.eq(out_valid), out_fifo.w_data.eq(word),
+                         out_fifo.r_en.eq(self.o.ready)]
+            reads.append(out_fifo)
+        lanes_data = [read.r_data[:(hi - lo) * width]
+                      for read, (lo, hi) in zip(reads, groups, strict=True)]
+        flags = reads[0].r_data[len(lanes_data[0]):]  # last, user
+        m.d.comb += [self.o.valid.eq(reads[0].r_rdy),
+                     self.o.payload.eq(Cat(*lanes_data, flags))]
         in_flight = Signal(range(depth + 1), name="in_flight")
-        leaves = Signal(name="leaves")
-        m.d.comb += [out_fifo.w_en.eq(out_valid), out_fifo.w_data.eq(out_word),
-                     self.o.valid.eq(out_fifo.r_rdy), self.o.payload.eq(out_fifo.r_data),
-                     out_fifo.r_en.eq(self.o.ready), leaves.eq(self.o.valid & self.o.ready)]
-        m.d.sync += [in_flight.eq(_count_next(in_flight, issue3, leaves, 1)),
-                     advance.eq(_next_at_most(in_flight, issue3, leaves, 1, depth - 1))]
-        return issue3
+        leaves = wire(m, self.o.valid & self.o.ready, name="leaves")
+        m.d.sync += [in_flight.eq(_count_next(in_flight, issues[0], leaves, 1)),
+                     advance.eq(_next_at_most(in_flight, issues[0], leaves, 1, depth - 1))]
+        return issues[0]
 
 
 def wire_signed(m: Module, value, width: int, name: str) -> Signal:
