@@ -105,12 +105,14 @@ def test_every_flow_control_form_keeps_the_contract_ports(flow_control):
     assert (meta["memory_bits"] > 0) == (flow_control == "fifo")
 
 
-def test_a_mask_adds_tuser_on_both_sides():
-    unit = Shiftmax(n=6, value_bits=7, mask=True)
-    text, meta = emit_verilog(unit, name="masked")
+def test_a_mask_adds_s_axis_tuser_and_the_argmax_flag():
+    text, meta = emit_verilog(Shiftmax(n=6, value_bits=7, mask=True), name="masked")
     ports = declared_ports(text, "masked")
-    assert ports["s_axis_tuser"] == ("input", 6) and ports["m_axis_tuser"] == ("output", 1)
-    assert meta["ports"]["s_axis_tuser"] == 6 and meta["ports"]["m_axis_tuser"] == 1
+    assert ports["s_axis_tuser"] == ("input", 6) and "m_axis_tuser" not in ports
+    assert meta["ports"]["s_axis_tuser"] == 6
+    text, meta = emit_verilog(Argmax(n=6, value_bits=7, mask=True), name="masked_argmax")
+    assert declared_ports(text, "masked_argmax")["m_axis_tuser"] == ("output", 1)
+    assert meta["ports"]["m_axis_tuser"] == 1
     assert list(meta["ports"])[:4] == ["s_axis_tdata", "s_axis_tuser", "s_axis_tvalid",
                                        "s_axis_tready"]
     assert "s_axis_tlast" not in ports and "m_axis_tlast" not in ports
