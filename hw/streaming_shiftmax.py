@@ -511,7 +511,7 @@ class StreamingShiftmax(wiring.Component):
         next value comes from its own state, so synthesis keeps them apart, and no control
         register fans out to the whole beat. The copies agree in every cycle.
         """
-        p, r, e, s = self._p, self._beats, self._exp_bitwidth, self._stage_registers
+        r, e, s = self._beats, self._exp_bitwidth, self._stage_registers
         groups = self._lane_groups
         fifo = self._flow_control == "fifo"
         if fifo:
@@ -521,15 +521,15 @@ class StreamingShiftmax(wiring.Component):
             m.d.comb += advance.eq(self.o.ready | ~self.o.valid)
             body = Module()
             m.submodules.output_pass = EnableInserter(advance)(body)
-        shift3 = Signal(signed(shift_bits), name="shift3", reset_less=True)
         user3 = Signal(name="user3", reset_less=True)
-        issues, last3s = [], []
+        issues, last3s, shifts = [], [], []
         for g, dist_read in enumerate(dist_reads):
             suffix = f"_g{g}" if len(groups) > 1 else ""
             active3 = Signal(name=f"active3{suffix}")
             beat3 = Signal(range(r), name=f"beat3{suffix}")
             at_end3 = Signal(name=f"at_end3{suffix}")  # beat3 == r - 1, beside it
             dist_rp = Signal(range(dist_depth), name=f"dist_rp{suffix}")
+            shift3 = Signal(signed(shift_bits), name=f"shift3{suffix}", reset_less=True)
             issue3 = Signal(name=f"issue3{suffix}")  # a beat read from the buffer this cycle
             m.d.comb += issue3.eq(active3 & advance)
             decide3 = ~active3 | at_end3 & (issue3 if fifo else 1)
@@ -540,27 +540,36 @@ class StreamingShiftmax(wiring.Component):
                                 beat3.eq(beat3 + 1), at_end3.eq(beat3 == r - 2)]
             with body.If(decide3):
                 body.d.sync += [active3.eq(start3), beat3.eq(0), at_end3.eq(0)]
+            with body.If(start3):
+                body.d.sync += shift3.eq(row_shift.r_data[:shift_bits])
             if g == 0:
                 m.d.comb += row_shift.r_en.eq(start3 & (1 if fifo else advance))
                 with body.If(start3):
-                    body.d.sync += [shift3.eq(row_shift.r_data[:shift_bits]),
-                                    user3.eq(row_shift.r_data[-1])]
+                    body.d.sync += user3.eq(row_shift.r_data[-1])
             issues.append(issue3 if fifo else active3)
             last3s.append(at_end3)
+            shifts.append(shift3)
 
-        last3, user3d, shift3d = (register(body, f, name=f"{name}_m") for f, name in (
-            (last3s[0], "last3"), (user3, "user3"), (shift3, "shift3")))
-        body.submodules.output_shift = output_shift = OutputShift(
-            n=p, exp_bitwidth=e, distance_bits=self._distance_bits, shift_bits=shift_bits,
-            register_inside=s)
-        body.d.comb += [output_shift.distance.eq(Cat(*(read.data for read in dist_reads))),
-                        output_shift.shift.eq(shift3d)]
+        last3, user3d = (register(body, f, name=f"{name}_m") for f, name in (
+            (last3s[0], "last3"), (user3, "user3")))
+        # An output shift per lane group, each from its group's copy of t.
+        results = []
+        for g, ((lo, hi), dist_read, shift3) in enumerate(zip(groups, dist_reads, shifts,
+                                                              strict=True)):
+            output_shift = OutputShift(
+                n=hi - lo, exp_bitwidth=e, distance_bits=self._distance_bits,
+                shift_bits=shift_bits, register_inside=s)
+            body.submodules[f"output_shift{g}" if len(groups) > 1 else "output_shift"] = \
+                output_shift
+            body.d.comb += [output_shift.distance.eq(dist_read.data),
+                            output_shift.shift.eq(register(body, shift3, name=f"{shift3.name}_m"))]
+            results.append(output_shift.output.as_value())
         cycles = output_shift.latency + 1
         out_valids = [valid_delay(body, valid_delay(body, issue, 1, name=f"v3_g{g}"), cycles,
                                   name=f"out_valid_g{g}") for g, issue in enumerate(issues)]
         out_last, out_user = (delay(body, f, cycles, name=name) for f, name in (
             (last3, "out_last"), (user3d, "out_user")))
-        out_data = register(body, output_shift.output.as_value(), name="result")
+        out_data = register(body, Cat(*results), name="result")
         if not fifo:
             m.d.comb += [self.o.valid.eq(out_valids[0]),
                          self.o.payload.eq(Cat(out_data, out_last, out_user))]
