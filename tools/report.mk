@@ -6,6 +6,7 @@
 #                          are cached per configuration, so a re-run redoes only what changed)
 #   make report QUICK=1    a small subset with one nextpnr seed (a few minutes)
 #   make accuracy          only the accuracy report (seconds)
+#   make report-html       build/report/index.html again from the files a report run left
 #
 # REPORT_JOBS configurations are measured at once (default 2, one per core; the largest ones
 # start first). REPORT_ARGS passes more options to tools/report.py, e.g. --fresh (ignore the
@@ -15,11 +16,15 @@
 REPORT_JOBS ?= 2
 REPORT_ARGS ?=
 
-.PHONY: report accuracy
+.PHONY: report accuracy report-html
 
 report: $(STAMP) iverilog
 	$(PY) tools/accuracy.py $(if $(QUICK),--quick)
-	$(PY) tools/report.py $(if $(QUICK),--quick) --jobs $(REPORT_JOBS) $(REPORT_ARGS)
+	$(PY) tools/report.py $(if $(QUICK),--quick) --jobs $(REPORT_JOBS) \
+		$(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(REPORT_ARGS)
+
+report-html: $(STAMP)
+	$(PY) tools/report_html.py --out build/report
 
 accuracy: $(STAMP)
 	$(PY) tools/accuracy.py

@@ -32,12 +32,15 @@ import subprocess
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import report_flow as flow
+import report_html
+import report_plots
+
+from shiftmax.sim.sweep import JobFailure, run_jobs
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "build" / "report"
@@ -254,7 +257,8 @@ class Progress:
     def __call__(self, key: str, message: str) -> None:
         line = f"[report {time.monotonic() - self.start:7.1f} s] {key}: {message}"
         with self.lock:
-            print(line, file=sys.stderr, flush=True)
+            sys.stderr.write(line + "\n")  # one write: no interleaving with other threads
+            sys.stderr.flush()
             with (OUT / "progress.log").open("a") as log:
                 log.write(line + "\n")
 
@@ -389,6 +393,27 @@ def measure(config: Config, progress: Progress, fresh: bool) -> dict:
     cached.write_text(json.dumps(result, indent=1) + "\n")
     progress(config.key, f"done in {result['seconds']} s")
     return result
+
+
+_worker_progress: Progress | None = None
+
+
+def measure_job(job: tuple[Config, str, bool]) -> dict:
+    """``measure`` of one (configuration, output folder, fresh) on a sweep worker."""
+    global OUT, _worker_progress
+    config, out, fresh = job
+    OUT = Path(out)
+    if _worker_progress is None:  # one per worker process: one lock for its threads
+        _worker_progress = Progress()
+    return measure(config, _worker_progress, fresh)
+
+
+def cache_result(index: int, job: tuple[Config, str, bool], result) -> None:
+    """Keep a result measured on another machine in this tree's cache too."""
+    if not isinstance(result, JobFailure):
+        path = OUT / job[0].key / "result.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(result, indent=1) + "\n")
 
 
 # --------------------------------------------------------------------------------------------
@@ -620,95 +645,6 @@ def flow_table(results: dict[str, dict], ceilings: dict[str, float | None]) -> l
     return lines
 
 
-def plots(results: dict[str, dict], out: Path) -> None:
-    """LUTs against N, Fmax against pipelining option, latency against N."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    ceiling = results.get(ceiling_key("chain"), {}).get("fmax_mhz")
-
-    # LUTs against N: the N=10 configuration with the default pipelining and the scale runs.
-    figure, axes = plt.subplots(figsize=(6, 4))
-    for unit, marker in (("shiftmax", "o"), ("argmax", "s")):
-        points = sorted((r["params"]["n"], r["xc7"]["lut"]) for r in results.values()
-                        if r["unit"] == unit and _is_default(r))
-        if points:
-            axes.plot(*zip(*points, strict=True), marker=marker,
-                      label=f"{unit} (default pipelining)")
-    folded = sorted((r["params"]["n"], r["xc7"]["lut"]) for r in results.values()
-                    if r["params"].get("lanes_per_cycle") == SCALE_LANES_PER_CYCLE)
-    if folded:
-        axes.plot(*zip(*folded, strict=True), marker="^",
-                  label=f"argmax folded, {SCALE_LANES_PER_CYCLE} lanes per clock")
-    axes.set_xscale("log")
-    axes.set_yscale("log")
-    axes.set_xlabel("N (lanes)")
-    axes.set_ylabel("xc7 LUTs (yosys synth_xilinx)")
-    axes.set_title("Area against N (VB=15)")
-    axes.legend()
-    figure.tight_layout()
-    figure.savefig(out / "luts_vs_n.png", dpi=110)
-    plt.close(figure)
-
-    # Fmax against pipelining option.
-    figure, axes = plt.subplots(figsize=(9, 4))
-    bars = [(r["label"].replace(" N=10 VB=15", "").replace("shiftmax", "smax"), r["fmax_mhz"])
-            for r in results.values()
-            if r.get("fmax_mhz") and r["group"] in ("flow", "sweep", "argmax")
-            and r.get("wrapper", "chain") == "chain"]
-    if bars:
-        names, values = zip(*bars, strict=True)
-        axes.bar(range(len(values)), values, color="tab:blue")
-        axes.set_xticks(range(len(values)), names, rotation=60, ha="right", fontsize=7)
-    if ceiling:
-        axes.axhline(ceiling, color="black", linewidth=0.8, label=f"ceiling {ceiling:.0f} MHz")
-        axes.axhline(SHIFTMAX_FRACTION * ceiling, color="tab:red", linestyle="--",
-                     linewidth=0.8, label=f"shiftmax target {SHIFTMAX_FRACTION} x ceiling")
-        axes.legend(fontsize=8)
-    axes.set_ylabel("ECP5 Fmax (MHz), LFE5U-85F-8")
-    axes.set_title("Fmax against pipelining option (N=10, VB=15)")
-    figure.tight_layout()
-    figure.savefig(out / "fmax_vs_pipelining.png", dpi=110)
-    plt.close(figure)
-
-    # Latency against N: the formula of each unit (its .latency) and the measured points.
-    figure, axes = plt.subplots(figsize=(6, 4))
-    sizes = [2, 3, 4, 8, 10, 16, 32, 64, 100, 128, 197, 256, 512, 1000]
-    for unit in ("shiftmax", "argmax"):
-        if unit == "shiftmax" and not shiftmax_available():
-            continue
-        base = REFERENCE_SHIFTMAX if unit == "shiftmax" else REFERENCE_ARGMAX
-        for options in ({"register_every": 1, "stage_registers": True}, unit_defaults(unit),
-                        {"register_every": 0, "stage_registers": False}):
-            cls = unit_class(unit)
-            latencies = [cls(**{**base, "n": n, **options}).latency for n in sizes]
-            axes.plot(sizes, latencies, marker=".",
-                      label=f"{unit} K={options['register_every']} "
-                            f"stage={'on' if options['stage_registers'] else 'off'}")
-    measured = [(r["params"]["n"], r["sim"]["latency"]) for r in results.values()
-                if r["unit"] != "ceiling"]
-    if measured:
-        axes.scatter(*zip(*measured, strict=True), color="black", zorder=3, s=12,
-                     label="measured (Icarus)")
-    axes.set_xscale("log")
-    axes.set_xlabel("N (lanes)")
-    axes.set_ylabel("latency (clock cycles)")
-    axes.set_title("Latency against N")
-    axes.legend(fontsize=7)
-    figure.tight_layout()
-    figure.savefig(out / "latency_vs_n.png", dpi=110)
-    plt.close(figure)
-
-
-def _is_default(result: dict) -> bool:
-    defaults = unit_defaults(result["unit"])
-    p = result["params"]
-    return (p.get("output", "index") == "index" and not is_folded(p)
-            and all(p[name] == value for name, value in defaults.items()))
-
-
 def source_revision() -> str:
     """The git commit measured, with '+ uncommitted hw/ changes' when hw/ differs from it."""
     def git(*args: str) -> str:
@@ -738,7 +674,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=3,
                         help="nextpnr seeds for the N=10 designs the targets are checked on "
                              "(default 3; other designs get 1, the ceiling always 5)")
-    parser.add_argument("--jobs", type=int, default=1, help="configurations in parallel")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="configurations in parallel (workers of the local Dask cluster)")
+    parser.add_argument("--scheduler", default=None,
+                        help="a Dask scheduler (tcp://host:8786 or a scheduler file) to run "
+                             "the configurations on; default $SCHEDULER, else a local cluster")
     parser.add_argument("--fresh", action="store_true", help="ignore cached results")
     parser.add_argument("--out", type=Path, default=OUT,
                         help="output folder (default build/report; it must be inside the "
@@ -773,14 +713,19 @@ def main(argv: list[str] | None = None) -> int:
 
     results: dict[str, dict] = {}
     failures: dict[str, str] = {}
-    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        futures = {c.key: pool.submit(measure, c, progress, args.fresh) for c in configs}
-        for key, future in futures.items():
-            try:
-                results[key] = future.result()
-            except (flow.ToolError, ValueError, TypeError) as error:
-                failures[key] = str(error)
-                progress(key, f"FAILED: {error}")
+    # Dask pickles the job function: by module name, so that workers import this file.
+    import report as this
+
+    outcomes = run_jobs([(c, str(OUT), args.fresh) for c in configs], this.measure_job,
+                        scheduler=args.scheduler, workers=max(1, args.jobs), name="report",
+                        describe=lambda job: job[0].key, on_result=cache_result,
+                        rerun=lambda job: f"make report REPORT_ARGS='--only {job[0].key}'")
+    for config, outcome in zip(configs, outcomes, strict=True):
+        if isinstance(outcome, JobFailure):
+            failures[config.key] = outcome.error
+            progress(config.key, f"FAILED: {outcome.error}")
+        else:
+            results[config.key] = outcome
 
     # Present ceiling, sweep, argmax, then the larger sizes, whatever order they ran in.
     rank = {"ceiling": 0, "flow": 1, "sweep": 2, "argmax": 3, "scale": 4}
@@ -802,9 +747,12 @@ def main(argv: list[str] | None = None) -> int:
         text += "\n## Failed configurations\n\n" + "\n".join(
             f"- {key}: {message.splitlines()[0]}" for key, message in failures.items()) + "\n"
     (OUT / "report.md").write_text(text)
-    plots(results, OUT)
+    written = report_plots.write_plots(
+        results, targets, OUT, meta, latency_of=lambda unit, p: unit_class(unit)(**p).latency)
+    page = report_html.write_html(OUT, written)
     print(text)
-    progress("report", f"wrote {OUT / 'report.md'}, report.json and three PNG plots")
+    progress("report", f"wrote {OUT / 'report.md'}, report.json, {len(written)} PNG plots "
+             f"and {page.name}")
     return 1 if failures else 0
 
 
