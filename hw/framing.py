@@ -18,7 +18,7 @@ past ``n`` in the last beat, and, with ``fill``, every lane of the beats that an
 
 from __future__ import annotations
 
-from amaranth.hdl import Const, Module, Mux, Signal, Value, signed, unsigned
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -28,6 +28,10 @@ from shiftmax.golden.params import check_int
 from .pipeline import lanes, wire
 
 __all__ = ["RowFramer", "streaming_input_layout", "beats_per_row", "valid_delay"]
+
+
+#: Lanes per group with its own copy of the fill state.
+_GROUP_LANES = 4
 
 
 def beats_per_row(n: int, lanes_per_beat: int) -> int:
@@ -178,8 +182,19 @@ class RowFramer(wiring.Component):
         # Absent lanes: the input mask, lanes past n on the last beat, every lane of a filler
         # (from the fill state register: only an emitted beat's lanes matter, and ``space``
         # then reaches no lane's flip-flops).
+        # The fill state reaches every lane's multiplexer: each group of lanes reads its own
+        # copy, whose next value comes from the copy itself (synthesis keeps it apart).
         padding = sum(1 << j for j in range(p) if (beats - 1) * p + j >= self._n)
-        absent = Const(padding, p) & at_end.replicate(p) | filling.replicate(p)
+        fill_copies = []
+        if self._fill:
+            for lo in range(0, p, _GROUP_LANES):
+                hi = min(lo + _GROUP_LANES, p)
+                copy = Signal(name=f"filling_l{lo}")
+                fill_copies.append((copy, lo, hi))
+            filled = Cat(*(copy.replicate(hi - lo) for copy, lo, hi in fill_copies))
+        else:
+            filled = Const(0, p)
+        absent = Const(padding, p) & at_end.replicate(p) | filled
         if self._mask:
             absent = absent | self.i.payload.mask
         absent = wire(m, absent, name="absent_next")
@@ -202,9 +217,11 @@ class RowFramer(wiring.Component):
             registers["last"].eq(ends),
             registers["malformed"].eq(malformed),
         ]
+        copies = [copy for copy, _, _ in fill_copies]
         with m.If(emit):
             with m.If(ends):
                 m.d.sync += [beat.eq(0), at_end.eq(0), sticky.eq(0), filling.eq(0)]
+                m.d.sync += [copy.eq(0) for copy in copies]
                 with m.If(real & ~tlast):
                     m.d.sync += dropping.eq(1)  # missing tlast: resynchronise on the next one
             with m.Else():
@@ -212,6 +229,7 @@ class RowFramer(wiring.Component):
                 if self._fill:
                     with m.If(real & tlast):
                         m.d.sync += [filling.eq(1), sticky.eq(1)]
+                        m.d.sync += [copy.eq(1) for copy in copies]
         with m.If(take & dropping & tlast):
             m.d.sync += dropping.eq(0)
         return m

@@ -436,10 +436,21 @@ class StreamingShiftmax(wiring.Component):
             register_every=self._register_every)
         # (Most pipelined: the one-hot terms are registered too; the distances fan out to
         # P decoders, and that routing set ECP5 Fmax.)
+        m.d.comb += shift_exp.distance.eq(distances)
         terms = shift_exp.term.as_value()
         if self._split_distance:
+            # The low half of each lane's term bits decodes a second copy of the distances,
+            # held inverted (synthesis would merge a plain copy into the first): each
+            # register then fans out to half the decoders.
+            inverted = register(m, ~lanes(saturated, db), name="distances_n")
+            m.submodules.shift_exp_low = low_exp = ShiftExp(n=p, exp_bitwidth=e,
+                                                            distance_bits=db)
+            m.d.comb += low_exp.distance.eq(~inverted)
+            half = e
+            terms = Cat(*(Cat(low_exp.term[j][:half], shift_exp.term[j][half:])
+                          for j in range(p)))
             terms = register(m, terms, name="terms")
-        m.d.comb += [shift_exp.distance.eq(distances), beat_tree.term.eq(terms)]
+        m.d.comb += beat_tree.term.eq(terms)
         beat_sum = register(m, beat_tree.total, name="beat_sum")
         cycles = beat_tree.latency + 1 + int(self._split_distance)
         valid2 = valid_delay(m, valid2, cycles, name="v2t")
