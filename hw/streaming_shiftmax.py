@@ -49,6 +49,19 @@ def _advance(pointer: Signal, depth: int):
     return Mux(pointer == depth - 1, 0, pointer + 1)
 
 
+def _pointer_copies(m: Module, copies: int, step, depth: int, name: str) -> list[Signal]:
+    """``copies`` circular buffer pointers that advance together on ``step``: each copy's
+    next value comes from the copy itself, so synthesis keeps them apart, and each drives
+    the addresses of one lane group's memory instead of one pointer driving them all."""
+    pointers = []
+    for c in range(copies):
+        pointer = Signal(range(depth), name=name if copies == 1 else f"{name}_g{c}")
+        with m.If(step):
+            m.d.sync += pointer.eq(_advance(pointer, depth))
+        pointers.append(pointer)
+    return pointers
+
+
 def _next_at_most(count: Signal, up, down, step: int, limit: int):
     """``count + step * up - down <= limit`` for the next cycle's count, as the selection of
     compares made on the register alone: the late ``up``/``down`` only choose among them
@@ -329,9 +342,14 @@ class StreamingShiftmax(wiring.Component):
         m.submodules.floor = floor = FloorInput(n=p, value_bits=self._value_bits,
                                                 frac_bits=self._frac_bits)
         m.d.comb += floor.x.eq(framer.lanes)
-        m.submodules.row_buffer = row_buffer = Memory(shape=unsigned(p * fb + p),
-                                                      depth=row_depth, init=[])
-        row_write, row_read = row_buffer.write_port(), row_buffer.read_port()
+        # The row buffer, one memory per lane group (the "fifo" form's groups), each
+        # addressed by its own copy of the pointers.
+        groups = self._lane_groups
+        row_ports = []
+        for g, (lo, hi) in enumerate(groups):
+            memory = Memory(shape=unsigned((hi - lo) * (fb + 1)), depth=row_depth, init=[])
+            m.submodules[f"row_buffer{g}" if len(groups) > 1 else "row_buffer"] = memory
+            row_ports.append((memory.write_port(), memory.read_port()))
         # Beats in the row buffer or on their way (one may be in the framer's register).
         # The framer's space is a register: computed a cycle ahead, as if a beat were
         # taken in every cycle (conservative by at most one word), so no adder or compare
@@ -339,11 +357,11 @@ class StreamingShiftmax(wiring.Component):
         row_count = Signal(range(row_depth + 1), name="row_count")
         row_space = Signal(name="row_space")
         m.d.comb += framer.space.eq(row_space)
-        row_wp = Signal(range(row_depth), name="row_wp")
-        m.d.comb += [row_write.addr.eq(row_wp), row_write.en.eq(framer.valid),
-                     row_write.data.eq(Cat(floor.floored.as_value(), framer.absent))]
-        with m.If(framer.valid):
-            m.d.sync += row_wp.eq(_advance(row_wp, row_depth))
+        row_wps = _pointer_copies(m, len(groups), framer.valid, row_depth, "row_wp")
+        for (row_write, _), (lo, hi), row_wp in zip(row_ports, groups, row_wps, strict=True):
+            m.d.comb += [row_write.addr.eq(row_wp), row_write.en.eq(framer.valid),
+                         row_write.data.eq(Cat(floor.floored.as_value()[lo * fb:hi * fb],
+                                               framer.absent[lo:hi]))]
 
         m.submodules.max_tree = max_tree = MaxTree(n=p, width=fb,
                                                    register_every=self._register_every)
@@ -371,7 +389,6 @@ class StreamingShiftmax(wiring.Component):
         # The distance buffer, one memory per lane group: in the "fifo" form pass 3 reads
         # each group from its own copy of the read pointer (one pointer's fan-out to every
         # LUT RAM cell of the beat set ECP5 Fmax).
-        groups = self._lane_groups
         dist_ports = []
         for g, (lo, hi) in enumerate(groups):
             memory = Memory(shape=unsigned((hi - lo) * db), depth=dist_depth, init=[])
@@ -381,16 +398,18 @@ class StreamingShiftmax(wiring.Component):
         active2 = Signal(name="active2")
         beat2 = Signal(range(r), name="beat2")
         at_end2 = Signal(name="at_end2")  # beat2 == r - 1, kept as a register beside it
-        row_rp = Signal(range(row_depth), name="row_rp")
         maximum2 = Signal(signed(fb), name="maximum2", reset_less=True)
         user2 = Signal(name="user2", reset_less=True)
         decide2 = ~active2 | at_end2
         start2 = Signal(name="start2")
         dist_room = Signal(init=1, name="dist_room")  # dist_count <= dist_depth - r, registered
         m.d.comb += [start2.eq(decide2 & row_info.r_rdy & dist_room),
-                     row_info.r_en.eq(start2), row_read.addr.eq(row_rp)]
+                     row_info.r_en.eq(start2)]
+        row_rps = _pointer_copies(m, len(groups), active2, row_depth, "row_rp")
+        for (_, row_read), row_rp in zip(row_ports, row_rps, strict=True):
+            m.d.comb += row_read.addr.eq(row_rp)
         with m.If(active2):
-            m.d.sync += [row_rp.eq(_advance(row_rp, row_depth)), beat2.eq(beat2 + 1),
+            m.d.sync += [beat2.eq(beat2 + 1),
                          at_end2.eq(beat2 == r - 2)]
         with m.If(decide2):
             m.d.sync += [active2.eq(start2), beat2.eq(0), at_end2.eq(0)]
@@ -406,7 +425,10 @@ class StreamingShiftmax(wiring.Component):
         valid2 = stage_valid(valid_delay(m, active2, 1, name="v2"), "v2s")
         first2, last2, user2d, max2d = (stage(register(m, f, name=f"{name}_m"), f"{name}_s")
                                         for f, name in issued)
-        word = stage(row_read.data, "row_word")
+        reads = [(read.data, hi - lo) for (_, read), (lo, hi) in zip(row_ports, groups,
+                                                                     strict=True)]
+        word = stage(Cat(*(data[:size * fb] for data, size in reads),
+                         *(data[size * fb:] for data, size in reads)), "row_word")
         m.submodules.distance = distance = Distance(n=p, width=fb, exp_bitwidth=e,
                                                     register_inside=self._split_distance)
         m.d.comb += [distance.maximum.eq(max2d), distance.values.eq(word[:p * fb])]
@@ -421,12 +443,11 @@ class StreamingShiftmax(wiring.Component):
         valid2 = valid_delay(m, valid2, 1, name="v2r")
         first2, last2, user2d = (register(m, f, name=f"{name}_r") for f, name in (
             (first2, "first2"), (last2, "last2"), (user2d, "user2")))
-        dist_wp = Signal(range(dist_depth), name="dist_wp")
-        for (dist_write, _), (lo, hi) in zip(dist_ports, groups, strict=True):
+        dist_wps = _pointer_copies(m, len(groups), valid2, dist_depth, "dist_wp")
+        for (dist_write, _), (lo, hi), dist_wp in zip(dist_ports, groups, dist_wps,
+                                                     strict=True):
             m.d.comb += [dist_write.addr.eq(dist_wp), dist_write.en.eq(valid2),
                          dist_write.data.eq(distances[lo * db:hi * db])]
-        with m.If(valid2):
-            m.d.sync += dist_wp.eq(_advance(dist_wp, dist_depth))
 
         m.submodules.shift_exp = shift_exp = ShiftExp(n=p, exp_bitwidth=e, distance_bits=db)
         # The beat's sum never clamps: the tree is as wide as P terms can reach.
