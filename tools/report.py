@@ -65,6 +65,16 @@ SHIFTMAX_FRACTION = 0.85
 ROBUST_FRACTION = 0.80
 ARGMAX_FRACTION = 0.80
 SCALE_FRACTION = 0.65
+#: nextpnr seeds of the streaming and top-K target rows.
+STREAM_SEEDS = 3
+#: The streaming shiftmax of the streaming issue: ViT's N=197, int8, P=16, fifo form.
+STREAM_SHIFTMAX = {"n": 197, "value_bits": 7, "frac_bits": 0, "exp_bitwidth": 10,
+                   "buffer_bitwidth": 32, "lanes_per_beat": 16, "register_every": 1,
+                   "flow_control": "fifo"}
+#: P of the Fmax/LUT-against-P plot at N=197 (16 is the target row).
+STREAM_LANES = (4, 8, 16, 32)
+#: FINN's LabelSelect (top-1 of N=27, one label every 27 cycles), as published.
+LABELSELECT = {"lut": 102, "ff": 112, "cycles_per_label": 27}
 #: nextpnr seeds of the flow-control target rows.
 TARGET_SEEDS = 5
 #: The flow-control forms (shiftmax.hw.flow.FLOW_CONTROLS) and the wrappers measured in.
@@ -77,7 +87,7 @@ class Config:
     """One design to characterise."""
 
     key: str
-    unit: str  # "shiftmax", "argmax" or "ceiling"
+    unit: str  # a unit of shiftmax.units.UNITS ("shiftmax", "argmax", "topk") or "ceiling"
     params: dict[str, Any] = field(default_factory=dict)
     seeds: tuple[int, ...] = (1,)
     group: str = ""
@@ -95,13 +105,22 @@ class Config:
         if self.unit == "ceiling":
             return "ceiling: registered 32-bit adder" + suffix
         p = self.params
-        text = f"{self.unit} N={p['n']} VB={p['value_bits']}"
+        if self.unit == "topk":
+            text = f"top-{p['k']} N={p['n']} VB={p['value_bits']}"
+        elif p.get("lanes_per_beat"):
+            text = f"streaming {self.unit} N={p['n']} VB={p['value_bits']}"
+        else:
+            text = f"{self.unit} N={p['n']} VB={p['value_bits']}"
+        if p.get("lanes_per_beat"):
+            text += f" P={p['lanes_per_beat']}"
+        elif self.unit == "topk":
+            text += " one beat"
         if self.unit == "argmax":
             text += f" {p.get('output', 'index')}"
             if is_folded(p):
                 text += f" folded P={p['lanes_per_cycle']}"
         text += f" K={p['register_every']} stage={'on' if p['stage_registers'] else 'off'}"
-        if "flow_control" in p:
+        if p.get("flow_control") is not None:
             text += f" {p['flow_control']}"
         return text + suffix
 
@@ -117,7 +136,7 @@ def flow_key(base: str, flow_control: str, wrapper: str) -> str:
 
 def is_folded(params: dict[str, Any]) -> bool:
     """An argmax that reads fewer lanes per cycle than it has (see ``Argmax.folded``)."""
-    return params.get("lanes_per_cycle", params.get("n")) != params.get("n")
+    return params.get("lanes_per_cycle") not in (None, params.get("n"))
 
 
 def unit_class(unit: str):
@@ -145,6 +164,57 @@ def pipelining_options(unit: str, n: int) -> list[int]:
     from shiftmax.hw.pipeline import tree_levels
 
     return [0] + list(range(1, max(tree_levels(n), 2)))
+
+
+def registry_params(unit: str, **given: Any) -> dict[str, Any]:
+    """Every parameter of ``unit`` (its registry defaults, shiftmax/units.py) with ``given``."""
+    from shiftmax.units import UNITS
+
+    return {**UNITS[unit].defaults(), **given}
+
+
+def stream_configurations(quick: bool) -> list[Config]:
+    """The streaming and top-K rows (groups "streaming" and "topk").
+
+    Target rows get STREAM_SEEDS nextpnr seeds (one with QUICK); the largest streaming
+    shiftmax rows are synthesised for xc7 and ECP5 without place and route.
+    """
+    seeds = (1,) if quick else tuple(range(1, STREAM_SEEDS + 1))
+    configs = []
+    for p in STREAM_LANES:
+        configs.append(Config(f"stream_shiftmax_n197_p{p}", "shiftmax",
+                              registry_params("shiftmax", **{**STREAM_SHIFTMAX,
+                                                             "lanes_per_beat": p}),
+                              seeds=seeds if p == 16 else (1,), group="streaming"))
+    for n, p, pnr in ((1000, 16, (1,)), (4096, 16, ()), (4096, 32, ())):
+        configs.append(Config(f"stream_shiftmax_n{n}_p{p}", "shiftmax",
+                              registry_params("shiftmax", **{**STREAM_SHIFTMAX, "n": n,
+                                                             "lanes_per_beat": p}),
+                              seeds=pnr, group="streaming"))
+    configs.append(Config("stream_argmax_n1000_p16", "argmax",
+                          registry_params("argmax", n=1000, value_bits=15, lanes_per_beat=16,
+                                          register_every=1),
+                          seeds=seeds, group="streaming"))
+    configs.append(Config("topk5_n1000_p4", "topk",
+                          registry_params("topk", n=1000, value_bits=15, k=5, lanes_per_beat=4,
+                                          flow_control="fifo"), seeds=seeds, group="topk"))
+    configs.append(Config("topk5_n1000_p16_k1", "topk",
+                          registry_params("topk", n=1000, value_bits=15, k=5,
+                                          lanes_per_beat=16, register_every=1,
+                                          flow_control="fifo"), seeds=seeds, group="topk"))
+    configs.append(Config("topk3_n10_k1", "topk",
+                          registry_params("topk", n=10, value_bits=15, k=3, register_every=1,
+                                          flow_control="fifo"), seeds=seeds, group="topk"))
+    # FINN LabelSelect's configuration: top-1 of 27, one element per clock, no pipelining.
+    configs.append(Config("topk1_n27_p1", "topk",
+                          registry_params("topk", n=27, value_bits=15, k=1, lanes_per_beat=1,
+                                          register_every=0, stage_registers=False),
+                          seeds=seeds, group="topk"))
+    configs.append(Config("stream_argmax_n27_p1", "argmax",
+                          registry_params("argmax", n=27, value_bits=15, lanes_per_beat=1,
+                                          register_every=0, stage_registers=False),
+                          seeds=seeds, group="topk"))
+    return configs
 
 
 def shiftmax_available() -> bool:
@@ -206,6 +276,7 @@ def configurations(quick: bool, seeds: int) -> list[Config]:
                   "lanes_per_cycle": p, "flow_control": argmax_flow}
         configs.append(Config(f"argmax_n10_index_k1_s1_p{p}", "argmax", params,
                               seeds=small_seeds, group="argmax", breakdown=p == 1))
+    configs += stream_configurations(quick)
     if quick:
         return configs
     scale = []
@@ -273,8 +344,9 @@ def generate(config: Config, workdir: Path) -> tuple[Path, flow.Ports, dict]:
         (workdir / "dut.json").write_text(json.dumps(sidecar, indent=2) + "\n")
     else:
         from shiftmax.hw import write_verilog
+        from shiftmax.units import UNITS
 
-        unit = unit_class(config.unit)(**config.params)
+        unit = UNITS[config.unit].build(**config.params)
         write_verilog(unit, verilog)
         sidecar = json.loads((workdir / "dut.json").read_text())
     return verilog, flow.Ports.from_sidecar(sidecar), sidecar
@@ -296,10 +368,10 @@ def baseline(ports: flow.Ports, progress: Progress, ecp5_mapper: str | None,
     mapper."""
     suffix = f"_{ecp5_mapper}" if ecp5_mapper else ""
     prefix = "" if wrapper == "chain" else f"{wrapper}_"
-    workdir = OUT / "baselines" / f"{prefix}in{ports.in_width}_out{ports.out_width}{suffix}"
+    workdir = OUT / "baselines" / f"{prefix}{ports.tag}{suffix}"
     with _baseline_lock:
         workdir.mkdir(parents=True, exist_ok=True)
-        stub = flow.Ports("dut_blackbox", ports.in_width, ports.out_width)
+        stub = ports.stub()
         sources = {"blackbox.v": flow.blackbox_verilog(stub), "wrapper.v":
                    flow.WRAPPERS[wrapper](stub)}
         key = hashlib.sha256((FLOW_VERSION + "".join(sources.values())).encode()).hexdigest()
@@ -346,6 +418,8 @@ def measure(config: Config, progress: Progress, fresh: bool) -> dict:
                               "memory_bits": sidecar.get("memory_bits", 0),
                               "revision": source_revision(),
                               "sidecar_latency": sidecar["latency"],
+                              "beats_per_row": sidecar.get("beats_per_row", 1),
+                              "input_cycles": sidecar.get("input_cycles", 1),
                               "in_width": ports.in_width, "out_width": ports.out_width}
     progress(config.key, f"generated ({ports.in_width} bits in, {ports.out_width} out, "
              f"latency {sidecar['latency']}); Icarus latency probe")
@@ -427,24 +501,25 @@ def check_targets(results: dict[str, dict]) -> list[dict]:
     """
     targets = []
 
-    def add(name: str, target: str, measured, passed: bool | None) -> None:
+    def add(name: str, target: str, measured, passed: bool | None,
+            key: str | None = None) -> None:
         targets.append({"name": name, "target": target, "measured": measured,
-                        "pass": passed})
+                        "pass": passed, **({"key": key} if key else {})})
 
     def fmax_target(name: str, result: dict | None, fraction: float,
-                    statistic: str = "fmax_mhz") -> None:
+                    statistic: str = "fmax_mhz", key: str | None = None) -> None:
         wrapper = result.get("wrapper", "chain") if result else "chain"
         ceiling = results.get(ceiling_key(wrapper), {}).get("fmax_mhz")
         fmax = result.get(statistic) if result else None
         what = "every seed" if statistic == "fmax_min_mhz" else "median"
         if fmax is None or ceiling is None:
-            add(name, f">= {fraction} x ceiling ({what})", "n/a", None)
+            add(name, f">= {fraction} x ceiling ({what})", "n/a", None, key)
             return
         # Two decimals: a result within rounding of the bound must not read as a tie.
         seeds = len(result.get("pnr", []))
         add(name, f">= {fraction} x ceiling = {fraction * ceiling:.2f} MHz ({what}, "
                   f"{seeds} seed{'s' if seeds != 1 else ''})",
-            f"{fmax:.2f} MHz = {fmax / ceiling:.4f} x", fmax >= fraction * ceiling)
+            f"{fmax:.2f} MHz = {fmax / ceiling:.4f} x", fmax >= fraction * ceiling, key)
 
     default = {unit: unit_defaults(unit)["flow_control"] for unit in ("shiftmax", "argmax")}
     form = default["shiftmax"]
@@ -494,7 +569,55 @@ def check_targets(results: dict[str, dict]) -> list[dict]:
         add(f"{label}: xc7 LUTs", "<= 150", "n/a (not measured)" if lut is None else lut,
             None if lut is None else lut <= 150)
         fmax_target(f"{label}: ECP5 Fmax", argmax, FMAX_FRACTION)
+    stream_targets(results, add, fmax_target)
     return targets
+
+
+def stream_targets(results: dict[str, dict], add, fmax_target) -> None:
+    """The streaming and top-K issue's targets (rows of ``stream_configurations``)."""
+    def lut_target(key: str, name: str, bound: float, what: str = "") -> None:
+        r = results.get(key)
+        lut = r["xc7"]["lut"] if r else None
+        add(f"{name}: xc7 LUTs (LUT-RAM included)", f"<= {bound:g}{what}",
+            "n/a (not measured)" if lut is None else lut,
+            None if lut is None else lut <= bound, key)
+
+    def both_fmax(key: str, name: str, fraction: float) -> None:
+        fmax_target(f"{name}: ECP5 Fmax", results.get(key), fraction, key=key)
+        fmax_target(f"{name}: ECP5 Fmax", results.get(key), fraction, "fmax_min_mhz", key=key)
+
+    key = "stream_shiftmax_n197_p16"
+    name = "streaming shiftmax N=197 P=16 VB=7 F=0 E=10 B=32, K=1, fifo"
+    vit = results.get(key)
+    lut_target(key, name, 2500)
+    if vit:
+        add(f"{name}: BRAM18", "<= 8", vit["xc7"]["bram18"], vit["xc7"]["bram18"] <= 8, key)
+        add(f"{name}: DSP", "0", vit["xc7"]["dsp"], vit["xc7"]["dsp"] == 0, key)
+    else:
+        add(f"{name}: BRAM18", "<= 8", "n/a (not measured)", None, key)
+        add(f"{name}: DSP", "0", "n/a (not measured)", None, key)
+    both_fmax(key, name, 0.75)
+    for n, p in ((1000, 16), (4096, 16)):
+        big = f"stream_shiftmax_n{n}_p{p}"
+        if vit:
+            lut_target(big, f"streaming shiftmax N={n} P={p}, K=1, fifo",
+                       1.25 * vit["xc7"]["lut"], f" (1.25 x the N=197 P=16 row's "
+                                                 f"{vit['xc7']['lut']})")
+        else:
+            add(f"streaming shiftmax N={n} P={p}, K=1, fifo: xc7 LUTs (LUT-RAM included)",
+                "<= 1.25 x the N=197 P=16 row", "n/a (not measured)", None, big)
+    big = results.get("stream_shiftmax_n4096_p32")
+    add("streaming shiftmax N=4096 P=32, K=1, fifo: synthesizes", "xc7 synthesis completes",
+        f"{big['xc7']['lut']} LUT" if big else "n/a (not measured)", True if big else None,
+        "stream_shiftmax_n4096_p32")
+    for key, name, lut, fraction in (
+            ("stream_argmax_n1000_p16", "streaming argmax N=1000 P=16 VB=15, K=1", 600, 0.75),
+            ("topk5_n1000_p4", "top-5 N=1000 P=4 VB=15, fifo", 1200, 0.70),
+            ("topk5_n1000_p16_k1", "top-5 N=1000 P=16 VB=15, K=1, fifo", None, 0.60),
+            ("topk3_n10_k1", "top-3 N=10 VB=15 one beat per row, K=1, fifo", 700, 0.70)):
+        if lut is not None:
+            lut_target(key, name, lut)
+        both_fmax(key, name, fraction)
 
 
 def _fmt(value, digits: int = 0) -> str:
@@ -588,6 +711,7 @@ def markdown(results: dict[str, dict], targets: list[dict], meta: dict) -> str:
         lines.append(f"| {result['label']} | {w_xc7['lut']} | {w_xc7['ff']} | "
                      f"{_fmt(w_ecp5.get('lut4'))} | {_fmt(w_ecp5.get('ff'))} |")
     lines += flow_table(results, ceilings)
+    lines += stream_table(results, ceilings)
     lines += ["", "## Diagnosis", ""]
     for result in results.values():
         if "xc7_modules" in result:
@@ -642,6 +766,64 @@ def flow_table(results: dict[str, dict], ceilings: dict[str, float | None]) -> l
             f"{_fmt(fmax, 1)} | {_fmt(low, 1)} | "
             f"{f'{fmax / own:.3f}' if fmax and own else '-'} | "
             f"{f'{low / own:.3f}' if low and own else '-'} | {seeds} | {r['sim']['latency']} |")
+    return lines
+
+
+def unit_latency(unit: str, params: dict[str, Any]) -> int:
+    """The latency of a unit as built from the registry (the plots' formula lines)."""
+    from shiftmax.units import UNITS
+
+    return UNITS[unit].build(**params).latency
+
+
+def rows_per_second(result: dict, fmax_mhz: float | None) -> float | None:
+    """Rows per second at ``fmax_mhz``: Fmax / (beats_per_row * input_cycles)."""
+    if not fmax_mhz:
+        return None
+    return fmax_mhz * 1e6 / (result.get("beats_per_row", 1) * result.get("input_cycles", 1))
+
+
+def stream_table(results: dict[str, dict], ceilings: dict[str, float | None]) -> list[str]:
+    """The streaming and top-K rows, with FINN LabelSelect's published figures beside."""
+    lines: list[str] = []
+    for group, title in (("streaming", "Streaming units"), ("topk", "Top-K")):
+        rows = [r for r in results.values() if r["group"] == group]
+        if not rows:
+            continue
+        lines += ["", f"## {title}", "",
+                  "xc7 LUT includes LUT-RAM and SRLs; Fmax median and minimum over the seeds "
+                  "listed, and as a fraction of the ceiling adder in the same wrapper; latency "
+                  "from the last input beat of a row to its first output beat, measured under "
+                  "Icarus (the sidecar's figure in brackets when it differs); rows per second "
+                  "= Fmax / (beats per row x input cycles).", "",
+                  "| configuration | wrapper | xc7 LUT | of which LUT-RAM | xc7 FF | BRAM18 | DSP "
+                  "| ECP5 LUT4 | ECP5 EBR | Fmax median | min | median / ceiling "
+                  "| min / ceiling | seeds | latency | beats / row | M rows/s at Fmax |",
+                  "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:"
+                  "|---:|---:|"]
+        for r in rows:
+            own = ceilings.get(r.get("wrapper", "chain"))
+            fmax, low = r.get("fmax_mhz"), r.get("fmax_min_mhz")
+            seeds = "/".join(f"{run['fmax_mhz']:.0f}" for run in r.get("pnr", [])) or (
+                "synthesis only" if r.get("ecp5") else "xc7 only")
+            latency = str(r["sim"]["latency"])
+            if r["sim"]["latency"] != r["sidecar_latency"]:
+                latency += f" ({r['sidecar_latency']})"
+            rate = rows_per_second(r, fmax)
+            ecp5 = r.get("ecp5", {})
+            lines.append(
+                f"| {r['label'].replace(' [lfsr wrapper]', '')} | {r.get('wrapper', 'chain')} "
+                f"| {r['xc7']['lut']} | {r['xc7']['lut_memory']} | {r['xc7']['ff']} "
+                f"| {r['xc7']['bram18']} | {r['xc7']['dsp']} | {_fmt(ecp5.get('lut4'))} "
+                f"| {_fmt(ecp5.get('bram'))} | {_fmt(fmax, 1)} | {_fmt(low, 1)} "
+                f"| {f'{fmax / own:.3f}' if fmax and own else '-'} "
+                f"| {f'{low / own:.3f}' if low and own else '-'} | {seeds} | {latency} "
+                f"| {r.get('beats_per_row', 1)} | {_fmt(rate and rate / 1e6, 2)} |")
+        if group == "topk":
+            lines += ["", f"FINN LabelSelect (top-1 of N=27, published): {LABELSELECT['lut']} "
+                      f"LUT, {LABELSELECT['ff']} FF, one label every "
+                      f"{LABELSELECT['cycles_per_label']} cycles (Vivado's count; yosys counts "
+                      "small LUTs separately, see above)."]
     return lines
 
 
@@ -728,7 +910,8 @@ def main(argv: list[str] | None = None) -> int:
             results[config.key] = outcome
 
     # Present ceiling, sweep, argmax, then the larger sizes, whatever order they ran in.
-    rank = {"ceiling": 0, "flow": 1, "sweep": 2, "argmax": 3, "scale": 4}
+    rank = {"ceiling": 0, "flow": 1, "sweep": 2, "argmax": 3, "scale": 4, "streaming": 5,
+            "topk": 6}
     results = dict(sorted(results.items(), key=lambda item: (
         rank.get(item[1]["group"], 9), item[1].get("params", {}).get("n", 0),
         item[1]["unit"] != "shiftmax")))
@@ -748,7 +931,7 @@ def main(argv: list[str] | None = None) -> int:
             f"- {key}: {message.splitlines()[0]}" for key, message in failures.items()) + "\n"
     (OUT / "report.md").write_text(text)
     written = report_plots.write_plots(
-        results, targets, OUT, meta, latency_of=lambda unit, p: unit_class(unit)(**p).latency)
+        results, targets, OUT, meta, latency_of=unit_latency)
     page = report_html.write_html(OUT, written)
     print(text)
     progress("report", f"wrote {OUT / 'report.md'}, report.json, {len(written)} PNG plots "

