@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from amaranth.hdl import Cat, EnableInserter, Module, Mux, Signal, signed, unsigned
+from amaranth.hdl import Cat, Const, EnableInserter, Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.fifo import SyncFIFO, SyncFIFOBuffered
 from amaranth.lib.memory import Memory
@@ -66,8 +66,25 @@ def _next_at_most(count: Signal, up, down, step: int, limit: int):
     """``count + step * up - down <= limit`` for the next cycle's count, as the selection of
     compares made on the register alone: the late ``up``/``down`` only choose among them
     (one LUT after them instead of an adder and a compare)."""
-    return Mux(up, Mux(down, count <= limit - step + 1, count <= limit - step),
-               Mux(down, count <= limit + 1, count <= limit))
+    def at_most(k: int):
+        return _at_most(count, k)
+    return Mux(up, Mux(down, at_most(limit - step + 1), at_most(limit - step)),
+               Mux(down, at_most(limit + 1), at_most(limit)))
+
+
+def _at_most(value: Value, k: int) -> Value:
+    """``value <= k`` for a constant ``k``, as gates on the bits from the top down: no
+    comparison cell, which yosys maps to a carry chain (a few LUTs are shorter here)."""
+    value = Value.cast(value)
+    if k < 0:
+        return Const(0, 1)
+    if k >= (1 << len(value)) - 1:
+        return Const(1, 1)
+    result = Const(1, 1)  # the empty suffix: equal so far
+    for i in range(len(value)):  # from the lowest bit up, so ``result`` is for bits below i
+        bit = value[i]
+        result = (~bit | result) if (k >> i) & 1 else (~bit & result)
+    return result
 
 
 def _count_next(count: Signal, up, down, step: int):
