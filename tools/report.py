@@ -423,9 +423,11 @@ def measure(config: Config, progress: Progress, fresh: bool) -> dict:
                               "in_width": ports.in_width, "out_width": ports.out_width}
     progress(config.key, f"generated ({ports.in_width} bits in, {ports.out_width} out, "
              f"latency {sidecar['latency']}); Icarus latency probe")
-    # 64 beats' worth of cycles: a folded unit takes a beat every input_cycles cycles.
-    result["sim"] = flow.measure_latency(workdir / "latency", verilog, ports,
-                                         cycles=64 * sidecar.get("input_cycles", 1))
+    # 64 beats' worth of cycles (a folded unit takes a beat every input_cycles cycles), and
+    # for a streaming unit three rows more and its latency, so that rows come out.
+    cycles = sidecar.get("input_cycles", 1) * (64 + 3 * sidecar.get("beats_per_row", 1)) \
+        + (sidecar["latency"] if sidecar.get("beats_per_row", 1) > 1 else 0)
+    result["sim"] = flow.measure_latency(workdir / "latency", verilog, ports, cycles=cycles)
 
     base = baseline(ports, progress, config.ecp5_mapper if config.ecp5 else None,
                     config.wrapper)
@@ -907,7 +909,9 @@ def main(argv: list[str] | None = None) -> int:
             failures[config.key] = outcome.error
             progress(config.key, f"FAILED: {outcome.error}")
         else:
-            results[config.key] = outcome
+            # The label as this version names the configuration (a cached result keeps its
+            # measurements, not necessarily today's wording).
+            results[config.key] = {**outcome, "label": config.label}
 
     # Present ceiling, sweep, argmax, then the larger sizes, whatever order they ran in.
     rank = {"ceiling": 0, "flow": 1, "sweep": 2, "argmax": 3, "scale": 4, "streaming": 5,
