@@ -499,7 +499,9 @@ class StreamingShiftmax(wiring.Component):
         total_bits = self._n.bit_length() + 2 * e
         total = Signal(total_bits, name="total", reset_less=True)
         with m.If(valid2):
-            m.d.sync += total.eq(Mux(first2, 0, total) + beat_sum)
+            # The row's first beat selects after the adder: its fan-out to every bit stays
+            # off the carry chain.
+            m.d.sync += total.eq(Mux(first2, beat_sum, total + beat_sum))
         total_valid = valid_delay(m, valid2 & last2, 1, name="total_valid")
         total_user = register(m, user2d, name="total_user")
         cap = self._buffer_bitwidth - 1
