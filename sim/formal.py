@@ -106,11 +106,13 @@ class FormalJob:
         return options
 
     def reference_params(self) -> dict:
-        """The unpipelined one-beat-per-row form of the same arithmetic."""
+        """The unpipelined one-beat-per-row form of the same arithmetic, under the global
+        enable (the form with no cycle of its own: the miter's latency bound assumes it)."""
         params = {key: value for key, value in self.params.items()
                   if key not in ("register_every", "stage_registers", "flow_control",
                                  "lanes_per_beat", "lanes_per_cycle")}
-        return {**params, "register_every": 0, "stage_registers": False}
+        return {**params, "register_every": 0, "stage_registers": False,
+                "flow_control": "enable"}
 
 
 TINY_SHIFTMAX = {"n": 3, "value_bits": 3, "exp_bitwidth": 2, "buffer_bitwidth": 6}
@@ -138,6 +140,9 @@ def _jobs() -> list[FormalJob]:
             FormalJob(f"argmax-default-{flow}", "argmax",
                       {"n": 10, "value_bits": 7, "flow_control": flow}, bmc_depth=0),
         ]
+    # The streaming units and the top-K unit in the enable form (their credit-counted fifo
+    # forms are checked in simulation; see docs/verification.md).
+    enable = {"flow_control": "enable"}
     jobs += [
         FormalJob("argmax-streaming", "argmax", {**TINY_ARGMAX, "lanes_per_beat": 2}),
         FormalJob("argmax-streaming-mask", "argmax",
@@ -145,12 +150,14 @@ def _jobs() -> list[FormalJob]:
         FormalJob("argmax-streaming-miter", "argmax", {**TINY_ARGMAX, "lanes_per_beat": 2},
                   miter=True, well_formed=True),
         # Its bounded check is the miter job's (every property, 25 cycles: minutes).
-        FormalJob("shiftmax-streaming", "shiftmax", {**TINY_SHIFTMAX, "lanes_per_beat": 2},
-                  bmc_depth=0),
+        FormalJob("shiftmax-streaming", "shiftmax",
+                  {**TINY_SHIFTMAX, "lanes_per_beat": 2, **enable}, bmc_depth=0),
         FormalJob("shiftmax-streaming-miter", "shiftmax",
-                  {**TINY_SHIFTMAX, "lanes_per_beat": 2}, miter=True, well_formed=True),
-        FormalJob("topk-tiny", "topk", {**TINY_ARGMAX, "k": 2}, miter=True),
-        FormalJob("topk-streaming", "topk", {**TINY_ARGMAX, "k": 2, "lanes_per_beat": 2}),
+                  {**TINY_SHIFTMAX, "lanes_per_beat": 2, **enable}, miter=True,
+                  well_formed=True),
+        FormalJob("topk-tiny", "topk", {**TINY_ARGMAX, "k": 2, **enable}, miter=True),
+        FormalJob("topk-streaming", "topk",
+                  {**TINY_ARGMAX, "k": 2, "lanes_per_beat": 2, **enable}),
     ]
     return jobs
 
@@ -163,14 +170,15 @@ FAST_JOBS = ("argmax-tiny-enable", "argmax-tiny-fifo")
 #: The deliberately broken design: the tiny argmax whose result register ignores the clock
 #: enable (``if (ce)`` in its update becomes ``if (1'b1)``), so a stalled output changes.
 #: It must fail, with a counterexample trace.
-BROKEN_JOB = FormalJob("broken-result-register", "argmax", {**TINY_ARGMAX},
+BROKEN_JOB = FormalJob("broken-result-register", "argmax",
+                       {**TINY_ARGMAX, "flow_control": "enable"},
                        broken=(r"(= result;\n    if \()ce(\) begin)", r"\g<1>1'b1\2"))
 
 
 #: A broken datapath, which only the miter can see: the tiny argmax whose last tree node
 #: picks the wrong side for its low index bit (the arms of its ``?:`` exchanged).
 BROKEN_MITER_JOB = FormalJob(
-    "broken-argmax-tree", "argmax", {**TINY_ARGMAX}, miter=True,
+    "broken-argmax-tree", "argmax", {**TINY_ARGMAX, "flow_control": "enable"}, miter=True,
     broken=(r"(assign \\\$3  = \\\$2 \[4\]) \? 1'h0 : (\\\$1 \[4\]);", r"\1 ? \2 : 1'h0;"))
 BROKEN_JOBS = (BROKEN_JOB, BROKEN_MITER_JOB)
 

@@ -80,4 +80,4 @@ def test_miter_reference_is_the_unpipelined_one_beat_unit() -> None:
     job = next(job for job in formal.JOBS if job.name == "shiftmax-streaming-miter")
     reference = job.reference_params()
     assert reference["register_every"] == 0 and reference["stage_registers"] is False
-    assert "lanes_per_beat" not in reference and "flow_control" not in reference
+    assert "lanes_per_beat" not in reference and reference["flow_control"] == "enable"
