@@ -30,7 +30,7 @@ from .pipeline import lanes, wire
 __all__ = ["RowFramer", "streaming_input_layout", "beats_per_row", "valid_delay"]
 
 
-#: Lanes per group with its own copy of the fill state.
+#: Lanes per group with its own copy of the fill state and of at_end.
 _GROUP_LANES = 4
 
 
@@ -182,19 +182,30 @@ class RowFramer(wiring.Component):
         # Absent lanes: the input mask, lanes past n on the last beat, every lane of a filler
         # (from the fill state register: only an emitted beat's lanes matter, and ``space``
         # then reaches no lane's flip-flops).
-        # The fill state reaches every lane's multiplexer: each group of lanes reads its own
-        # copy, whose next value comes from the copy itself (synthesis keeps it apart).
+        # The fill state and at_end reach every (padded) lane's multiplexer: each group of
+        # lanes reads its own copy. A copy's next value is selected by the copy itself (not
+        # a hold, which synthesis would turn into a clock enable shared by all the copies,
+        # then merge them): 1 stays 1 until the row ends, 0 becomes 1 when the state is set.
         padding = sum(1 << j for j in range(p) if (beats - 1) * p + j >= self._n)
-        fill_copies = []
-        if self._fill:
-            for lo in range(0, p, _GROUP_LANES):
-                hi = min(lo + _GROUP_LANES, p)
-                copy = Signal(name=f"filling_l{lo}")
-                fill_copies.append((copy, lo, hi))
-            filled = Cat(*(copy.replicate(hi - lo) for copy, lo, hi in fill_copies))
-        else:
-            filled = Const(0, p)
-        absent = Const(padding, p) & at_end.replicate(p) | filled
+        ends = wire(m, at_end | (real & tlast) if not self._fill else at_end, name="ends")
+        sets = {"filling": emit & ~ends & real & tlast if self._fill else None,
+                "at_end": emit & ~ends & (beat == beats - 2)}
+        flags = []
+        for lo in range(0, p, _GROUP_LANES):
+            hi = min(lo + _GROUP_LANES, p)
+            bits = []
+            for name, clears in (("filling", emit & ends), ("at_end", emit)):
+                if sets[name] is None or (name == "at_end" and not padding >> lo
+                                          & ((1 << (hi - lo)) - 1)):
+                    bits.append(Const(0, 1))
+                    continue
+                copy = Signal(name=f"{name}_l{lo}")
+                m.d.sync += copy.eq(Mux(copy, ~clears, sets[name]))
+                bits.append(copy)
+            filling_copy, at_end_copy = bits
+            flags.append(Const(padding >> lo & ((1 << (hi - lo)) - 1), hi - lo)
+                         & at_end_copy.replicate(hi - lo) | filling_copy.replicate(hi - lo))
+        absent = Cat(*flags)
         if self._mask:
             absent = absent | self.i.payload.mask
         absent = wire(m, absent, name="absent_next")
@@ -208,7 +219,6 @@ class RowFramer(wiring.Component):
         m.d.comb += [getattr(self, name).eq(reg) for name, reg in registers.items()]
         fitted = [Mux(absent[j], Const(self._absent_value, signed(self._width)),
                       self.i.payload.data[j]) for j in range(p)]
-        ends = wire(m, at_end | (real & tlast) if not self._fill else at_end, name="ends")
         m.d.sync += [
             self.valid.eq(emit),
             registers["lanes"].eq(lanes(fitted, self._width)),
@@ -217,11 +227,9 @@ class RowFramer(wiring.Component):
             registers["last"].eq(ends),
             registers["malformed"].eq(malformed),
         ]
-        copies = [copy for copy, _, _ in fill_copies]
         with m.If(emit):
             with m.If(ends):
                 m.d.sync += [beat.eq(0), at_end.eq(0), sticky.eq(0), filling.eq(0)]
-                m.d.sync += [copy.eq(0) for copy in copies]
                 with m.If(real & ~tlast):
                     m.d.sync += dropping.eq(1)  # missing tlast: resynchronise on the next one
             with m.Else():
@@ -229,7 +237,6 @@ class RowFramer(wiring.Component):
                 if self._fill:
                     with m.If(real & tlast):
                         m.d.sync += [filling.eq(1), sticky.eq(1)]
-                        m.d.sync += [copy.eq(1) for copy in copies]
         with m.If(take & dropping & tlast):
             m.d.sync += dropping.eq(0)
         return m
