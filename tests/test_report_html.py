@@ -87,6 +87,12 @@ def sample_results() -> dict[str, dict]:
         entry("argmax_n10_index_k2_s1", "argmax", 10, 246, 160.0, 2, group="argmax",
               output="index", register_every=2, stage_registers=True, flow_control="fifo"),
     ]
+    # Streaming shiftmax rows: two P at N=197 and two N at P=16 (the streaming plots).
+    for n, p, lut, fmax in ((197, 4, 650, 140.0), (197, 16, 1900, 259.0),
+                            (1000, 16, 2000, None)):
+        rows.append(entry(f"stream_shiftmax_n{n}_p{p}", "shiftmax", n, lut, fmax, 40,
+                          group="streaming", lanes_per_beat=p, register_every=1,
+                          stage_registers=True, flow_control="fifo"))
     return {row["key"]: row for row in rows}
 
 
@@ -188,8 +194,19 @@ def test_plots_without_their_data_are_not_written(out):
                for key, r in sample_results().items() if r["unit"] != "ceiling"}
     written = {p.path.name for p in plots.write_plots(results, TARGETS, out, META,
                                                       latency_of=fake_latency)}
-    assert written == {"targets.png", "luts_n10.png", "luts_vs_n.png", "latency_vs_n.png"}
+    assert written == {"targets.png", "luts_n10.png", "luts_vs_n.png", "latency_vs_n.png",
+                       "stream_luts_vs_n.png", "stream_vs_p.png"}
     assert plots.write_plots({}, [], out) == []
+
+
+def test_streaming_plots_need_two_n_or_two_p(out):
+    results = sample_results()
+    assert plots.stream_vs_p(results, TARGETS, out / "p.png", META)
+    assert plots.stream_area_vs_n(results, TARGETS, out / "n.png", META)
+    one = {k: r for k, r in results.items() if k != "stream_shiftmax_n197_p4"}
+    assert not plots.stream_vs_p(one, TARGETS, out / "p1.png", META)
+    one = {k: r for k, r in results.items() if k != "stream_shiftmax_n1000_p16"}
+    assert not plots.stream_area_vs_n(one, TARGETS, out / "n1.png", META)
 
 
 def test_a_run_of_folded_designs_at_one_n_leaves_out_the_plots_against_n(out):

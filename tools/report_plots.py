@@ -545,7 +545,7 @@ def stream_area_vs_n(results: dict[str, dict], targets: list[dict], path: Path,
     n = [r["params"]["n"] for r in rows]
     axes.plot(n, [r["xc7"]["lut"] for r in rows], marker="o", color=colour("shiftmax"),
               label="xc7 LUTs (LUT-RAM included)")
-    axes.plot(n, [r["xc7"]["lut_memory"] for r in rows], marker="s", linestyle=":",
+    axes.plot(n, [r["xc7"].get("lut_memory", 0) for r in rows], marker="s", linestyle=":",
               color=colour("shiftmax"), label="of which LUT-RAM / SRL")
     for r in rows:
         axes.annotate(f"{r['xc7']['lut']} LUT, {r['xc7']['bram18']} BRAM18",
