@@ -188,13 +188,18 @@ class RowFramer(wiring.Component):
         # then merge them): 1 stays 1 until the row ends, 0 becomes 1 when the state is set.
         padding = sum(1 << j for j in range(p) if (beats - 1) * p + j >= self._n)
         ends = wire(m, at_end | (real & tlast) if not self._fill else at_end, name="ends")
-        sets = {"filling": emit & ~ends & real & tlast if self._fill else None,
+        # Each term as the copy's own value implies it: while a fill copy is 0 the unit is not
+        # filling (an early tlast taken sets it; an early tlast is a real beat before the
+        # row's end); while it is 1 no beat is real, a filler goes out when there is space,
+        # and the fill ends with the filler at the row's end.
+        sets = {"filling": (self.i.valid & self.space & ~dropping & ~at_end & tlast)
+                if self._fill else None,
                 "at_end": emit & ~ends & (beat == beats - 2)}
         flags = []
         for lo in range(0, p, _GROUP_LANES):
             hi = min(lo + _GROUP_LANES, p)
             bits = []
-            for name, clears in (("filling", emit & ends), ("at_end", emit)):
+            for name, clears in (("filling", self.space & at_end), ("at_end", emit)):
                 if sets[name] is None or (name == "at_end" and not padding >> lo
                                           & ((1 << (hi - lo)) - 1)):
                     bits.append(Const(0, 1))
