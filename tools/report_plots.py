@@ -550,12 +550,14 @@ def stream_area_vs_n(results: dict[str, dict], targets: list[dict], path: Path,
     for r in rows:
         axes.annotate(f"{r['xc7']['lut']} LUT, {r['xc7']['bram18']} BRAM18",
                       (r["params"]["n"], r["xc7"]["lut"]), textcoords="offset points",
-                      xytext=(4, 6), fontsize=7.5)
+                      xytext=(-40, 8), fontsize=7.5)
     first = rows[0]["xc7"]["lut"]
     axes.axhline(1.25 * first, color="tab:red", linestyle="--", linewidth=1,
                  label=f"target: 1.25 x the N={rows[0]['params']['n']} row")
     axes.set_xscale("log")
-    _plain_log_ticks(axes.xaxis)
+    axes.set_xticks(n, [str(x) for x in n])
+    axes.xaxis.set_minor_locator(__import__("matplotlib").ticker.NullLocator())
+    axes.set_xlim(min(n) / 1.5, max(n) * 1.5)
     axes.set_ylim(0, max(1.25 * first, max(r["xc7"]["lut"] for r in rows)) * 1.25)
     axes.set_xlabel("N (elements per row)")
     axes.set_ylabel("xc7 LUTs (count, yosys synth_xilinx)")
