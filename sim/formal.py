@@ -144,11 +144,13 @@ def _jobs() -> list[FormalJob]:
     # forms are checked in simulation; see docs/verification.md).
     enable = {"flow_control": "enable"}
     jobs += [
-        FormalJob("argmax-streaming", "argmax", {**TINY_ARGMAX, "lanes_per_beat": 2}),
+        FormalJob("argmax-streaming", "argmax",
+                  {**TINY_ARGMAX, "lanes_per_beat": 2, **enable}),
         FormalJob("argmax-streaming-mask", "argmax",
-                  {**TINY_ARGMAX, "lanes_per_beat": 2, "mask": True}),
-        FormalJob("argmax-streaming-miter", "argmax", {**TINY_ARGMAX, "lanes_per_beat": 2},
-                  miter=True, well_formed=True),
+                  {**TINY_ARGMAX, "lanes_per_beat": 2, "mask": True, **enable}),
+        FormalJob("argmax-streaming-miter", "argmax",
+                  {**TINY_ARGMAX, "lanes_per_beat": 2, **enable}, miter=True,
+                  well_formed=True),
         # Its bounded check is the miter job's (every property, 25 cycles: minutes).
         FormalJob("shiftmax-streaming", "shiftmax",
                   {**TINY_SHIFTMAX, "lanes_per_beat": 2, **enable}, bmc_depth=0),
