@@ -811,6 +811,8 @@ def stream_table(results: dict[str, dict], ceilings: dict[str, float | None]) ->
             fmax, low = r.get("fmax_mhz"), r.get("fmax_min_mhz")
             seeds = "/".join(f"{run['fmax_mhz']:.0f}" for run in r.get("pnr", [])) or (
                 "synthesis only" if r.get("ecp5") else "xc7 only")
+            if r.get("ecp5") and r.get("ecp5_mapper") == "abc":
+                seeds += " (abc)"
             latency = str(r["sim"]["latency"])
             if r["sim"]["latency"] != r["sidecar_latency"]:
                 latency += f" ({r['sidecar_latency']})"
