@@ -27,7 +27,8 @@ from shiftmax.golden.params import check_int
 
 from .pipeline import lanes, wire
 
-__all__ = ["RowFramer", "streaming_input_layout", "beats_per_row", "valid_delay"]
+__all__ = ["RowFramer", "StreamingUnit", "streaming_input_layout", "beats_per_row",
+           "valid_delay"]
 
 
 #: Lanes per group with its own copy of the fill state and of at_end.
@@ -58,6 +59,44 @@ def streaming_input_layout(*, lanes_per_beat: int, value_bits: int,
         fields["mask"] = unsigned(lanes_per_beat)
     fields["last"] = unsigned(1)
     return data.StructLayout(fields)
+
+
+class StreamingUnit:
+    """The read-only properties every streaming unit shares (mixed into its component).
+
+    A unit sets ``_n``, ``_value_bits``, ``_p`` (lanes per beat), ``_mask``, ``_beats`` (R)
+    and ``_flow_control`` in its constructor.
+    """
+
+    @property
+    def n(self) -> int:
+        return self._n
+
+    @property
+    def value_bits(self) -> int:
+        return self._value_bits
+
+    @property
+    def lanes_per_beat(self) -> int:
+        return self._p
+
+    @property
+    def mask(self) -> bool:
+        return self._mask
+
+    @property
+    def flow_control(self) -> str:
+        return self._flow_control
+
+    @property
+    def beats_per_row(self) -> int:
+        """R = ceil(n / lanes_per_beat) input beats per row."""
+        return self._beats
+
+    @property
+    def input_cycles(self) -> int:
+        """1: a streaming unit takes one beat per clock, rows back to back."""
+        return 1
 
 
 class RowFramer(wiring.Component):

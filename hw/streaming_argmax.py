@@ -16,7 +16,7 @@ from shiftmax.units import ARGMAX
 
 from .argmax_tree import ArgmaxTree
 from .flow import check_flow_control
-from .framing import RowFramer, beats_per_row, streaming_input_layout, valid_delay
+from .framing import RowFramer, StreamingUnit, beats_per_row, streaming_input_layout, valid_delay
 from .pipeline import (
     ceil_log2,
     check_pipeline_params,
@@ -48,7 +48,7 @@ def _check_streaming_common(n: int, lanes_per_beat, flow_control, mask, *,
     return p, flow_control, mask
 
 
-class StreamingArgmax(wiring.Component):
+class StreamingArgmax(StreamingUnit, wiring.Component):
     """argmax of rows that stream in as beats of P lanes; one beat (the index) out per row.
 
     Bit-exact with ``shiftmax.golden.argmax(x, output=..., mask=...)`` on the row the
@@ -156,36 +156,12 @@ class StreamingArgmax(wiring.Component):
                           "o": Out(stream.Signature(out_layout))})
 
     @property
-    def n(self) -> int:
-        return self._n
-
-    @property
-    def value_bits(self) -> int:
-        return self._value_bits
-
-    @property
-    def lanes_per_beat(self) -> int:
-        return self._p
-
-    @property
     def output(self) -> str:
         return self._output
 
     @property
-    def mask(self) -> bool:
-        return self._mask
-
-    @property
     def index_bits(self) -> int:
         return max(1, ceil_log2(self._n))
-
-    @property
-    def beats_per_row(self) -> int:
-        return self._beats
-
-    @property
-    def input_cycles(self) -> int:
-        return 1
 
     @property
     def memory_bits(self) -> int:
@@ -194,10 +170,6 @@ class StreamingArgmax(wiring.Component):
         if self._flow_control != "fifo":
             return 0
         return self._fifo_depth * (self.index_bits + 1)
-
-    @property
-    def flow_control(self) -> str:
-        return self._flow_control
 
     @property
     def _key_bits(self) -> int:

@@ -17,7 +17,7 @@ from shiftmax.units import SHIFTMAX
 from .adder_tree import SaturatingAdderTree, sum_bits
 from .distance import Distance, distance_bits
 from .floor_input import FloorInput, floored_bits, lane_frac_bits
-from .framing import RowFramer, beats_per_row, streaming_input_layout, valid_delay
+from .framing import RowFramer, StreamingUnit, beats_per_row, streaming_input_layout, valid_delay
 from .max_tree import MaxTree
 from .output_shift import OutputShift
 from .pipeline import (
@@ -93,7 +93,7 @@ def _count_next(count: Signal, up, down, step: int):
     return Mux(up, Mux(down, count + (step - 1), count + step), Mux(down, count - 1, count))
 
 
-class StreamingShiftmax(wiring.Component):
+class StreamingShiftmax(StreamingUnit, wiring.Component):
     """Quantized shiftmax of rows that stream in as beats of P lanes, bit-exact.
 
     Per row it computes ``shiftmax.golden.quantized_shiftmax(x, mask=...)`` on the row the
@@ -209,18 +209,6 @@ class StreamingShiftmax(wiring.Component):
     # --- parameters ---------------------------------------------------------------------
 
     @property
-    def n(self) -> int:
-        return self._n
-
-    @property
-    def value_bits(self) -> int:
-        return self._value_bits
-
-    @property
-    def lanes_per_beat(self) -> int:
-        return self._p
-
-    @property
     def frac_bits(self) -> int:
         return self._frac_bits
 
@@ -237,14 +225,6 @@ class StreamingShiftmax(wiring.Component):
         return self._round_log2
 
     @property
-    def mask(self) -> bool:
-        return self._mask
-
-    @property
-    def flow_control(self) -> str:
-        return self._flow_control
-
-    @property
     def params(self) -> dict[str, Any]:
         return {"n": self._n, "value_bits": self._value_bits, "frac_bits": self._frac_bits,
                 "exp_bitwidth": self._exp_bitwidth, "buffer_bitwidth": self._buffer_bitwidth,
@@ -254,14 +234,6 @@ class StreamingShiftmax(wiring.Component):
                 "mask": self._mask}
 
     # --- timing -------------------------------------------------------------------------
-
-    @property
-    def beats_per_row(self) -> int:
-        return self._beats
-
-    @property
-    def input_cycles(self) -> int:
-        return 1
 
     @property
     def _split_distance(self) -> bool:

@@ -24,7 +24,7 @@ from amaranth.lib.wiring import In, Out
 from shiftmax.golden.params import check_int
 from shiftmax.units import TOPK
 
-from .framing import RowFramer, beats_per_row, streaming_input_layout, valid_delay
+from .framing import RowFramer, StreamingUnit, beats_per_row, streaming_input_layout, valid_delay
 from .pipeline import ceil_log2, delay, fit, register, wire
 from .topk import check_topk_params, topk_output_layout
 from .topk_tree import (
@@ -43,7 +43,7 @@ __all__ = ["StreamingTopK"]
 _DEFAULTS = TOPK.defaults()
 
 
-class StreamingTopK(wiring.Component):
+class StreamingTopK(StreamingUnit, wiring.Component):
     """top-K of rows that stream in as beats of P lanes; one beat (K indices, values) per row.
 
     Bit-exact with ``shiftmax.golden.topk(x, k, mask=...)`` on the row the contract's framing
@@ -163,20 +163,8 @@ class StreamingTopK(wiring.Component):
                           "o": Out(stream.Signature(out_layout))})
 
     @property
-    def n(self) -> int:
-        return self._n
-
-    @property
-    def value_bits(self) -> int:
-        return self._value_bits
-
-    @property
     def k(self) -> int:
         return self._k
-
-    @property
-    def lanes_per_beat(self) -> int:
-        return self._p
 
     @property
     def output(self) -> str:
@@ -191,20 +179,8 @@ class StreamingTopK(wiring.Component):
         return self._stage_registers
 
     @property
-    def mask(self) -> bool:
-        return self._mask
-
-    @property
     def index_bits(self) -> int:
         return max(1, ceil_log2(self._n))
-
-    @property
-    def beats_per_row(self) -> int:
-        return self._beats
-
-    @property
-    def input_cycles(self) -> int:
-        return 1
 
     @property
     def memory_bits(self) -> int:
@@ -212,10 +188,6 @@ class StreamingTopK(wiring.Component):
         if self._flow_control != "fifo":
             return 0
         return self._fifo_depth * Shape.cast(self.o.payload.shape()).width
-
-    @property
-    def flow_control(self) -> str:
-        return self._flow_control
 
     @property
     def latency(self) -> int:
