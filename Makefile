@@ -32,7 +32,7 @@ help:
 	@echo "                      one configuration through cocotb: UNIT is shiftmax, argmax or topk, and"
 	@echo "                      every option of 'shiftmax verilog UNIT --help' is a variable in capitals"
 	@echo "make regress [SIM=verilator] [SEED=..] [SCHEDULER=tcp://host:8786]"
-	@echo "                      the cocotb regression matrix on Icarus (or Verilator), on a local Dask"
+	@echo "                      the cocotb regression matrix on Icarus (about 6 min; or Verilator), on a local Dask"
 	@echo "                      cluster or the one SCHEDULER names (docs/tools.md)"
 	@echo "make bench-sim        simulated vectors per second, Icarus vs Verilator"
 	@echo "make report [QUICK=1] area, Fmax, latency and accuracy reports into build/report/"
