@@ -263,11 +263,6 @@ class Unit:
         return np.asarray(self.golden({**self.defaults(), **params}, rows, mask),
                           dtype=np.int64).reshape(len(rows), -1)
 
-    def input_lanes(self, params: Mapping[str, Any]) -> int:
-        """Lanes of one input beat: ``lanes_per_beat``, or ``n``."""
-        p = params.get("lanes_per_beat")
-        return params["n"] if p is None else min(p, params["n"])
-
 
 # --- the parameters the units share -------------------------------------------------------
 
