@@ -18,7 +18,7 @@ past ``n`` in the last beat, and, with ``fill``, every lane of the beats that an
 
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value, signed, unsigned
+from amaranth.hdl import Cat, Const, EnableInserter, Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -27,7 +27,7 @@ from shiftmax.golden.params import check_int
 
 from .pipeline import lanes, wire
 
-__all__ = ["RowFramer", "StreamingUnit", "streaming_input_layout", "beats_per_row",
+__all__ = ["RowFramer", "StreamingUnit", "stall_body", "streaming_input_layout", "beats_per_row",
            "valid_delay"]
 
 
@@ -59,6 +59,22 @@ def streaming_input_layout(*, lanes_per_beat: int, value_bits: int,
         fields["mask"] = unsigned(lanes_per_beat)
     fields["last"] = unsigned(1)
     return data.StructLayout(fields)
+
+
+def stall_body(m: Module, o, fifo: bool) -> tuple[Module, Signal]:
+    """Where a streaming unit builds its logic, and the signal that lets a beat in.
+
+    ``fifo``: the logic runs freely in ``m`` and the returned ``credit`` (a register the unit
+    drives, reset high) admits beats. Otherwise the logic goes into a submodule under one
+    clock enable ``ce = o.ready | ~o.valid``, which is returned.
+    """
+    if fifo:
+        return m, Signal(name="credit", init=1)
+    space = Signal(name="ce")
+    m.d.comb += space.eq(o.ready | ~o.valid)
+    body = Module()
+    m.submodules.body = EnableInserter(space)(body)
+    return body, space
 
 
 class StreamingUnit:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from amaranth.hdl import Cat, Const, EnableInserter, Module, Mux, Signal, Value, unsigned
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
@@ -16,7 +16,14 @@ from shiftmax.units import ARGMAX
 
 from .argmax_tree import ArgmaxTree
 from .flow import check_flow_control
-from .framing import RowFramer, StreamingUnit, beats_per_row, streaming_input_layout, valid_delay
+from .framing import (
+    RowFramer,
+    StreamingUnit,
+    beats_per_row,
+    stall_body,
+    streaming_input_layout,
+    valid_delay,
+)
 from .pipeline import (
     ceil_log2,
     check_pipeline_params,
@@ -207,14 +214,8 @@ class StreamingArgmax(StreamingUnit, wiring.Component):
     def elaborate(self, platform) -> Module:
         m = Module()
         fifo = self._flow_control == "fifo"
-        if fifo:
-            # Free-running; the framer takes a beat only while there is a credit.
-            body, space = m, Signal(name="credit", init=1)
-        else:
-            space = Signal(name="ce")
-            m.d.comb += space.eq(self.o.ready | ~self.o.valid)
-            body = Module()
-            m.submodules.body = EnableInserter(space)(body)
+        # Free-running with fifo (the framer takes a beat only while there is a credit).
+        body, space = stall_body(m, self.o, fifo)
         p, key_bits = self._p, self._key_bits
 
         # 1. Framing; absent lanes take the lowest key in the framer's register.

@@ -8,7 +8,6 @@ from typing import Any
 from amaranth.hdl import (
     Cat,
     Const,
-    EnableInserter,
     Module,
     Mux,
     Shape,
@@ -24,7 +23,14 @@ from amaranth.lib.wiring import In, Out
 from shiftmax.golden.params import check_int
 from shiftmax.units import TOPK
 
-from .framing import RowFramer, StreamingUnit, beats_per_row, streaming_input_layout, valid_delay
+from .framing import (
+    RowFramer,
+    StreamingUnit,
+    beats_per_row,
+    stall_body,
+    streaming_input_layout,
+    valid_delay,
+)
 from .pipeline import ceil_log2, delay, fit, register, wire
 from .topk import check_topk_params, topk_output_layout
 from .topk_tree import (
@@ -208,14 +214,8 @@ class StreamingTopK(StreamingUnit, wiring.Component):
     def elaborate(self, platform) -> Module:
         m = Module()
         fifo = self._flow_control == "fifo"
-        if fifo:
-            # Free-running; the framer emits a beat only while there is a credit.
-            body, space = m, Signal(name="credit", init=1)
-        else:
-            space = Signal(name="ce")
-            m.d.comb += space.eq(self.o.ready | ~self.o.valid)
-            body = Module()
-            m.submodules.body = EnableInserter(space)(body)
+        # Free-running with fifo (the framer emits a beat only while there is a credit).
+        body, space = stall_body(m, self.o, fifo)
         p, width = self._p, self._value_bits + 1
         absent_value = -(1 << self._value_bits)
 
