@@ -28,6 +28,8 @@ from amaranth.hdl import Cat, Shape, ShapeCastable, Value, ValueCastable
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
+from .formal import ROWS_HELD_BITS
+
 __all__ = ["AxiStream", "PORT_NAMES", "pack_lanes", "unpack_lanes"]
 
 #: The Verilog ports a unit can have, in the order of the contract (clk and rst come from the
@@ -71,6 +73,8 @@ class AxiStream(wiring.Component):
     s_axis_tlast : In(1), streaming units; s_axis_tvalid : In(1); s_axis_tready : Out(1);
     m_axis_tdata : Out(width of o.payload.data); m_axis_tlast : Out(1), m_axis_tuser : Out(1)
     where the unit has them; m_axis_tvalid : Out(1); m_axis_tready : In(1).
+    formal_rows_held : Out(ROWS_HELD_BITS), with ``formal`` only
+        The rows the unit holds, in the formal build (:mod:`shiftmax.hw.formal`).
 
     Raises
     ------
@@ -78,7 +82,7 @@ class AxiStream(wiring.Component):
         If ``unit`` lacks stream members ``i`` and ``o`` with StructLayout payloads.
     """
 
-    def __init__(self, unit: wiring.Component) -> None:
+    def __init__(self, unit: wiring.Component, *, formal: bool = False) -> None:
         members = getattr(getattr(unit, "signature", None), "members", {})
         for name, flow in (("i", In), ("o", Out)):
             if name not in members or members[name].is_port or members[name].flow != flow:
@@ -98,6 +102,8 @@ class AxiStream(wiring.Component):
                 ports[port] = In(1)
             elif port == "s_axis_tready" or port == "m_axis_tvalid":
                 ports[port] = Out(1)
+        if formal:
+            ports["formal_rows_held"] = Out(ROWS_HELD_BITS)
         super().__init__(ports)
 
     @property

@@ -53,6 +53,7 @@ from amaranth.lib.wiring import In, Out
 from shiftmax.golden.params import check_choice, check_int
 from shiftmax.units import DEFAULT_FLOW_CONTROL, FLOW_CONTROLS
 
+from .formal import formal_build
 from .pipeline import ceil_log2
 
 __all__ = [
@@ -133,13 +134,15 @@ def flow_memory_bits(datapath_latency: int, flow_control: str, out_width: int) -
 
 
 def connect_flow(m: Module, *, i, o, datapath: Datapath, datapath_latency: int,
-                 flow_control: str, input_cycles: int = 1) -> None:
+                 flow_control: str, input_cycles: int = 1, platform=None) -> None:
     """Build ``datapath`` in a submodule of ``m`` and put the handshake of a form around it.
 
     ``i`` and ``o`` are the unit's ``stream.Signature`` interfaces (``In`` and ``Out``);
     ``datapath(module, payload, step)`` builds the pipeline in ``module`` from ``payload``
     (a view of ``i.payload``) and returns its result, registered ``datapath_latency`` cycles
-    after its input (at least 1), which becomes ``o.payload``.
+    after its input (at least 1), which becomes ``o.payload``. In a formal build
+    (``platform``, :mod:`shiftmax.hw.formal`) the form reports the rows it holds and its
+    invariants.
     """
     flow_control = check_flow_control(flow_control)
     latency = check_int("datapath_latency", datapath_latency, 1)
@@ -164,8 +167,10 @@ def connect_flow(m: Module, *, i, o, datapath: Datapath, datapath_latency: int,
         last = index == input_cycles - 1
         with m.If(admit & i.valid):
             m.d.sync += index.eq(Mux(last, 0, index + 1))
+        invariants = [index < input_cycles]
     else:
         index, last = Const(0, 1), Const(1)
+        invariants = []
     take = Signal(name="take")
     m.d.comb += [take.eq(admit & i.valid), i.ready.eq(admit & last)]
 
@@ -179,27 +184,38 @@ def connect_flow(m: Module, *, i, o, datapath: Datapath, datapath_latency: int,
     # The valid bits travel beside the data; they alone are reset.
     valid = Signal(latency, name="valid")
     beat = take & last
+    # Rows in the pipeline: its valid bits set.
+    in_flight = sum(valid[stage] for stage in range(latency))
     if flow_control == "fifo":
         m.submodules.datapath = body
         m.d.sync += valid.eq(Cat(beat, valid[:-1]))
-        _fifo(m, i=i, o=o, result=result, valid=valid[-1], credit=admit, taken=beat,
-              latency=latency)
-        return
-    m.submodules.datapath = EnableInserter(advance)(body)
-    with m.If(advance):
-        m.d.sync += valid.eq(Cat(beat, valid[:-1]))
-    if flow_control == "enable":
-        m.d.comb += [o.payload.eq(result), o.valid.eq(valid[-1])]
+        held, block_invariants = _fifo(m, i=i, o=o, result=result, valid=valid[-1],
+                                       credit=admit, taken=beat, latency=latency,
+                                       in_flight=in_flight)
     else:
-        _skid(m, o=o, result=result, valid=valid[-1], ready_reg=advance)
+        m.submodules.datapath = EnableInserter(advance)(body)
+        with m.If(advance):
+            m.d.sync += valid.eq(Cat(beat, valid[:-1]))
+        if flow_control == "enable":
+            m.d.comb += [o.payload.eq(result), o.valid.eq(valid[-1])]
+            held, block_invariants = in_flight, []
+        else:
+            held, block_invariants = _skid(m, o=o, result=result, valid=valid[-1],
+                                           ready_reg=advance, in_flight=in_flight)
+    formal = formal_build(platform)
+    if formal is not None:
+        formal.hold(m, held, invariants + block_invariants)
 
 
-def _skid(m: Module, *, o, result: Value, valid: Value, ready_reg: Signal) -> None:
+def _skid(m: Module, *, o, result: Value, valid: Value, ready_reg: Signal,
+          in_flight: Value) -> tuple[Value, list[Value]]:
     """Output register slice with a skid register; its registered s_tready is ``ready_reg``.
 
     The pipeline's last stage (``result``, ``valid``) moves into the slice whenever
     ``ready_reg`` is high; the slice lowers ``ready_reg`` one cycle ahead of running out of
-    room, and the skid register keeps the result that arrives in that cycle.
+    room, and the skid register keeps the result that arrives in that cycle. Returns the
+    rows held (``in_flight`` in the pipeline, the slice and the skid register) and the
+    invariants (for :mod:`shiftmax.hw.formal`).
     """
     out = Signal(len(result), name="slice_data", reset_less=True)
     skid = Signal(len(result), name="skid_data", reset_less=True)
@@ -216,15 +232,21 @@ def _skid(m: Module, *, o, result: Value, valid: Value, ready_reg: Signal) -> No
     with m.Elif(o.ready):
         m.d.sync += [out_valid.eq(skid_valid), skid_valid.eq(0), out.eq(skid)]
     m.d.comb += [o.payload.eq(out), o.valid.eq(out_valid)]
+    # The skid register is full exactly while the pipeline is frozen, and only behind a full
+    # slice.
+    return in_flight + out_valid + skid_valid, [ready_reg == ~skid_valid,
+                                                ~skid_valid | out_valid]
 
 
 def _fifo(m: Module, *, i, o, result: Value, valid: Value, credit: Signal, taken: Value,
-          latency: int) -> None:
+          latency: int, in_flight: Value) -> tuple[Value, list[Value]]:
     """Credit counter and output FIFO of the free-running form (see :func:`fifo_depth`).
 
     ``credit`` (a register) is high while at least one credit is left; a beat ``taken`` uses
     one, a result taken at ``o`` returns it. The FIFO is a LUT RAM with asynchronous read
     (written when ``valid``, always room by the credits) followed by the output register.
+    Returns the rows held (``in_flight`` in the pipeline, the memory and the output
+    register) and the invariants (for :mod:`shiftmax.hw.formal`).
     """
     # The handshakes (taken, released) only select between values computed from registers:
     # count + 1, count - 1, and the credit flag after each, so that neither i.valid nor
@@ -263,6 +285,12 @@ def _fifo(m: Module, *, i, o, result: Value, valid: Value, credit: Signal, taken
         with m.If(waiting):
             m.d.sync += consume.eq(consume + 1)
     m.d.comb += [o.payload.eq(out), o.valid.eq(out_valid)]
+    # Every credit is either left or held by a row (in the pipeline, the memory or the output
+    # register); the flag says whether one is left; the memory holds at most one result
+    # while the output register is empty.
+    level = (produce - consume)[:len(produce)]
+    held = in_flight + level + out_valid
+    return held, [count + held == credits, credit == (count != 0), out_valid | (level <= 1)]
 
 
 class FixedLatencyUnit(wiring.Component, metaclass=ABCMeta):
@@ -348,7 +376,7 @@ class FixedLatencyUnit(wiring.Component, metaclass=ABCMeta):
         m = Module()
         connect_flow(m, i=self.i, o=self.o, datapath=self.elaborate_datapath,
                      datapath_latency=self.datapath_latency, flow_control=self._flow_control,
-                     input_cycles=self.input_cycles)
+                     input_cycles=self.input_cycles, platform=platform)
         return m
 
 
@@ -434,5 +462,6 @@ class FixedLatencyStream(wiring.Component):
         m = Module()
         datapath = self._callback or self._component_datapath
         connect_flow(m, i=self.i, o=self.o, datapath=datapath,
-                     datapath_latency=self._datapath_latency, flow_control=self._flow_control)
+                     datapath_latency=self._datapath_latency, flow_control=self._flow_control,
+                     platform=platform)
         return m

@@ -27,6 +27,7 @@ from amaranth.hdl import Shape
 from amaranth.lib import wiring
 
 from .axi import PORT_NAMES, AxiStream
+from .formal import FormalBuild
 
 __all__ = ["emit_verilog", "write_verilog", "write_files", "sidecar", "sidecar_path"]
 
@@ -72,14 +73,17 @@ def check_module_name(name) -> str:
     return name
 
 
-def adapter(unit) -> AxiStream:
-    """``unit`` under the contract's port names (an :class:`AxiStream` passes through)."""
+def adapter(unit, *, formal: bool = False) -> AxiStream:
+    """``unit`` under the contract's port names (an :class:`AxiStream` passes through, or
+    with ``formal`` is rebuilt with the formal build's port)."""
     if isinstance(unit, AxiStream):
-        return unit
+        if not formal:
+            return unit
+        unit = unit.unit
     if not isinstance(unit, wiring.Component):
         raise TypeError(f"unit must be a unit component (stream members i and o), not "
                         f"{type(unit).__name__}")
-    return AxiStream(unit)
+    return AxiStream(unit, formal=formal)
 
 
 def sidecar(unit, name: str) -> dict[str, Any]:
@@ -95,20 +99,28 @@ def sidecar(unit, name: str) -> dict[str, Any]:
             "params": axi.params, "ports": ports}
 
 
-def emit_verilog(unit, *, name: str | None = None) -> tuple[str, dict[str, Any]]:
+def emit_verilog(unit, *, name: str | None = None,
+                 formal: bool = False) -> tuple[str, dict[str, Any]]:
     """Convert ``unit`` to Verilog through :class:`AxiStream`; returns (Verilog, sidecar).
 
     ``name`` is the module name (default: the unit's name, ``shiftmax`` or ``argmax``).
+    ``formal``: the formal build (:mod:`shiftmax.hw.formal`): the flow-control blocks'
+    invariants as assertions and the port ``formal_rows_held``; the sidecar's
+    ``formal_rows_held`` is its width, or 0 when no block drives it.
     """
-    axi = adapter(unit)
+    axi = adapter(unit, formal=formal)
     name = check_module_name(axi.unit_name if name is None else name)
-    text = verilog.convert(axi, name=name, emit_src=False)
+    platform = FormalBuild(axi.formal_rows_held) if formal else None
+    text = verilog.convert(axi, name=name, emit_src=False, platform=platform)
     declared = set(re.findall(r"^\s*(?:input|output)\s+(?:wire\s+|reg\s+)?(?:\[[^\]]*\]\s*)?"
                               r"(\w+)\s*;", text, flags=re.MULTILINE))
     missing = {"clk", "rst", *axi.signature.members} - declared
     if missing:  # pragma: no cover - a broken emitter, not a user error
         raise RuntimeError(f"generated module {name} lacks the ports {sorted(missing)}")
-    return text, sidecar(axi, name)
+    meta = sidecar(axi, name)
+    if formal:
+        meta["formal_rows_held"] = len(axi.formal_rows_held) if platform.reported else 0
+    return text, meta
 
 
 def sidecar_path(verilog_path: str | Path) -> Path:

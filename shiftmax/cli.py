@@ -66,6 +66,9 @@ def _add_unit(units, unit: Unit) -> None:
                         help="Verilog file to write (required); the sidecar JSON (module, "
                              "unit, latency, params, port widths) goes to OUT.json beside it; "
                              "the directory is created if needed")
+    output.add_argument("--formal", action="store_true",
+                        help="the formal build (what make formal proves): the flow-control "
+                             "invariants as assertions and the port formal_rows_held")
     output.add_argument("--core", action="store_true",
                         help="also write a FuseSoC CAPI2 core OUT.core beside it (VLNV "
                              "shiftmax:ip:MODULE:VERSION, targets default, lint and sim)")
@@ -123,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from shiftmax.hw.fusesoc import write_core
         from shiftmax.hw.verilog import emit_verilog, write_files  # Amaranth from here on
 
-        text, meta = emit_verilog(unit.build(**given), name=args.name)
+        text, meta = emit_verilog(unit.build(**given), name=args.name, formal=args.formal)
     except (TypeError, ValueError) as error:
         parser.exit(2, f"{prefix} {error}\n")
     except ImportError as error:
