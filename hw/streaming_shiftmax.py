@@ -160,9 +160,10 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
 
     Latency
     -------
-    ``R + 12 + 5 * stage_registers + 2 * (stage_registers and register_every == 1)
-    + 2 * ((ceil(log2 P) - 1) // register_every)`` (the tree term is 0 when
-    ``register_every`` is 0 or ``P <= 2``; 32 for N = 197, P = 16 and the defaults): edges
+    ``R + 13 + 5 * stage_registers + 2 * (stage_registers and register_every == 1)
+    + 2 * (flow_control == "fifo") + 2 * ((ceil(log2 P) - 1) // register_every)`` (the tree
+    term is 0 when ``register_every`` is 0 or ``P <= 2``; 35 for N = 197, P = 16 and the
+    defaults): edges
     from the handshake of a row's last input beat to the handshake of its first output
     beat, ``o.ready`` high. Pass 2 reads the whole row after its last beat, hence the ``R``.
 
@@ -259,7 +260,7 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
     @property
     def _output_lag(self) -> int:
         """Cycles from pass 3 reading a beat to its result offered at ``o``."""
-        return 2 + int(self._stage_registers) + 2 * int(self._flow_control == "fifo")
+        return 3 + int(self._stage_registers) + 2 * int(self._flow_control == "fifo")
 
     @property
     def _output_fifo_depth(self) -> int:
@@ -573,7 +574,11 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
             last3s.append(at_end3)
             shifts.append(shift3)
 
-        last3, user3d = (register(body, f, name=f"{name}_m") for f, name in (
+        # A beat read from the distance buffer arrives one cycle after its address and is
+        # registered before any logic: a LUT RAM's read is asynchronous, and its delay
+        # (about 4 ns on ECP5) would otherwise add to the output shift's.
+        read_cycles = 2
+        last3, user3d = (delay(body, f, read_cycles, name=name) for f, name in (
             (last3s[0], "last3"), (user3, "user3")))
         # An output shift per lane group, each from its group's copy of t.
         results = []
@@ -584,12 +589,14 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
                 shift_bits=shift_bits, register_inside=s)
             body.submodules[f"output_shift{g}" if len(groups) > 1 else "output_shift"] = \
                 output_shift
-            body.d.comb += [output_shift.distance.eq(dist_read.data),
-                            output_shift.shift.eq(register(body, shift3, name=f"{shift3.name}_m"))]
+            body.d.comb += [
+                output_shift.distance.eq(register(body, dist_read.data,
+                                                  name=f"dist_word{g}")),
+                output_shift.shift.eq(delay(body, shift3, read_cycles, name=shift3.name))]
             results.append(output_shift.output.as_value())
-        cycles = output_shift.latency + 1
-        out_valids = [valid_delay(body, valid_delay(body, issue, 1, name=f"v3_g{g}"), cycles,
-                                  name=f"out_valid_g{g}") for g, issue in enumerate(issues)]
+        cycles = output_shift.latency + 1  # the output shift and the result register
+        out_valids = [valid_delay(body, issue, read_cycles + cycles, name=f"out_valid_g{g}")
+                      for g, issue in enumerate(issues)]
         out_last, out_user = (delay(body, f, cycles, name=name) for f, name in (
             (last3, "out_last"), (user3d, "out_user")))
         out_data = register(body, Cat(*results), name="result")
