@@ -118,12 +118,17 @@ def fifo_depth(datapath_latency: int) -> int:
 
 
 def _fifo_memory_depth(datapath_latency: int) -> int:
-    """Words of the FIFO memory: a power of two, at least the credits.
+    """Words of the FIFO memory: a power of two, at least the credits less one.
 
-    The output register holds one result whenever the memory holds any, so the memory holds
-    at most ``credits - 1``: equal pointers always mean empty, and they wrap freely.
+    A result waits in the memory only behind a full output register (or alone, for the one
+    cycle before it moves there), so the memory holds at most ``credits - 1``.
     """
-    return 1 << ceil_log2(fifo_depth(datapath_latency))
+    return 1 << ceil_log2(fifo_depth(datapath_latency) - 1)
+
+
+#: Output bits per bank of the ``"fifo"`` form's FIFO: each bank has its own read pointer and
+#: output-valid flag, so that no address or clock enable fans out to the whole output.
+FIFO_BANK_BITS = 32
 
 
 def flow_memory_bits(datapath_latency: int, flow_control: str, out_width: int) -> int:
@@ -238,59 +243,96 @@ def _skid(m: Module, *, o, result: Value, valid: Value, ready_reg: Signal,
                                                 ~skid_valid | out_valid]
 
 
+def _thermometer(m: Module, name: str, length: int, *, up: Value, down: Value,
+                 full: bool) -> Signal:
+    """A count from 0 to ``length`` as a thermometer code (bit k: the count is above k).
+
+    It goes up by one with ``up`` and down by one with ``down`` (both: unchanged); every bit
+    is then one LUT of the two handshakes and its neighbours, with no carry chain, and
+    "above k" is a register for every k.
+    """
+    code = Signal(length, name=name, init=(1 << length) - 1 if full else 0)
+    with m.If(up ^ down):
+        m.d.sync += code.eq(Mux(up, Cat(Const(1, 1), code[:-1]), code[1:]))
+    return code
+
+
 def _fifo(m: Module, *, i, o, result: Value, valid: Value, credit: Signal, taken: Value,
           latency: int, in_flight: Value) -> tuple[Value, list[Value]]:
     """Credit counter and output FIFO of the free-running form (see :func:`fifo_depth`).
 
-    ``credit`` (a register) is high while at least one credit is left; a beat ``taken`` uses
-    one, a result taken at ``o`` returns it. The FIFO is a LUT RAM with asynchronous read
-    (written when ``valid``, always room by the credits) followed by the output register.
-    Returns the rows held (``in_flight`` in the pipeline, the memory and the output
-    register) and the invariants (for :mod:`shiftmax.hw.formal`).
+    ``credit`` (driven here from a register) is high while at least one credit is left; a beat
+    ``taken`` uses one, a result taken at ``o`` returns it. The FIFO is a LUT RAM with
+    asynchronous read (written when ``valid``, always room by the credits) followed by the
+    output register, both split in banks of :data:`FIFO_BANK_BITS` bits, each with its own
+    read pointer and valid flag. Returns the rows held (``in_flight`` in the pipeline, the
+    memory and the output register) and the invariants (for :mod:`shiftmax.hw.formal`).
     """
-    # The handshakes (taken, released) only select between values computed from registers:
-    # count + 1, count - 1, and the credit flag after each, so that neither i.valid nor
-    # o.ready runs through an adder.
+    # Credits and the results in the memory are thermometer codes: every flag the
+    # handshakes need ("a credit left", "a result waiting") is a register, and every step
+    # between registers is one LUT level.
     credits = fifo_depth(latency)
-    count = Signal(range(credits + 1), name="credits", init=credits)
-    several = Signal(name="credits_several")  # count >= 2: one left after a beat is taken
     released = Signal(name="released")
-    m.d.comb += [released.eq(o.valid & o.ready), several.eq(count >= 2)]
-    with m.If(released & ~taken):
-        m.d.sync += [count.eq(count + 1), credit.eq(1)]
-    with m.Elif(taken & ~released):
-        m.d.sync += [count.eq(count - 1), credit.eq(several)]
+    m.d.comb += released.eq(o.valid & o.ready)
+    left = _thermometer(m, "credits", credits, up=released, down=taken, full=True)
+    m.d.comb += credit.eq(left[0])
 
     words = _fifo_memory_depth(latency)
-    m.submodules.fifo_memory = memory = Memory(shape=len(result), depth=words, init=[])
-    write = memory.write_port()
-    read = memory.read_port(domain="comb")
+    banks = [(low, min(low + FIFO_BANK_BITS, len(result)))
+             for low in range(0, len(result), FIFO_BANK_BITS)]
     produce = Signal(range(words), name="fifo_produce")
-    consume = Signal(range(words), name="fifo_consume")
-    m.d.comb += [write.addr.eq(produce), write.data.eq(result), write.en.eq(valid),
-                 read.addr.eq(consume)]
     with m.If(valid):
         m.d.sync += produce.eq(produce + 1)
+    # The memory's words, like the credits; "a result waiting" is its bit 0.
+    pop = Signal(name="fifo_pop")
+    stored = _thermometer(m, "fifo_stored", credits - 1, up=valid, down=pop, full=False)
+    waiting = stored[0]
 
-    # The output register loads whenever it is free (empty or being taken), whether or not
-    # the memory holds a result: its clock enable is then a function of two registers, and
-    # out_valid alone says whether what it loaded is real.
-    out = Signal(len(result), name="fifo_data", reset_less=True)
-    out_valid = Signal(name="fifo_valid")
-    free = Signal(name="fifo_free")
-    waiting = produce != consume
-    m.d.comb += free.eq(~out_valid | o.ready)
-    with m.If(free):
-        m.d.sync += [out.eq(read.data), out_valid.eq(waiting)]
-        with m.If(waiting):
-            m.d.sync += consume.eq(consume + 1)
-    m.d.comb += [o.payload.eq(out), o.valid.eq(out_valid)]
+    # Per bank: the output register loads whenever it is free (empty or being taken), whether
+    # or not the memory holds a result, and its valid flag alone says whether what it loaded
+    # is real. Each bank's flag and read pointer are copies of one value; each flag's update
+    # is written as a function of its own value, so that synthesis cannot merge the copies
+    # (and the fan-out of o.ready is one LUT per bank).
+    out_valids, consumes, outputs = [], [], []
+    for bank, (low, high) in enumerate(banks):
+        memory = Memory(shape=high - low, depth=words, init=[])
+        m.submodules[f"fifo_memory{bank}"] = memory
+        write = memory.write_port()
+        read = memory.read_port(domain="comb")
+        consume = Signal(range(words), name=f"fifo_consume{bank}")
+        out = Signal(high - low, name=f"fifo_data{bank}", reset_less=True)
+        out_valid = Signal(name=f"fifo_valid{bank}")
+        free = Signal(name=f"fifo_free{bank}")
+        m.d.comb += [write.addr.eq(produce), write.data.eq(result[low:high]),
+                     write.en.eq(valid), read.addr.eq(consume), free.eq(~out_valid | o.ready)]
+        m.d.sync += out_valid.eq(Mux(out_valid, ~o.ready | waiting, waiting))
+        with m.If(free):
+            m.d.sync += out.eq(read.data)
+            with m.If(waiting):
+                m.d.sync += consume.eq(consume + 1)
+        if bank == 0:
+            m.d.comb += pop.eq(free & waiting)
+        out_valids.append(out_valid)
+        consumes.append(consume)
+        outputs.append(out)
+    m.d.comb += [o.payload.eq(Cat(*outputs)), o.valid.eq(out_valids[0])]
+
     # Every credit is either left or held by a row (in the pipeline, the memory or the output
-    # register); the flag says whether one is left; the memory holds at most one result
-    # while the output register is empty.
-    level = (produce - consume)[:len(produce)]
-    held = in_flight + level + out_valid
-    return held, [count + held == credits, credit == (count != 0), out_valid | (level <= 1)]
+    # register); the codes are thermometers; the banks agree; the memory holds at most one
+    # result while the output register is empty.
+    def count(code: Value) -> Value:
+        return sum(code[k] for k in range(len(code)))
+
+    def is_thermometer(code: Value) -> Value:
+        return (code & (code + 1)) == 0
+
+    level = count(stored)
+    held = in_flight + level + out_valids[0]
+    return held, [count(left) + held == credits, is_thermometer(left), is_thermometer(stored),
+                  *((produce - consume)[:len(produce)] == level[:len(produce)]
+                    for consume in consumes),
+                  *(flag == out_valids[0] for flag in out_valids),
+                  out_valids[0] | (level <= 1)]
 
 
 class FixedLatencyUnit(wiring.Component, metaclass=ABCMeta):

@@ -83,19 +83,20 @@ class OutputShift(wiring.Component):
         e = self._exp_bitwidth
         low_bits = unsigned_bits(e)
         stride = low_bits + 1
-        # Per lane: the low bits of v = t - d[i] and a "non-negative" flag.
+        # Per lane: the low bits of v = t - d[i] and its sign, as the carry chain ends (the
+        # decoder inverts it, so no LUT follows the chain).
         fields = []
         for lane in range(self._n):
             v = wire(m, self.shift - self.distance[lane], name=f"v{lane}")
-            fields.append(Cat(v[:low_bits], ~v[-1]))
+            fields.append(Cat(v[:low_bits], v[-1]))
         fields = wire(m, Cat(*fields), name="fields")
         if self._register_inside:
             fields = register(m, fields, name="fields_r")
         outputs = []
         for lane in range(self._n):
             low = fields[lane * stride:lane * stride + low_bits]
-            keep = fields[lane * stride + low_bits]
+            negative = fields[lane * stride + low_bits]
             # 1 << low is the decoder (v <= e always); a negative v gives 0.
-            outputs.append((Const(1, e + 1) << low)[:e + 1] & keep.replicate(e + 1))
+            outputs.append((Const(1, e + 1) << low)[:e + 1] & ~negative.replicate(e + 1))
         m.d.comb += self.output.eq(lanes(outputs, e + 1))
         return m

@@ -52,7 +52,9 @@ class Shiftmax(FixedLatencyUnit):
     2. :class:`Distance`: ``min(M - xf[i], 2e + 1)``, a few bits per lane; only these narrow
        distances travel further down the pipeline. With stage registers and
        ``register_every = 1`` a register also sits between the subtraction and the saturation.
-    3. :class:`ShiftExp` (one-hot decoders) and :class:`SaturatingAdderTree`.
+    3. :class:`ShiftExp` (one-hot decoders) and :class:`SaturatingAdderTree`. In that most
+       pipelined form the decoders sit in front of the stage register (the exponent terms
+       are registered, not the distances), so the adder tree starts from registers.
     4. :class:`RoundLog2`: leading one and one threshold compare per binade, then the
        selection of ``R``.
     5. :class:`OutputShift`: per lane ``t - d[i]`` (``t = 3e - R`` comes from stage 4), then
@@ -249,15 +251,24 @@ class Shiftmax(FixedLatencyUnit):
             bits = distance.out_bits
             distances = Cat(*(distances[k * bits:(k + 1) * bits] | late[k].replicate(bits)
                               for k in range(n)))
-        distances = stage_register(distances, "distance_s2")
 
-        # Stage 3: exponent terms and their saturating sum.
+        # Stage 3: exponent terms and their saturating sum. Most pipelined, the decoders move
+        # in front of the stage register (after the saturation, from the registered
+        # differences), so that the adder tree's first level starts from registers.
         m.submodules.shift_exp = shift_exp = ShiftExp(n=n, exp_bitwidth=e,
                                                       distance_bits=distance.out_bits)
         m.submodules.adder_tree = adder_tree = SaturatingAdderTree(
             n=n, exp_bitwidth=e, buffer_bitwidth=self._buffer_bitwidth,
             register_every=self._register_every)
-        m.d.comb += [shift_exp.distance.eq(distances), adder_tree.term.eq(shift_exp.term)]
+        if self._split_distance:
+            m.d.comb += shift_exp.distance.eq(distances)
+            terms = stage_register(shift_exp.term.as_value(), "term_s2")
+            distances = stage_register(distances, "distance_s2")
+        else:
+            distances = stage_register(distances, "distance_s2")
+            m.d.comb += shift_exp.distance.eq(distances)
+            terms = shift_exp.term.as_value()
+        m.d.comb += adder_tree.term.eq(terms)
         distances = delay(m, distances, adder_tree.latency, name="distance")
         total = stage_register(adder_tree.total, "total")
         distances = stage_register(distances, "distance_s3")

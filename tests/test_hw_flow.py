@@ -145,8 +145,9 @@ def test_fifo_credits_and_memory_follow_the_latency():
     assert fifo_depth(9) == 12
     assert flow_memory_bits(9, "fifo", 110) == 16 * 110
     assert flow_memory_bits(9, "skid", 110) == flow_memory_bits(9, "enable", 110) == 0
+    # Latency 16 (datapath 14): 17 credits, so the memory holds at most 16 results.
     assert Shiftmax(n=10, value_bits=7, register_every=1, flow_control="fifo").memory_bits \
-        == 32 * 110
+        == 16 * 110
 
 
 def test_bad_datapaths_are_rejected():
