@@ -119,7 +119,7 @@ class AxisMonitor:
                  ready_rule: Callable[[Sample], bool] | None = None):
         self.dut = dut
         self.fail = fail
-        self.ready_rule = ready_rule  # what s_axis_tready must be, from the other ports
+        self.ready_rule = ready_rule  # what s_axis_tready must be (shiftmax.sim.ready_rules)
         self.previous: Sample | None = None
 
     def sample(self, edge: int) -> Sample:
@@ -137,11 +137,12 @@ class AxisMonitor:
                      m_valid=m_valid,
                      m_ready=_bit(dut.m_axis_tready, "m_axis_tready", edge, self.fail),
                      m_data=m_data)
-        if self.ready_rule is not None and not now.rst and \
-                bool(now.s_ready) != self.ready_rule(now):
+        # Once per sample, reset cycles included: a rule may count transfers.
+        expected = self.ready_rule(now) if self.ready_rule is not None else None
+        if expected is not None and not now.rst and bool(now.s_ready) != expected:
             self.fail(f"s_axis_tready was {now.s_ready} before edge {edge} with "
                       f"m_axis_tvalid={now.m_valid} m_axis_tready={now.m_ready}: the flow "
-                      f"control documents {int(self.ready_rule(now))}")
+                      f"control documents {int(expected)}")
         before = self.previous
         if before is not None and before.m_valid and not before.m_ready and not before.rst:
             if not now.m_valid:

@@ -28,6 +28,7 @@ import cocotb
 import numpy as np
 
 from shiftmax.sim.axis import AxisHarness, StreamReport
+from shiftmax.sim.ready_rules import ready_rule
 from shiftmax.sim.vectors import (
     UnitShape,
     corner_inputs,
@@ -56,16 +57,6 @@ try:
 except Exception as error:  # reported by test_reference_vectors, not at import
     REFERENCE_ROWS, REFERENCE_CASES = np.zeros((1, SHAPE.n), dtype=np.int64), []
     REFERENCE_ERROR = f"loading the reference cases failed: {type(error).__name__}: {error}"
-
-
-def ready_rule(sample) -> bool:
-    """The enable form's documented ``s_axis_tready = m_axis_tready | ~m_axis_tvalid``
-    (docs/flow-control.md), checked on every cycle of an unfolded unit in that form."""
-    return bool(sample.m_ready or not sample.m_valid)
-
-
-READY_RULE = ready_rule if SIDECAR.get("flow_control") == "enable" and INPUT_CYCLES == 1 \
-    else None
 
 
 def seeded_rng(name: str) -> np.random.Generator:
@@ -97,7 +88,7 @@ async def rtl_stream(dut, name: str, inputs: np.ndarray, *, valid_probability: f
                 f"expected {expected[index].tolist()} actual {actual}")
 
     if harness is None:
-        harness = AxisHarness(dut, rng, ready_rule=READY_RULE)
+        harness = AxisHarness(dut, rng, ready_rule=ready_rule(SIDECAR))
         await harness.start()
     started = time.perf_counter()
     try:
@@ -180,7 +171,7 @@ async def test_reset_mid_stream_drops_beats_in_flight(dut):
     """A reset in mid-stream empties the pipeline: no stale beat after it, then recovery."""
     rng = seeded_rng("reset")
     count = 2 * LATENCY + 10
-    harness = AxisHarness(dut, rng, ready_rule=READY_RULE)
+    harness = AxisHarness(dut, rng, ready_rule=ready_rule(SIDECAR))
     await harness.start()
     # Full pipeline, then a stalled output stage.
     for ready_probability in (1.0, 0.3):
