@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Const, Module
+from amaranth.hdl import Cat, Module
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from shiftmax.golden.params import check_int
 
-from .pipeline import lanes
+from .pipeline import lanes, wire
 
 __all__ = ["ShiftExp"]
 
@@ -57,6 +57,17 @@ class ShiftExp(wiring.Component):
     def elaborate(self, platform) -> Module:
         m = Module()
         top = 2 * self._exp_bitwidth
-        terms = [Const(1 << top, top + 1) >> self.distance[lane] for lane in range(self._n)]
+        low_bits = (self._distance_bits + 1) // 2
+        terms = []
+        for lane in range(self._n):
+            distance = self.distance[lane]
+            # Two small one-hot decoders of the halves, then one AND per term bit: each
+            # distance bit drives a few LUTs, not one per term bit.
+            low = [wire(m, distance[:low_bits] == value, name=f"low{lane}_{value}")
+                   for value in range(1 << low_bits)]
+            high = [wire(m, distance[low_bits:] == value, name=f"high{lane}_{value}")
+                    for value in range((top >> low_bits) + 1)]
+            terms.append(Cat(*(low[(top - bit) & ((1 << low_bits) - 1)]
+                               & high[(top - bit) >> low_bits] for bit in range(top + 1))))
         m.d.comb += self.term.eq(lanes(terms, top + 1))
         return m
