@@ -291,6 +291,33 @@ async def test_masks_none_random_causal_and_full(dut):
     await rtl_rows(dut, "masks", rows, valid_probability=0.9, ready_probability=0.8, rng=rng)
 
 
+def minimum_rows(rng: np.random.Generator) -> list[SourceRow]:
+    """Rows whose every present element is the smallest input, with each kind of absent
+    element: lanes past n (a well-formed row), a row cut short by an early tlast after 1,
+    R - 1 and a few beats in between, and (with a mask) masks that keep one element (the
+    first, the last, one at random) or a random part of the row."""
+    low = np.full(SHAPE.n, SHAPE.input_low, dtype=np.int64)
+    masks = [None]
+    if SHAPE.mask:
+        kept = sorted({0, SHAPE.n - 1, int(rng.integers(SHAPE.n))})
+        masks = [np.arange(SHAPE.n) != lane for lane in kept]
+        masks += [rng.random(SHAPE.n) < 0.5 for _ in range(2)]
+    rows = [well_formed_row(SHAPE, low, mask, rng) for mask in masks]
+    cuts = sorted({1, R - 1, *rng.integers(1, R, size=4).tolist()}) if R > 1 else []
+    rows += [early_tlast_row(SHAPE, low, masks[-1], beats, rng) for beats in cuts]
+    return rows
+
+
+@cocotb.test()
+async def test_absent_elements_rank_below_a_row_at_the_minimum(dut):
+    """Rows whose every present element is the smallest input: an absent element must still
+    rank below them (or count for nothing), which random rows almost never check: an absent
+    lane that carried the smallest input plus one would win such a row."""
+    rng = seeded_rng("minimum")
+    await rtl_rows(dut, "minimum", minimum_rows(rng), valid_probability=1.0,
+                   ready_probability=0.8, rng=rng)
+
+
 def malformed_mix(count: int, rng: np.random.Generator) -> list[SourceRow]:
     """Early-tlast and missing-tlast rows between well-formed ones (a fixed opening with
     malformed rows back to back, then at random)."""

@@ -273,6 +273,45 @@ equiv_status -assert
     return run_yosys(script, timeout)
 
 
+_TERNARY = re.compile(r"^\s*assign\s+\S+(?:\s*\[[^\]]*\])?\s*=\s*([A-Za-z_]\w*(?:\[\d+\])?) \? "
+                      r"(.+) : (.+);\s*$")
+
+
+def instance_prefix(verilog: str, line: int, top: str) -> str:
+    """The flattened name prefix of the module instance that holds ``line``: Amaranth names
+    a submodule ``\\top.a.b`` and its instances ``a``, ``b``, so yosys's ``flatten`` names its
+    wires ``a.b.<wire>``."""
+    for text in reversed(verilog.splitlines()[:line + 1]):
+        module = re.match(r"\s*module\s+\\?(\S+?)\s*\(", text)
+        if module:
+            name = module.group(1)
+            return "" if name == top else name[len(top) + 1:] + "."
+    return ""
+
+
+def dead_arm(mutant: Mutant, good: Path, top: str, work: Path, timeout: float) -> bool:
+    """A mutant in one arm of ``s ? a : b`` is equivalent when the original's select never
+    takes that arm: if ``s`` has the other value in every reachable state of the original,
+    the two designs agree on every signal, cycle by cycle (their states are equal, so their
+    selects are). Proven by ``sat -tempinduct`` on the original alone, a far smaller problem
+    than the miter."""
+    old, new = _TERNARY.match(mutant.old), _TERNARY.match(mutant.new)
+    if old is None or new is None or old.group(1) != new.group(1):
+        return False
+    if old.group(2) != new.group(2) and old.group(3) == new.group(3):
+        never = 1  # the arm taken when the select is 1 changed
+    elif old.group(3) != new.group(3) and old.group(2) == new.group(2):
+        never = 0
+    else:
+        return False
+    select = instance_prefix(good.read_text(), mutant.line, top) + old.group(1)
+    script = work / "dead_arm.ys"
+    script.write_text(f"read_verilog {good}\nhierarchy -top {top}\nproc; flatten; memory\n"
+                      f"sat -verify -tempinduct -prove {select} {1 - never} -set-init-zero "
+                      f"-seq 1 -maxsteps 8\n")
+    return run_yosys(script, timeout) == "passed"
+
+
 def bounded_cycles(sidecar: dict) -> int:
     """Cycles from reset of the bounded check: two rows all the way through (latency, the
     beats of two rows, the reset and the output handshake)."""
@@ -287,6 +326,8 @@ def classify(mutant: Mutant, unit: str, params: dict, good: Path, path: Path, si
         return "equivalent (no reachable sum changes)"
     if yosys_equiv_cells(good, path, top, folder, timeout=timeout) == "passed":
         return "equivalent (yosys equiv_simple/equiv_induct)"
+    if dead_arm(mutant, good, top, folder, timeout):
+        return "equivalent (the changed arm's select is constant: yosys sat -tempinduct)"
     if yosys_equivalent(good, path, top, folder, timeout=timeout) == "passed":
         return "equivalent (yosys miter, sat -tempinduct)"
     cycles = bounded_cycles(sidecar)
