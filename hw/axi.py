@@ -28,7 +28,7 @@ from amaranth.hdl import Cat, Shape, ShapeCastable, Value, ValueCastable
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-from .formal import ROWS_HELD_BITS
+from .formal import ROWS_HELD_BITS, FormalBuild
 
 __all__ = ["AxiStream", "PORT_NAMES", "pack_lanes", "unpack_lanes"]
 
@@ -56,6 +56,11 @@ def _fields(stream_member, side: str, known: dict[str, str]) -> dict[str, int]:
     return fields
 
 
+def _expect_port(field: str) -> str:
+    """The formal build's input with the expected value of an output field."""
+    return "formal_expect_" + _OUTPUT_FIELDS[field].removeprefix("m_axis_")
+
+
 class AxiStream(wiring.Component):
     """A unit with stream members ``i`` and ``o`` under the contract's AXI4-Stream port names.
 
@@ -73,8 +78,9 @@ class AxiStream(wiring.Component):
     s_axis_tlast : In(1), streaming units; s_axis_tvalid : In(1); s_axis_tready : Out(1);
     m_axis_tdata : Out(width of o.payload.data); m_axis_tlast : Out(1), m_axis_tuser : Out(1)
     where the unit has them; m_axis_tvalid : Out(1); m_axis_tready : In(1).
-    formal_rows_held : Out(ROWS_HELD_BITS), with ``formal`` only
-        The rows the unit holds, in the formal build (:mod:`shiftmax.hw.formal`).
+    formal_rows_held : Out(ROWS_HELD_BITS); formal_tracking : In(1);
+    formal_position : In(ROWS_HELD_BITS); formal_expect_tdata, ... : In, one per output field
+        With ``formal`` only: the formal build's ports (:mod:`shiftmax.hw.formal`).
 
     Raises
     ------
@@ -103,8 +109,20 @@ class AxiStream(wiring.Component):
             elif port == "s_axis_tready" or port == "m_axis_tvalid":
                 ports[port] = Out(1)
         if formal:
-            ports["formal_rows_held"] = Out(ROWS_HELD_BITS)
+            ports.update(formal_rows_held=Out(ROWS_HELD_BITS), formal_tracking=In(1),
+                         formal_position=In(ROWS_HELD_BITS))
+            for name, width in self._out_fields.items():
+                ports[_expect_port(name)] = In(width)
         super().__init__(ports)
+
+    def formal_build(self) -> FormalBuild:
+        """The platform of the formal build, on this adapter's formal ports."""
+        return FormalBuild(rows_held=self.formal_rows_held, tracking=self.formal_tracking,
+                           position=self.formal_position,
+                           expect={name: getattr(self, _expect_port(name))
+                                   for name in self._out_fields},
+                           layout=self._unit.signature.members["o"].signature
+                           .members["payload"].shape)
 
     @property
     def unit(self) -> wiring.Component:

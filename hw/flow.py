@@ -53,7 +53,7 @@ from amaranth.lib.wiring import In, Out
 from shiftmax.golden.params import check_choice, check_int
 from shiftmax.units import DEFAULT_FLOW_CONTROL, FLOW_CONTROLS
 
-from .formal import formal_build
+from .formal import Slot, formal_build
 from .pipeline import ceil_log2
 
 __all__ = [
@@ -194,33 +194,33 @@ def connect_flow(m: Module, *, i, o, datapath: Datapath, datapath_latency: int,
     if flow_control == "fifo":
         m.submodules.datapath = body
         m.d.sync += valid.eq(Cat(beat, valid[:-1]))
-        held, block_invariants = _fifo(m, i=i, o=o, result=result, valid=valid[-1],
-                                       credit=admit, taken=beat, latency=latency,
-                                       in_flight=in_flight)
+        held, block_invariants, slots = _fifo(m, i=i, o=o, result=result, valid=valid[-1],
+                                              credit=admit, taken=beat, latency=latency,
+                                              in_flight=in_flight)
     else:
         m.submodules.datapath = EnableInserter(advance)(body)
         with m.If(advance):
             m.d.sync += valid.eq(Cat(beat, valid[:-1]))
         if flow_control == "enable":
             m.d.comb += [o.payload.eq(result), o.valid.eq(valid[-1])]
-            held, block_invariants = in_flight, []
+            held, block_invariants, slots = in_flight, [], [(0, valid[-1], result)]
         else:
-            held, block_invariants = _skid(m, o=o, result=result, valid=valid[-1],
-                                           ready_reg=advance, in_flight=in_flight)
+            held, block_invariants, slots = _skid(m, o=o, result=result, valid=valid[-1],
+                                                  ready_reg=advance, in_flight=in_flight)
     formal = formal_build(platform)
     if formal is not None:
-        formal.hold(m, held, invariants + block_invariants)
+        formal.hold(m, held, invariants + block_invariants, slots)
 
 
 def _skid(m: Module, *, o, result: Value, valid: Value, ready_reg: Signal,
-          in_flight: Value) -> tuple[Value, list[Value]]:
+          in_flight: Value) -> tuple[Value, list[Value], list[Slot]]:
     """Output register slice with a skid register; its registered s_tready is ``ready_reg``.
 
     The pipeline's last stage (``result``, ``valid``) moves into the slice whenever
     ``ready_reg`` is high; the slice lowers ``ready_reg`` one cycle ahead of running out of
     room, and the skid register keeps the result that arrives in that cycle. Returns the
-    rows held (``in_flight`` in the pipeline, the slice and the skid register) and the
-    invariants (for :mod:`shiftmax.hw.formal`).
+    rows held (``in_flight`` in the pipeline, the slice and the skid register), the
+    invariants and where the results wait (for :mod:`shiftmax.hw.formal`).
     """
     out = Signal(len(result), name="slice_data", reset_less=True)
     skid = Signal(len(result), name="skid_data", reset_less=True)
@@ -238,9 +238,11 @@ def _skid(m: Module, *, o, result: Value, valid: Value, ready_reg: Signal,
         m.d.sync += [out_valid.eq(skid_valid), skid_valid.eq(0), out.eq(skid)]
     m.d.comb += [o.payload.eq(out), o.valid.eq(out_valid)]
     # The skid register is full exactly while the pipeline is frozen, and only behind a full
-    # slice.
-    return in_flight + out_valid + skid_valid, [ready_reg == ~skid_valid,
-                                                ~skid_valid | out_valid]
+    # slice; the slice holds the oldest result, the skid register the next, then the pipeline.
+    return (in_flight + out_valid + skid_valid,
+            [ready_reg == ~skid_valid, ~skid_valid | out_valid],
+            [(0, out_valid, out), (out_valid, skid_valid, skid),
+             (out_valid + skid_valid, valid, result)])
 
 
 def _thermometer(m: Module, name: str, length: int, *, up: Value, down: Value,
@@ -258,7 +260,7 @@ def _thermometer(m: Module, name: str, length: int, *, up: Value, down: Value,
 
 
 def _fifo(m: Module, *, i, o, result: Value, valid: Value, credit: Signal, taken: Value,
-          latency: int, in_flight: Value) -> tuple[Value, list[Value]]:
+          latency: int, in_flight: Value) -> tuple[Value, list[Value], list[Slot]]:
     """Credit counter and output FIFO of the free-running form (see :func:`fifo_depth`).
 
     ``credit`` (driven here from a register) is high while at least one credit is left; a beat
@@ -266,7 +268,8 @@ def _fifo(m: Module, *, i, o, result: Value, valid: Value, credit: Signal, taken
     asynchronous read (written when ``valid``, always room by the credits) followed by the
     output register, both split in banks of :data:`FIFO_BANK_BITS` bits, each with its own
     read pointer and valid flag. Returns the rows held (``in_flight`` in the pipeline, the
-    memory and the output register) and the invariants (for :mod:`shiftmax.hw.formal`).
+    memory and the output register), the invariants and where the results wait (for
+    :mod:`shiftmax.hw.formal`).
     """
     # Credits and the results in the memory are thermometer codes: every flag the
     # handshakes need ("a credit left", "a result waiting") is a register, and every step
@@ -293,7 +296,7 @@ def _fifo(m: Module, *, i, o, result: Value, valid: Value, credit: Signal, taken
     # is real. Each bank's flag and read pointer are copies of one value; each flag's update
     # is written as a function of its own value, so that synthesis cannot merge the copies
     # (and the fan-out of o.ready is one LUT per bank).
-    out_valids, consumes, outputs = [], [], []
+    out_valids, consumes, outputs, memories = [], [], [], []
     for bank, (low, high) in enumerate(banks):
         memory = Memory(shape=high - low, depth=words, init=[])
         m.submodules[f"fifo_memory{bank}"] = memory
@@ -315,6 +318,7 @@ def _fifo(m: Module, *, i, o, result: Value, valid: Value, credit: Signal, taken
         out_valids.append(out_valid)
         consumes.append(consume)
         outputs.append(out)
+        memories.append(memory)
     m.d.comb += [o.payload.eq(Cat(*outputs)), o.valid.eq(out_valids[0])]
 
     # Every credit is either left or held by a row (in the pipeline, the memory or the output
@@ -326,13 +330,25 @@ def _fifo(m: Module, *, i, o, result: Value, valid: Value, credit: Signal, taken
     def is_thermometer(code: Value) -> Value:
         return (code & (code + 1)) == 0
 
+    def stored_result(offset: Value) -> Value:
+        # The result ``offset`` places behind the oldest in the memory (a read port per bank).
+        words = []
+        for memory, consume in zip(memories, consumes):
+            port = memory.read_port(domain="comb")
+            m.d.comb += port.addr.eq(consume + offset)
+            words.append(port.data)
+        return Cat(*words)
+
     level = count(stored)
     held = in_flight + level + out_valids[0]
+    # The output register holds the oldest result, the memory the next, then the pipeline.
+    slots = [(0, out_valids[0], Cat(*outputs)), (out_valids[0], level, stored_result),
+             (out_valids[0] + level, valid, result)]
     return held, [count(left) + held == credits, is_thermometer(left), is_thermometer(stored),
                   *((produce - consume)[:len(produce)] == level[:len(produce)]
                     for consume in consumes),
                   *(flag == out_valids[0] for flag in out_valids),
-                  out_valids[0] | (level <= 1)]
+                  out_valids[0] | (level <= 1)], slots
 
 
 class FixedLatencyUnit(wiring.Component, metaclass=ABCMeta):

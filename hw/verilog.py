@@ -27,7 +27,6 @@ from amaranth.hdl import Shape
 from amaranth.lib import wiring
 
 from .axi import PORT_NAMES, AxiStream
-from .formal import FormalBuild
 
 __all__ = ["emit_verilog", "write_verilog", "write_files", "sidecar", "sidecar_path"]
 
@@ -105,13 +104,13 @@ def emit_verilog(unit, *, name: str | None = None,
 
     ``name`` is the module name (default: the unit's name, ``shiftmax`` or ``argmax``).
     ``formal``: the formal build (:mod:`shiftmax.hw.formal`): the flow-control blocks'
-    invariants as assertions and the port ``formal_rows_held``; the sidecar's
+    invariants and tracked-row checks as assertions, and the formal ports; the sidecar's
     ``formal_rows_held`` is its width, or 0 when no block drives it.
     """
     axi = adapter(unit, formal=formal)
     name = check_module_name(axi.unit_name if name is None else name)
-    platform = FormalBuild(axi.formal_rows_held) if formal else None
-    text = verilog.convert(axi, name=name, emit_src=False, platform=platform)
+    platform = axi.formal_build() if formal else None
+    text = verilog.convert(axi, name=name, emit_src=formal, platform=platform)
     declared = set(re.findall(r"^\s*(?:input|output)\s+(?:wire\s+|reg\s+)?(?:\[[^\]]*\]\s*)?"
                               r"(\w+)\s*;", text, flags=re.MULTILINE))
     missing = {"clk", "rst", *axi.signature.members} - declared
