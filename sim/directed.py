@@ -40,7 +40,7 @@ if TYPE_CHECKING:  # sim.vectors calls compare_rows: import it lazily, not at mo
     from .vectors import UnitShape
 
 __all__ = ["CompareTarget", "compare_targets", "compare_rows", "target_sums", "sum_cost",
-           "reachable_sums", "register_pairs",
+           "reachable_sums", "register_pairs", "lane_term_distances",
            "SPLIT_COMPARE_BITS"]
 
 #: The width from which a pipelined RoundLog2 splits a threshold compare in two halves
@@ -235,6 +235,43 @@ def register_pairs(shape: UnitShape) -> list[tuple[int, int]]:
     return pairs
 
 
+def lane_term_distances(shape: UnitShape) -> list[list[int | None]]:
+    """Per rounding binade ``k`` and per term ``2**j`` (a lane at distance ``2e - j``), the
+    lane distances of a sum ``S`` at or above ``T[k]`` by less than ``2**j`` that has that
+    term: without it ``S`` would round down, so a lane whose term is wrong at that distance
+    (a wrong decoder of its distance) changes the output. ``S`` is ``T[k]`` rounded up to a
+    multiple of ``2**j``; when its bit ``j`` is clear, its lowest set bit is split into
+    ``2**(b-1) + .. + 2**j + 2**j``, one lane per term. Lanes beyond the cut-off: None.
+    Sums that take more than n lanes are left out."""
+    if shape.unit != "shiftmax":
+        return []
+    two_e, n = 2 * shape.exp_bitwidth, shape.n
+    largest, clamp = _sum_limits(shape)
+    table = round_log2_thresholds(shape.round_log2)
+    found = []
+    for k in range(two_e, min(len(table), min(largest, clamp).bit_length())):
+        threshold = int(table[k])
+        if not 1 << k < threshold < 1 << (k + 1):
+            continue  # the binade always or never rounds up: no compare
+        for j in range(two_e):
+            total = -(-threshold >> j) << j
+            if total > min(largest, clamp) or total >> (k + 1):
+                continue
+            rest = total & ((1 << two_e) - 1)
+            terms = [b for b in range(two_e) if rest >> b & 1]
+            if j not in terms:
+                above = [b for b in terms if b > j]
+                if not above:
+                    continue  # the term would come from a maximum lane: no such distance
+                lowest = min(above)
+                terms.remove(lowest)
+                terms += list(range(j, lowest)) + [j]
+            distances = [0] * (total >> two_e) + [two_e - b for b in sorted(terms, reverse=True)]
+            if len(distances) <= n:
+                found.append(distances + [None] * (n - len(distances)))
+    return found
+
+
 def target_sums(shape: UnitShape) -> list[int]:
     """Every sum chosen by :func:`compare_targets`, sorted, without repeats."""
     return sorted({s for target in compare_targets(shape) for s in target.sums})
@@ -299,6 +336,12 @@ def compare_rows(shape: UnitShape) -> np.ndarray:
                 continue
             rows += [np.roll(row, shift) for shift in shifts]
             rows.append(row[::-1].copy())
+        # Each lane's term at every distance on the edge of a threshold, at every lane.
+        for distances in lane_term_distances(shape):
+            row = _row_for_distances(shape, distances)
+            if row is not None:
+                row = np.asarray(row, dtype=np.int64)
+                rows += [np.roll(row, shift) for shift in shifts] if uniform else [row]
         # Back to back, in this order: a register of RoundLog2 one cycle off shows here.
         for pair in register_pairs(shape):
             built = [_row_for_distances(shape, _sum_distances(shape, total)) for total in pair]

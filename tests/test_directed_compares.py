@@ -242,3 +242,32 @@ def test_register_pairs_come_back_to_back_and_would_round_up_if_mixed() -> None:
         (upper_a, lower_a), (upper_b, lower_b) = parts(first), parts(second)
         assert upper_b > high_c or (upper_b == high_c and lower_a >= low_c) or \
             (upper_a == high_c and lower_b >= low_c)
+
+
+@pytest.mark.parametrize("params", CONFIGS, ids=config_id)
+def test_every_lane_term_that_can_decide_a_rounding_decides_a_directed_row(params: dict) -> None:
+    """A lane whose exponent term is wrong at one distance (a wrong decoder of that lane's
+    distance) changes an output only when the sum sits on a rounding edge by less than the
+    term. Every distance for which any reachable sum allows that (a sum of n - 1 lanes below
+    an edge that the term crosses) has, at every lane, a directed row where dropping the
+    lane's term changes round_log2."""
+    shape = shape_of(params)
+    e2, clamp = 2 * shape.exp_bitwidth, (1 << (shape.buffer_bitwidth - 1)) - 1
+    others = reachable_sums(UnitShape("shiftmax", {**params, "n": shape.n - 1}))
+    assert others is not None
+    deciding = {e2 - j for j in range(e2)
+                if np.any(round_log2(np.minimum(others, clamp), shape.round_log2)
+                          != round_log2(np.minimum(others + (1 << j), clamp),
+                                        shape.round_log2))}
+    rows = compare_rows(shape)
+    floored = FixedPoint(rows, shape.value_bits, shape.frac_bits).floor()[0].values
+    distances = floored.max(axis=1, keepdims=True) - floored
+    sums = ref_exp_sums(shape, rows)
+    terms = np.where(distances <= e2, 1 << np.clip(e2 - distances, 0, e2), 0)
+    dropped = np.maximum(sums[:, np.newaxis] - terms, 1)
+    decides = round_log2(dropped, shape.round_log2) != \
+        round_log2(sums, shape.round_log2)[:, np.newaxis]
+    for lane in range(shape.n if shape.n <= 16 else 1):
+        shown = set(distances[decides[:, lane], lane].tolist())
+        assert deciding <= shown, (f"lane {lane}: no directed row decided by its term at "
+                                   f"distance {sorted(deciding - shown)}")
