@@ -6,7 +6,7 @@ from typing import Any
 
 from amaranth.hdl import Cat, Const, EnableInserter, Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import data, stream, wiring
-from amaranth.lib.fifo import SyncFIFO, SyncFIFOBuffered
+from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
@@ -91,6 +91,45 @@ def _count_next(count: Signal, up, down, step: int):
     """``count + step * up - down``, as a selection among sums of the register alone (the
     late ``up``/``down`` reach no carry chain)."""
     return Mux(up, Mux(down, count + (step - 1), count + step), Mux(down, count - 1, count))
+
+
+class _RowFifo(wiring.Component):
+    """A FIFO of one entry per row (a row's maximum, a row's shift): LUT RAM read
+    asynchronously, its head at ``r_data`` while ``r_rdy``.
+
+    Unlike ``amaranth.lib.fifo.SyncFIFO``, the head taken (``r_en`` while ``r_rdy``) leaves
+    a cycle later, from a register, and ``r_rdy`` is a register too: the late ``r_en`` only
+    sets a flip-flop, and the next count and its emptiness are selected among values computed
+    from the count register alone (``_count_next``, ``_next_at_most``). So ``r_en`` may be
+    high at most every other cycle (a pass starts a row at most every other cycle: R >= 2).
+    The unit never writes a full FIFO (its depth covers every row that can wait in it), so
+    there is no ``w_rdy``.
+    """
+
+    def __init__(self, *, width: int, depth: int) -> None:
+        self._width, self._depth = width, depth
+        super().__init__({"w_en": In(1), "w_data": In(width),
+                          "r_en": In(1), "r_data": Out(width), "r_rdy": Out(1)})
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        depth = self._depth
+        m.submodules.memory = memory = Memory(shape=unsigned(self._width), depth=depth, init=[])
+        write, read = memory.write_port(), memory.read_port(domain="comb")
+        write_pointer = Signal(range(depth), name="write_pointer")
+        read_pointer = Signal(range(depth), name="read_pointer")
+        count = Signal(range(depth + 1), name="count")
+        taken = valid_delay(m, self.r_en & self.r_rdy, 1, name="taken")
+        m.d.comb += [write.addr.eq(write_pointer), write.en.eq(self.w_en),
+                     write.data.eq(self.w_data),
+                     read.addr.eq(read_pointer), self.r_data.eq(read.data)]
+        with m.If(self.w_en):
+            m.d.sync += write_pointer.eq(_advance(write_pointer, depth))
+        with m.If(taken):
+            m.d.sync += read_pointer.eq(_advance(read_pointer, depth))
+        m.d.sync += [count.eq(_count_next(count, self.w_en, taken, 1)),
+                     self.r_rdy.eq(~_next_at_most(count, self.w_en, taken, 1, 0))]
+        return m
 
 
 class StreamingShiftmax(StreamingUnit, wiring.Component):
@@ -368,7 +407,7 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
         with m.If(valid1):
             m.d.sync += running.eq(row_max)
         row_rows, dist_rows = self._row_fifo_depths
-        m.submodules.row_info = row_info = SyncFIFO(width=fb + 1, depth=row_rows)
+        m.submodules.row_info = row_info = _RowFifo(width=fb + 1, depth=row_rows)
         # The row's maximum goes into the FIFO from the register, a cycle after its last beat
         # (the compare-select stays out of the FIFO's write path).
         m.d.comb += [row_info.w_en.eq(valid_delay(m, valid1 & last1, 1, name="row_done")),
@@ -493,7 +532,7 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
         shift = register(m, round_log2.shift, name="shift")
         shift_valid = valid_delay(m, total_valid, round_log2.latency + 1, name="shift_valid")
         shift_user = delay(m, total_user, round_log2.latency + 1, name="shift_user")
-        m.submodules.row_shift = row_shift = SyncFIFO(width=round_log2.shift_bits + 1,
+        m.submodules.row_shift = row_shift = _RowFifo(width=round_log2.shift_bits + 1,
                                                       depth=dist_rows)
         m.d.comb += [row_shift.w_en.eq(shift_valid),
                      row_shift.w_data.eq(Cat(shift, shift_user))]
@@ -530,8 +569,8 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
         the output FIFO has a credit for its result, and the FIFO (registered output) is
         ``o``: ``o.ready`` then reaches only the FIFO, not every register of the pass.
 
-        In the ``"fifo"`` form each lane group has its own copy of the pass's control (row
-        state, beat counter, read pointer, valid bits) and its own output FIFO: each copy's
+        In the ``"fifo"`` form each lane group has its own copy of the pass's control (credit,
+        row state, beat counter, read pointer, valid bits) and its own output FIFO: each copy's
         next value comes from its own state, so synthesis keeps them apart, and no control
         register fans out to the whole beat. The copies agree in every cycle.
         """
@@ -539,15 +578,17 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
         groups = self._lane_groups
         fifo = self._flow_control == "fifo"
         if fifo:
-            body, advance = m, Signal(name="credit")
+            body = m
+            advances = [Signal(name=f"credit_g{g}") for g in range(len(groups))]
         else:
             advance = Signal(name="ce")
             m.d.comb += advance.eq(self.o.ready | ~self.o.valid)
             body = Module()
             m.submodules.output_pass = EnableInserter(advance)(body)
+            advances = [advance]
         user3 = Signal(name="user3", reset_less=True)
         issues, last3s, shifts = [], [], []
-        for g, dist_read in enumerate(dist_reads):
+        for g, (dist_read, advance) in enumerate(zip(dist_reads, advances, strict=True)):
             suffix = f"_g{g}" if len(groups) > 1 else ""
             active3 = Signal(name=f"active3{suffix}")
             beat3 = Signal(range(r), name=f"beat3{suffix}")
@@ -626,8 +667,9 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
                      self.o.payload.eq(Cat(*lanes_data, flags))]
         in_flight = Signal(range(depth + 1), name="in_flight")
         leaves = wire(m, self.o.valid & self.o.ready, name="leaves")
-        m.d.sync += [in_flight.eq(_count_next(in_flight, issues[0], leaves, 1)),
-                     advance.eq(_next_at_most(in_flight, issues[0], leaves, 1, depth - 1))]
+        m.d.sync += in_flight.eq(_count_next(in_flight, issues[0], leaves, 1))
+        m.d.sync += [credit.eq(_next_at_most(in_flight, issue, leaves, 1, depth - 1))
+                     for credit, issue in zip(advances, issues, strict=True)]
         return issues[0]
 
 

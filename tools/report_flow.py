@@ -649,6 +649,12 @@ def leaf_breakdown(workdir: Path, source: str, *, timeout: float | None = None) 
 #: about 30k AND gates on). abc is not timing-driven: argmax N=10 maps to ~6% fewer LUT4s but
 #: ~25% lower Fmax than with abc9, so Fmax measured with it is pessimistic.
 ECP5_MAPPERS = ("abc9", "abc")
+#: Run before the LUT mapping: wire names with brackets become private. Amaranth names an
+#: array element's wire ``x[3]`` beside the whole array's wire ``x``; when both reach abc9,
+#: yosys 0.70's reintegration makes one name of bit 3 of ``x`` and of the element and fails
+#: the assertion ``GetSize(conn.first) == GetSize(conn.second)`` (its log is lost with the
+#: redirected output, so yosys exits with status 1 and no message). Only names change.
+ECP5_BEFORE_LUTS = "rename -hide w:*[*"
 
 
 def synth_ecp5(workdir: Path, sources: list[str], *, top: str, tag: str = "ecp5",
@@ -656,17 +662,18 @@ def synth_ecp5(workdir: Path, sources: list[str], *, top: str, tag: str = "ecp5"
                timeout: float | None = None) -> dict[str, int]:
     """``synth_ecp5`` of ``sources``; writes the netlist JSON for nextpnr when named.
 
-    ``mapper="abc"`` runs synth_ecp5 up to its LUT mapping, maps with ``abc -lut 4 -dress``
-    instead of ``abc9 -W 300``, and runs the rest of synth_ecp5 unchanged.
+    synth_ecp5 runs up to its LUT mapping, then :data:`ECP5_BEFORE_LUTS`, then the rest;
+    ``mapper="abc"`` maps with ``abc -lut 4 -dress`` instead of ``abc9 -W 300``.
     """
     if mapper not in ECP5_MAPPERS:
         raise ValueError(f"mapper must be one of {ECP5_MAPPERS}, not {mapper!r}")
     stat = f"stat_{tag}.json"
     write = f" -json {netlist}" if netlist else ""
+    before = f"synth_ecp5 -top {top} -run :map_luts; {ECP5_BEFORE_LUTS}"
     if mapper == "abc9":
-        script = f"synth_ecp5 -top {top}{write}"
+        script = f"{before}; synth_ecp5 -top {top} -run map_luts:{write}"
     else:
-        script = (f"synth_ecp5 -top {top} -run :map_luts; abc -lut 4 -dress; clean; "
+        script = (f"{before}; abc -lut 4 -dress; clean; "
                   f"synth_ecp5 -top {top} -run map_cells:{write}")
     _yosys(workdir, sources, f"{script}; tee -q -o {stat} stat -json", tag, timeout)
     return yosys_stat(workdir / stat)[top]
