@@ -213,11 +213,11 @@ def icarus_accepts(path: Path) -> bool:
 
 
 def combinational_loop(path: Path, top: str) -> bool:
-    """Whether yosys's ``check`` finds a problem, such as the logic loop a bypassed register
-    makes of a counter (``r = r + 1``), on which Icarus would spin at one instant forever."""
+    """Whether the design has a logic loop (yosys ``scc``), such as a bypassed register makes
+    of a counter (``r = r + 1``): Icarus would spin on it at one instant forever."""
     script = path.parent / "loop.ys"
-    script.write_text(f"read_verilog {path.name}\nhierarchy -top {top}\nproc; flatten; memory\n"
-                      "check -assert\n")
+    script.write_text(f"read_verilog {path.name}\nhierarchy -top {top}\n"
+                      "proc; flatten; memory; opt_clean\nscc -select\nselect -assert-none %\n")
     return run_yosys(script, 120.0) != "passed"
 
 
@@ -234,15 +234,17 @@ def run_yosys(script: Path, timeout: float) -> str:
 
 def _read_both(good: Path, broken: Path, top: str, purge: str) -> str:
     """The yosys commands that load the original as ``gold`` and the mutant as ``gate``
-    (``memory``: the fifo form's output FIFO becomes flip-flops, which ``sat`` can model)."""
+    (``memory``: the fifo form's output FIFO becomes flip-flops, which ``sat`` can model;
+    ``opt_dff -sat``: a flip-flop that never leaves its initial value, such as a flag only
+    another form of the unit sets, becomes that constant, which induction alone misses)."""
     return f"""read_verilog {good}
 hierarchy -top {top}
-proc; flatten; memory; opt_clean{purge}
+proc; flatten; memory; opt_dff -sat; opt_clean{purge}
 rename {top} gold
 design -stash gold
 read_verilog {broken}
 hierarchy -top {top}
-proc; flatten; memory; opt_clean{purge}
+proc; flatten; memory; opt_dff -sat; opt_clean{purge}
 rename {top} gate
 design -stash gate
 design -copy-from gold -as gold gold
