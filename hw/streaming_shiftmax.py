@@ -15,7 +15,7 @@ from shiftmax.golden.params import check_int, check_shiftmax_params
 from shiftmax.units import SHIFTMAX
 
 from .adder_tree import SaturatingAdderTree, sum_bits
-from .distance import Distance, distance_bits
+from .distance import Distance
 from .floor_input import FloorInput, floored_bits, lane_frac_bits
 from .framing import RowFramer, StreamingUnit, beats_per_row, streaming_input_layout, valid_delay
 from .max_tree import MaxTree
@@ -42,6 +42,16 @@ _DEFAULTS = SHIFTMAX.defaults()
 
 #: Lanes per group with its own copy of the output pass's control (``"fifo"`` form).
 _GROUP_LANES = 4
+#: Copies of the distances register in the most pipelined form, each decoding a slice of
+#: every lane's term bits.
+_DISTANCE_COPIES = 4
+
+
+def _copy_mask(copy: int, width: int) -> int:
+    """The constant copy ``copy`` of a register is held XOR with: 0, all ones, then
+    alternating bits, so that no two copies have the same next value."""
+    ones = (1 << width) - 1
+    return (0, ones, 0x5555_5555 & ones, 0xAAAA_AAAA & ones)[copy]
 
 
 def _advance(pointer: Signal, depth: int):
@@ -237,7 +247,10 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
             register_every, stage_registers)
         self._beats = beats_per_row(self._n, self._p)
         self._floored_bits = floored_bits(self._value_bits, [self._frac_bits])
-        self._distance_bits = distance_bits(self._floored_bits, self._exp_bitwidth)
+        # As wide as Distance makes them (the buffer and the decoders take its lanes).
+        self._distance_bits = Distance(n=self._p, width=self._floored_bits,
+                                       exp_bitwidth=self._exp_bitwidth,
+                                       register_inside=self._split_distance).out_bits
         in_layout = streaming_input_layout(lanes_per_beat=self._p, value_bits=self._value_bits,
                                            mask=self._mask)
         out_layout = data.StructLayout({
@@ -478,27 +491,31 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
             m.d.comb += [dist_write.addr.eq(dist_wp), dist_write.en.eq(valid2),
                          dist_write.data.eq(distances[lo * db:hi * db])]
 
-        m.submodules.shift_exp = shift_exp = ShiftExp(n=p, exp_bitwidth=e, distance_bits=db)
         # The beat's sum never clamps: the tree is as wide as P terms can reach.
         beat_bits = p.bit_length() + 2 * e
         m.submodules.beat_sum = beat_tree = SaturatingAdderTree(
             n=p, exp_bitwidth=e, buffer_bitwidth=beat_bits + 1,
             register_every=self._register_every)
-        # (Most pipelined: the one-hot terms are registered too; the distances fan out to
-        # P decoders, and that routing set ECP5 Fmax.)
-        m.d.comb += shift_exp.distance.eq(distances)
-        terms = shift_exp.term.as_value()
+        # (Most pipelined: the one-hot terms are registered too, and each slice of every
+        # lane's term bits decodes its own copy of the distances register, held XOR a
+        # constant of its own (synthesis would merge plain copies into one): the distances
+        # fan out to P decoders, and that routing set ECP5 Fmax.)
+        copies = _DISTANCE_COPIES if self._split_distance else 1
+        term_bits = 2 * e + 1
+        slices = [(c * term_bits // copies, (c + 1) * term_bits // copies)
+                  for c in range(copies)]
+        decoders = []
+        for c in range(copies):
+            mask = Const(_copy_mask(c, db), db).replicate(p)
+            copy = distances if c == 0 else register(m, lanes(saturated, db) ^ mask,
+                                                     name=f"distances_c{c}")
+            decoder = ShiftExp(n=p, exp_bitwidth=e, distance_bits=db)
+            m.submodules["shift_exp" if c == 0 else f"shift_exp_c{c}"] = decoder
+            m.d.comb += decoder.distance.eq(copy ^ mask)
+            decoders.append(decoder)
+        terms = Cat(*(decoder.term[j][lo:hi] for j in range(p)
+                      for decoder, (lo, hi) in zip(decoders, slices, strict=True)))
         if self._split_distance:
-            # The low half of each lane's term bits decodes a second copy of the distances,
-            # held inverted (synthesis would merge a plain copy into the first): each
-            # register then fans out to half the decoders.
-            inverted = register(m, ~lanes(saturated, db), name="distances_n")
-            m.submodules.shift_exp_low = low_exp = ShiftExp(n=p, exp_bitwidth=e,
-                                                            distance_bits=db)
-            m.d.comb += low_exp.distance.eq(~inverted)
-            half = e
-            terms = Cat(*(Cat(low_exp.term[j][:half], shift_exp.term[j][half:])
-                          for j in range(p)))
             terms = register(m, terms, name="terms")
         m.d.comb += beat_tree.term.eq(terms)
         beat_sum = register(m, beat_tree.total, name="beat_sum")
@@ -600,11 +617,13 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
             decide3 = ~active3 | at_end3 & (issue3 if fifo else 1)
             start3 = wire(m, decide3 & row_shift.r_rdy, name=f"start3{suffix}")
             m.d.comb += [dist_read.addr.eq(dist_rp), dist_read.en.eq(1 if fifo else advance)]
+            # The beat counter wraps at the row's end by itself (it is 0 between rows): only
+            # the issue enables it, the row decision does not reach it.
             with body.If(issue3 if fifo else active3):
                 body.d.sync += [dist_rp.eq(_advance(dist_rp, dist_depth)),
-                                beat3.eq(beat3 + 1), at_end3.eq(beat3 == r - 2)]
+                                beat3.eq(_advance(beat3, r)), at_end3.eq(beat3 == r - 2)]
             with body.If(decide3):
-                body.d.sync += [active3.eq(start3), beat3.eq(0), at_end3.eq(0)]
+                body.d.sync += active3.eq(start3)
             with body.If(start3):
                 body.d.sync += shift3.eq(row_shift.r_data[:shift_bits])
             if g == 0:
