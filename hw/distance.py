@@ -35,7 +35,8 @@ class Distance(wiring.Component):
     every lane, then end at a register, and the saturation starts the next cycle.
 
     Number format: ``maximum`` and ``values`` are ``width``-bit two's complement integers with
-    ``maximum >= values[i]``; ``distance`` lanes are unsigned, :func:`distance_bits` wide.
+    ``maximum >= values[i]``; ``distance`` lanes are unsigned, :func:`distance_bits` wide
+    (``width`` without ``saturate``).
 
     Parameters
     ----------
@@ -47,6 +48,9 @@ class Distance(wiring.Component):
         ``e``: distances saturate at ``2e + 1``.
     register_inside : bool
         Register the raw differences before the saturation (one more cycle, a shorter path).
+    saturate : bool
+        Saturate (default True); False gives the raw differences, ``width`` bits, for a
+        caller to whom one more bit per lane costs less than the saturation's LUTs.
 
     Members
     -------
@@ -60,14 +64,16 @@ class Distance(wiring.Component):
     """
 
     def __init__(self, *, n: int, width: int, exp_bitwidth: int,
-                 register_inside: bool = False) -> None:
+                 register_inside: bool = False, saturate: bool = True) -> None:
         self._n = check_int("n", n, 1)
         self._width = check_int("width", width, 1)
         self._exp_bitwidth = check_int("exp_bitwidth", exp_bitwidth, 1)
-        self._out_bits = distance_bits(self._width, self._exp_bitwidth)
-        if not isinstance(register_inside, bool):
-            raise TypeError(f"register_inside must be True or False, not {register_inside!r}")
+        for name, value in (("register_inside", register_inside), ("saturate", saturate)):
+            if not isinstance(value, bool):
+                raise TypeError(f"{name} must be True or False, not {value!r}")
         self._register_inside = register_inside
+        self._out_bits = distance_bits(self._width, self._exp_bitwidth) if saturate \
+            else self._width
         super().__init__({
             "maximum": In(signed(self._width)),
             "values": In(data.ArrayLayout(signed(self._width), self._n)),

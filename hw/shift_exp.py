@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Module
+from amaranth.hdl import Cat, Const, Module
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -17,12 +17,15 @@ class ShiftExp(wiring.Component):
     """The exponent term of each lane: a power of two chosen by its distance.
 
     Architecture: a decoder per lane, ``2**(2e) >> d``: bit ``2e - d`` is set, and a distance
-    of ``2e + 1`` (the saturated "beyond the cut-off" value) shifts the one out, giving 0.
-    No arithmetic at all.
+    beyond ``2e`` (the saturated "beyond the cut-off" value, or any larger one) shifts the one
+    out, giving 0. No arithmetic at all. The upper ``split_terms`` term bits (the smallest
+    distances) are instead decoded in two steps: one-hot decoders of the distance's low and
+    high halves, then one AND per term bit. That costs LUTs on a 6-input-LUT fabric, but each
+    distance bit then drives a few LUTs instead of one per term bit, which shortens the
+    routing on a 4-input-LUT fabric (ECP5).
 
-    Number format: ``distance`` lanes unsigned, ``distance_bits`` wide (values up to
-    ``2e + 1``); ``term`` lanes unsigned ``2e + 1`` bits, zero or a power of two, with
-    ``2e`` fractional bits (``2**(2e)`` is 1.0).
+    Number format: ``distance`` lanes unsigned, ``distance_bits`` wide; ``term`` lanes unsigned
+    ``2e + 1`` bits, zero or a power of two, with ``2e`` fractional bits (``2**(2e)`` is 1.0).
 
     Parameters
     ----------
@@ -32,6 +35,8 @@ class ShiftExp(wiring.Component):
         ``e``, at least 1.
     distance_bits : int
         Width of a distance lane, at least 1.
+    split_terms : int
+        Upper term bits decoded in two steps, 0 to ``2e + 1`` (default 0).
 
     Members
     -------
@@ -43,10 +48,12 @@ class ShiftExp(wiring.Component):
     0 (combinational).
     """
 
-    def __init__(self, *, n: int, exp_bitwidth: int, distance_bits: int) -> None:
+    def __init__(self, *, n: int, exp_bitwidth: int, distance_bits: int,
+                 split_terms: int = 0) -> None:
         self._n = check_int("n", n, 1)
         self._exp_bitwidth = check_int("exp_bitwidth", exp_bitwidth, 1)
         self._distance_bits = check_int("distance_bits", distance_bits, 1)
+        self._split_terms = check_int("split_terms", split_terms, 0, 2 * self._exp_bitwidth + 1)
         super().__init__({
             "distance": In(data.ArrayLayout(self._distance_bits, self._n)),
             "term": Out(data.ArrayLayout(2 * self._exp_bitwidth + 1, self._n)),
@@ -57,17 +64,19 @@ class ShiftExp(wiring.Component):
     def elaborate(self, platform) -> Module:
         m = Module()
         top = 2 * self._exp_bitwidth
+        direct = top + 1 - self._split_terms  # term bits below this are decoded directly
         low_bits = (self._distance_bits + 1) // 2
+        low_mask = (1 << low_bits) - 1
         terms = []
         for lane in range(self._n):
             distance = self.distance[lane]
-            # Two small one-hot decoders of the halves, then one AND per term bit: each
-            # distance bit drives a few LUTs, not one per term bit.
+            shifted = Const(1 << top, top + 1) >> distance
             low = [wire(m, distance[:low_bits] == value, name=f"low{lane}_{value}")
                    for value in range(1 << low_bits)]
             high = [wire(m, distance[low_bits:] == value, name=f"high{lane}_{value}")
                     for value in range((top >> low_bits) + 1)]
-            terms.append(Cat(*(low[(top - bit) & ((1 << low_bits) - 1)]
-                               & high[(top - bit) >> low_bits] for bit in range(top + 1))))
+            terms.append(Cat(*(shifted[bit] if bit < direct
+                               else low[(top - bit) & low_mask] & high[(top - bit) >> low_bits]
+                               for bit in range(top + 1))))
         m.d.comb += self.term.eq(lanes(terms, top + 1))
         return m

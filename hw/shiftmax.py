@@ -12,7 +12,7 @@ from shiftmax.golden.params import check_int, check_shiftmax_params
 from shiftmax.units import SHIFTMAX
 
 from .adder_tree import SaturatingAdderTree
-from .distance import Distance
+from .distance import Distance, distance_bits
 from .floor_input import FloorInput, lane_frac_bits
 from .flow import FixedLatencyUnit, InputStep
 from .max_tree import MaxTree
@@ -34,6 +34,10 @@ __all__ = ["Shiftmax"]
 
 #: Parameter defaults, as the registry declares them.
 _DEFAULTS = SHIFTMAX.defaults()
+#: Most pipelined, this many quarters of the term bits (the upper ones) are decoded in two
+#: steps (``ShiftExp.split_terms``): the measured balance between ECP5 Fmax and xc7 LUTs
+#: (docs/flow-control.md).
+SPLIT_TERM_QUARTERS = 3
 
 
 class Shiftmax(FixedLatencyUnit):
@@ -240,8 +244,12 @@ class Shiftmax(FixedLatencyUnit):
 
         # Stage 2: saturated distances (the only per-lane data kept from here on).
         # (Most pipelined, split in two: the differences, then the saturation.)
-        m.submodules.distance = distance = Distance(n=n, width=floor.out_bits, exp_bitwidth=e,
-                                                    register_inside=self._split_distance)
+        # (Most pipelined, the raw differences travel on when the saturation would drop one
+        # bit at most: a bit more per lane costs less than a LUT per kept bit.)
+        m.submodules.distance = distance = Distance(
+            n=n, width=floor.out_bits, exp_bitwidth=e, register_inside=self._split_distance,
+            saturate=not (self._split_distance
+                          and floor.out_bits <= distance_bits(floor.out_bits, e) + 1))
         m.d.comb += [distance.maximum.eq(maximum), distance.values.eq(floored)]
         distances = distance.distance.as_value()
         if self._mask:
@@ -255,8 +263,9 @@ class Shiftmax(FixedLatencyUnit):
         # Stage 3: exponent terms and their saturating sum. Most pipelined, the decoders move
         # in front of the stage register (after the saturation, from the registered
         # differences), so that the adder tree's first level starts from registers.
-        m.submodules.shift_exp = shift_exp = ShiftExp(n=n, exp_bitwidth=e,
-                                                      distance_bits=distance.out_bits)
+        m.submodules.shift_exp = shift_exp = ShiftExp(
+            n=n, exp_bitwidth=e, distance_bits=distance.out_bits,
+            split_terms=SPLIT_TERM_QUARTERS * (2 * e + 1) // 4 if self._split_distance else 0)
         m.submodules.adder_tree = adder_tree = SaturatingAdderTree(
             n=n, exp_bitwidth=e, buffer_bitwidth=self._buffer_bitwidth,
             register_every=self._register_every)
