@@ -323,6 +323,26 @@ def dead_arm(mutant: Mutant, good: Path, top: str, work: Path, timeout: float) -
     return run_yosys(script, timeout) == "passed"
 
 
+def unread_in_module(mutant: Mutant, verilog: str) -> bool:
+    """Whether the wire an ``assign`` mutant changes is read nowhere in its own module and is
+    not one of its outputs: then nothing can see the change. (:func:`mutants` keeps an alias
+    that any module reads under the same name; the generated Verilog repeats names such as
+    ``values[6]`` in many modules.)"""
+    assign = _ASSIGN.match(mutant.old)
+    if assign is None or "\n" in mutant.old:
+        return False
+    lines = verilog.splitlines()
+    start = max(i for i in range(mutant.line + 1) if re.match(r"\s*module\b", lines[i]))
+    end = next(i for i in range(mutant.line, len(lines)) if lines[i].strip() == "endmodule")
+    name = assign.group(2).strip()
+    body = [text for i, text in enumerate(lines[start + 1:end], start + 1)
+            if i != mutant.line and not re.match(r"\s*(wire|reg|input)\b", text)]
+    if name.startswith("\\"):
+        return not any(name + " " in text or name + ")" in text for text in body)
+    pattern = re.compile(rf"(?<![\w$.\\]){re.escape(name)}(?![\w$])")
+    return not any(pattern.search(text) for text in body)
+
+
 def bounded_cycles(sidecar: dict) -> int:
     """Cycles from reset of the bounded check: two rows all the way through (latency, the
     beats of two rows, the reset and the output handshake)."""
@@ -333,6 +353,8 @@ def classify(mutant: Mutant, unit: str, params: dict, good: Path, path: Path, si
              timeout: float) -> str:
     """Why a survivor survived: equivalent (and how it was shown), or a gap."""
     folder, top = path.parent, sidecar["module"]
+    if unread_in_module(mutant, good.read_text()):
+        return "equivalent (nothing in its module reads the changed wire)"
     if unit == "shiftmax" and round_log2_unreachable(mutant, params):
         return "equivalent (no reachable sum changes)"
     if yosys_equiv_cells(good, path, top, folder, timeout=timeout) == "passed":
@@ -544,7 +566,8 @@ def reclassify(args: argparse.Namespace, results: list[Mutant]) -> None:
     """``--classify``: the yosys checks again on the survivors of the saved campaign."""
     configs = {name: (unit, params) for name, unit, params in CONFIGS}
     for mutant in results:
-        if not unclassified(mutant):
+        if not unclassified(mutant) or mutant.classification.startswith("equivalent") or \
+                (args.only and not re.search(args.only, mutant.config)):
             continue
         unit, params = configs[mutant.config]
         folder = args.out.resolve() / mutant.config
@@ -572,7 +595,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--test-matrix", action="store_true",
                         help="run every mutant again with make test's vector count and seed")
     parser.add_argument("--classify", action="store_true",
-                        help="classify the survivors of the last campaign again (report.json)")
+                        help="classify again the survivors of the last campaign (report.json) not "
+                             "yet proven equivalent")
     parser.add_argument("--list", action="store_true", help="count the mutants and stop")
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "mutate")
     args = parser.parse_args(argv)
