@@ -333,7 +333,7 @@ def _fifo(m: Module, *, i, o, result: Value, valid: Value, credit: Signal, taken
     def stored_result(offset: Value) -> Value:
         # The result ``offset`` places behind the oldest in the memory (a read port per bank).
         words = []
-        for memory, consume in zip(memories, consumes):
+        for memory, consume in zip(memories, consumes, strict=True):
             port = memory.read_port(domain="comb")
             m.d.comb += port.addr.eq(consume + offset)
             words.append(port.data)
