@@ -57,7 +57,7 @@ def test_broken_argmax_tree_passes_the_local_properties_and_fails_the_miter() ->
                                                    "m_axis_tdata", "f_expect"])
     assert any(tracking and valid and data != expect for tracking, valid, data, expect
                in zip(*(trace[name] for name in ("formal_tracking", "m_axis_tvalid",
-                                                 "m_axis_tdata", "f_expect"))))
+                                                 "m_axis_tdata", "f_expect")), strict=True))
 
 
 def test_harness_of_a_streaming_unit_frames_rows_and_checks_output_beats() -> None:
