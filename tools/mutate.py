@@ -232,19 +232,20 @@ def run_yosys(script: Path, timeout: float) -> str:
     return "passed" if done.returncode == 0 else "failed"
 
 
-def _read_both(good: Path, broken: Path, top: str, purge: str) -> str:
+def _read_both(good: Path, broken: Path, top: str, purge: str, constants: str = "") -> str:
     """The yosys commands that load the original as ``gold`` and the mutant as ``gate``
     (``memory``: the fifo form's output FIFO becomes flip-flops, which ``sat`` can model;
-    ``opt_dff -sat``: a flip-flop that never leaves its initial value, such as a flag only
-    another form of the unit sets, becomes that constant, which induction alone misses)."""
+    with ``constants`` (`` opt_dff -sat``), a flip-flop that never leaves its initial value,
+    such as a flag only another form of the unit sets, becomes that constant, which
+    induction alone misses: slow on the larger designs, so only a second attempt)."""
     return f"""read_verilog {good}
 hierarchy -top {top}
-proc; flatten; memory; opt_dff -sat; opt_clean{purge}
+proc; flatten; memory;{constants} opt_clean{purge}
 rename {top} gold
 design -stash gold
 read_verilog {broken}
 hierarchy -top {top}
-proc; flatten; memory; opt_dff -sat; opt_clean{purge}
+proc; flatten; memory;{constants} opt_clean{purge}
 rename {top} gate
 design -stash gate
 design -copy-from gold -as gold gold
@@ -269,12 +270,13 @@ def yosys_equivalent(good: Path, broken: Path, top: str, work: Path, *,
 
 
 def yosys_equiv_cells(good: Path, broken: Path, top: str, work: Path, *,
-                      timeout: float = 120.0) -> str:
+                      timeout: float = 120.0, constants: bool = False) -> str:
     """yosys ``equiv_make`` on the two designs with unused wires purged (the generated
     Verilog names aliases nothing reads), then ``equiv_simple``/``equiv_induct``: every
     signal of the same name proven equal, outputs included."""
     script = work / "equiv_cells.ys"
-    script.write_text(_read_both(good, broken, top, " -purge") + """equiv_make gold gate equiv
+    script.write_text(_read_both(good, broken, top, " -purge", " opt_dff -sat;" if constants
+                                 else "") + """equiv_make gold gate equiv
 hierarchy -top equiv
 async2sync
 equiv_simple -seq 2
@@ -361,6 +363,8 @@ def classify(mutant: Mutant, unit: str, params: dict, good: Path, path: Path, si
         return "equivalent (yosys equiv_simple/equiv_induct)"
     if dead_arm(mutant, good, top, folder, timeout):
         return "equivalent (the changed arm's select is constant: yosys sat -tempinduct)"
+    if yosys_equiv_cells(good, path, top, folder, timeout=timeout, constants=True) == "passed":
+        return "equivalent (yosys opt_dff -sat, equiv_simple/equiv_induct)"
     if yosys_equivalent(good, path, top, folder, timeout=timeout) == "passed":
         return "equivalent (yosys miter, sat -tempinduct)"
     cycles = bounded_cycles(sidecar)
