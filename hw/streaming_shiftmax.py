@@ -630,7 +630,7 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
                 m.d.comb += row_shift.r_en.eq(start3 & (1 if fifo else advance))
                 with body.If(start3):
                     body.d.sync += user3.eq(row_shift.r_data[-1])
-            issues.append(issue3 if fifo else active3)
+            issues.append(issue3)
             last3s.append(at_end3)
             shifts.append(shift3)
 
