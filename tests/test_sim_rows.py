@@ -30,6 +30,9 @@ STREAMING_SHIFTMAX = SimConfig("shiftmax", n=10, value_bits=7, exp_bitwidth=4,
 THRESHOLD_SHIFTMAX = SimConfig("shiftmax", n=16, value_bits=7, exp_bitwidth=3,
                                buffer_bitwidth=16, lanes_per_beat=2)
 MASKED_ARGMAX = SimConfig("argmax", n=10, value_bits=7, mask=True)
+#: The enable form, R = 10: stalls long enough to fill the distance buffer.
+ENABLE_SHIFTMAX = SimConfig("shiftmax", n=40, value_bits=7, lanes_per_beat=4,
+                            register_every=1, flow_control="enable")
 
 ROW_TESTS = {"test_rows_back_to_back_at_full_throughput",
              "test_random_rows_with_gaps_and_backpressure", "test_directed_corners",
@@ -53,6 +56,12 @@ def test_streaming_shiftmax_rounds_the_exact_sum_at_thresholds() -> None:
     ran = passed_tests(THRESHOLD_SHIFTMAX, rtl_simulate(THRESHOLD_SHIFTMAX))
     assert ROW_TESTS | {"test_round_log2_threshold_rows_a_running_sum_gets_wrong",
                         "test_malformed_rows_between_well_formed_ones"} <= ran
+
+
+def test_streaming_shiftmax_enable_form_keeps_rows_through_stalls() -> None:
+    """A distance word is freed when pass 3 reads it, not in every cycle of a stalled row."""
+    ran = passed_tests(ENABLE_SHIFTMAX, rtl_simulate(ENABLE_SHIFTMAX))
+    assert ROW_TESTS <= ran
 
 
 def test_one_beat_argmax_with_a_mask_passes_the_row_bench() -> None:
