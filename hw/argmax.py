@@ -15,6 +15,8 @@ from shiftmax.units import ARGMAX
 from .argmax_tree import ArgmaxTree
 from .flow import FixedLatencyUnit, InputStep
 from .pipeline import (
+    PipelinedUnit,
+    UnitProperties,
     ceil_log2,
     check_lanes_per_beat,
     check_mask,
@@ -35,7 +37,7 @@ __all__ = ["Argmax"]
 _DEFAULTS = ARGMAX.defaults()
 
 
-class Argmax(FixedLatencyUnit):
+class Argmax(UnitProperties, PipelinedUnit, FixedLatencyUnit):
     """argmax over N signed lanes, one row per beat; ties go to the lowest index.
 
     It reads the raw inputs as two's complement integers (no flooring, so no ties are
@@ -148,28 +150,8 @@ class Argmax(FixedLatencyUnit):
                          out_layout=data.StructLayout(out_fields), flow_control=flow_control)
 
     @property
-    def n(self) -> int:
-        return self._n
-
-    @property
-    def value_bits(self) -> int:
-        return self._value_bits
-
-    @property
     def output(self) -> str:
         return self._output
-
-    @property
-    def register_every(self) -> int:
-        return self._register_every
-
-    @property
-    def stage_registers(self) -> bool:
-        return self._stage_registers
-
-    @property
-    def mask(self) -> bool:
-        return self._mask
 
     @property
     def _key_bits(self) -> int:

@@ -25,7 +25,7 @@ from amaranth.lib.wiring import In, Out
 from shiftmax.golden.fixedpoint import MAX_VALUE_BITS
 from shiftmax.golden.params import check_int
 
-from .pipeline import lanes, wire
+from .pipeline import UnitProperties, lanes, wire
 
 __all__ = ["RowFramer", "StreamingUnit", "stall_body", "streaming_input_layout", "beats_per_row",
            "valid_delay"]
@@ -77,28 +77,16 @@ def stall_body(m: Module, o, fifo: bool) -> tuple[Module, Signal]:
     return body, space
 
 
-class StreamingUnit:
+class StreamingUnit(UnitProperties):
     """The read-only properties every streaming unit shares (mixed into its component).
 
-    A unit sets ``_n``, ``_value_bits``, ``_p`` (lanes per beat), ``_mask``, ``_beats`` (R)
-    and ``_flow_control`` in its constructor.
+    A unit sets ``_n``, ``_value_bits``, ``_mask`` (:class:`UnitProperties`), ``_p`` (lanes
+    per beat), ``_beats`` (R) and ``_flow_control`` in its constructor.
     """
-
-    @property
-    def n(self) -> int:
-        return self._n
-
-    @property
-    def value_bits(self) -> int:
-        return self._value_bits
 
     @property
     def lanes_per_beat(self) -> int:
         return self._p
-
-    @property
-    def mask(self) -> bool:
-        return self._mask
 
     @property
     def flow_control(self) -> str:

@@ -38,6 +38,8 @@ __all__ = [
     "register",
     "delay",
     "reduce_tree",
+    "UnitProperties",
+    "PipelinedUnit",
     "check_pipeline_params",
     "check_mask",
     "check_lanes_per_beat",
@@ -178,6 +180,40 @@ def reduce_tree(
                 for j, item in enumerate(items)
             ]
     return items[0]
+
+
+class UnitProperties:
+    """The read-only properties every unit shares (mixed into its component).
+
+    A unit sets ``_n``, ``_value_bits`` and ``_mask`` in its constructor.
+    """
+
+    @property
+    def n(self) -> int:
+        return self._n
+
+    @property
+    def value_bits(self) -> int:
+        return self._value_bits
+
+    @property
+    def mask(self) -> bool:
+        return self._mask
+
+
+class PipelinedUnit:
+    """The pipelining properties of a unit built of trees (:func:`check_pipeline_params`).
+
+    A unit sets ``_register_every`` and ``_stage_registers`` in its constructor.
+    """
+
+    @property
+    def register_every(self) -> int:
+        return self._register_every
+
+    @property
+    def stage_registers(self) -> bool:
+        return self._stage_registers
 
 
 def check_pipeline_params(register_every, stage_registers) -> tuple[int, bool]:

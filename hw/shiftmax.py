@@ -18,6 +18,8 @@ from .flow import FixedLatencyUnit, InputStep
 from .max_tree import MaxTree
 from .output_shift import OutputShift
 from .pipeline import (
+    PipelinedUnit,
+    UnitProperties,
     check_lanes_per_beat,
     check_mask,
     check_one_beat_size,
@@ -40,7 +42,7 @@ _DEFAULTS = SHIFTMAX.defaults()
 SPLIT_TERM_QUARTERS = 3
 
 
-class Shiftmax(FixedLatencyUnit):
+class Shiftmax(UnitProperties, PipelinedUnit, FixedLatencyUnit):
     """Quantized shiftmax over N lanes, one row per beat, bit-exact with the golden model.
 
     Per beat it computes ``shiftmax.golden.quantized_shiftmax``: floor the inputs, find the
@@ -162,14 +164,6 @@ class Shiftmax(FixedLatencyUnit):
                          out_layout=data.StructLayout(out_fields), flow_control=flow_control)
 
     @property
-    def n(self) -> int:
-        return self._n
-
-    @property
-    def value_bits(self) -> int:
-        return self._value_bits
-
-    @property
     def frac_bits(self) -> int | list[int]:
         return self._frac_bits if isinstance(self._frac_bits, int) else list(self._frac_bits)
 
@@ -184,18 +178,6 @@ class Shiftmax(FixedLatencyUnit):
     @property
     def round_log2(self) -> str:
         return self._round_log2
-
-    @property
-    def register_every(self) -> int:
-        return self._register_every
-
-    @property
-    def stage_registers(self) -> bool:
-        return self._stage_registers
-
-    @property
-    def mask(self) -> bool:
-        return self._mask
 
     @property
     def _split_distance(self) -> bool:

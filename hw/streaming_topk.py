@@ -31,7 +31,7 @@ from .framing import (
     streaming_input_layout,
     valid_delay,
 )
-from .pipeline import ceil_log2, delay, fit, register, wire
+from .pipeline import PipelinedUnit, ceil_log2, delay, fit, register, wire
 from .topk import check_topk_params, topk_output_layout
 from .topk_tree import (
     Entry,
@@ -49,7 +49,7 @@ __all__ = ["StreamingTopK"]
 _DEFAULTS = TOPK.defaults()
 
 
-class StreamingTopK(StreamingUnit, wiring.Component):
+class StreamingTopK(StreamingUnit, PipelinedUnit, wiring.Component):
     """top-K of rows that stream in as beats of P lanes; one beat (K indices, values) per row.
 
     Bit-exact with ``shiftmax.golden.topk(x, k, mask=...)`` on the row the contract's framing
@@ -175,14 +175,6 @@ class StreamingTopK(StreamingUnit, wiring.Component):
     @property
     def output(self) -> str:
         return self._output
-
-    @property
-    def register_every(self) -> int:
-        return self._register_every
-
-    @property
-    def stage_registers(self) -> bool:
-        return self._stage_registers
 
     @property
     def index_bits(self) -> int:

@@ -13,6 +13,8 @@ from shiftmax.units import TOPK, TOPK_OUTPUTS
 
 from .flow import FixedLatencyUnit, InputStep, check_flow_control
 from .pipeline import (
+    PipelinedUnit,
+    UnitProperties,
     ceil_log2,
     check_lanes_per_beat,
     check_mask,
@@ -53,7 +55,7 @@ def check_topk_params(*, n, value_bits, k, output, register_every, stage_registe
     return value_bits, k, output, register_every, stage_registers, flow_control, check_mask(mask)
 
 
-class TopK(FixedLatencyUnit):
+class TopK(UnitProperties, PipelinedUnit, FixedLatencyUnit):
     """top-K over the N signed lanes of a beat, one row per clock; ties go to the lower index.
 
     It reads the raw inputs as two's complement integers (no flooring), exactly like
@@ -150,32 +152,12 @@ class TopK(FixedLatencyUnit):
                          out_layout=data.StructLayout(out_fields), flow_control=flow_control)
 
     @property
-    def n(self) -> int:
-        return self._n
-
-    @property
-    def value_bits(self) -> int:
-        return self._value_bits
-
-    @property
     def k(self) -> int:
         return self._k
 
     @property
     def output(self) -> str:
         return self._output
-
-    @property
-    def register_every(self) -> int:
-        return self._register_every
-
-    @property
-    def stage_registers(self) -> bool:
-        return self._stage_registers
-
-    @property
-    def mask(self) -> bool:
-        return self._mask
 
     @property
     def lanes_per_beat(self) -> int:
