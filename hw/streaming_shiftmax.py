@@ -15,7 +15,7 @@ from shiftmax.golden.params import check_int, check_shiftmax_params
 from shiftmax.units import SHIFTMAX
 
 from .adder_tree import SaturatingAdderTree, sum_bits
-from .distance import Distance
+from .distance import Distance, distance_bits
 from .floor_input import FloorInput, floored_bits, lane_frac_bits
 from .framing import RowFramer, StreamingUnit, beats_per_row, streaming_input_layout, valid_delay
 from .max_tree import MaxTree
@@ -248,9 +248,7 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
         self._beats = beats_per_row(self._n, self._p)
         self._floored_bits = floored_bits(self._value_bits, [self._frac_bits])
         # As wide as Distance makes them (the buffer and the decoders take its lanes).
-        self._distance_bits = Distance(n=self._p, width=self._floored_bits,
-                                       exp_bitwidth=self._exp_bitwidth,
-                                       register_inside=self._split_distance).out_bits
+        self._distance_bits = distance_bits(self._floored_bits, self._exp_bitwidth)
         in_layout = streaming_input_layout(lanes_per_beat=self._p, value_bits=self._value_bits,
                                            mask=self._mask)
         out_layout = data.StructLayout({
