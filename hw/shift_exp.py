@@ -71,6 +71,9 @@ class ShiftExp(wiring.Component):
         for lane in range(self._n):
             distance = self.distance[lane]
             shifted = Const(1 << top, top + 1) >> distance
+            if direct > top:  # nothing split: no half decoders
+                terms.append(shifted)
+                continue
             low = [wire(m, distance[:low_bits] == value, name=f"low{lane}_{value}")
                    for value in range(1 << low_bits)]
             high = [wire(m, distance[low_bits:] == value, name=f"high{lane}_{value}")

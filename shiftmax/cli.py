@@ -68,7 +68,9 @@ def _add_unit(units, unit: Unit) -> None:
                              "the directory is created if needed")
     output.add_argument("--formal", action="store_true",
                         help="the formal build (what make formal proves): the flow-control "
-                             "invariants as assertions and the port formal_rows_held")
+                             "invariants as assertions, and the ports formal_* through "
+                             "which the property module reads the rows held and names the "
+                             "row it tracks")
     output.add_argument("--core", action="store_true",
                         help="also write a FuseSoC CAPI2 core OUT.core beside it (VLNV "
                              "shiftmax:ip:MODULE:VERSION, targets default, lint and sim)")
