@@ -34,6 +34,7 @@ from shiftmax.sim.framing import (
     missing_tlast_row,
     well_formed_row,
 )
+from shiftmax.sim.ready_rules import row_ready_rule
 from shiftmax.sim.rows import PendingRow, RowHarness, RowReport, RowSample
 from shiftmax.sim.threshold_rows import threshold_crossing_rows
 from shiftmax.sim.vectors import corner_inputs, random_inputs
@@ -163,7 +164,8 @@ async def rtl_rows(dut, name: str, rows: list[SourceRow], *, valid_probability: 
     """
     rng = rng if rng is not None else seeded_rng(name)
     if harness is None:
-        harness = RowHarness(dut, rng, SHAPE, latency=LATENCY, input_cycles=INPUT_CYCLES)
+        harness = RowHarness(dut, rng, SHAPE, latency=LATENCY, input_cycles=INPUT_CYCLES,
+                             ready_rule=row_ready_rule(SIDECAR))
         await harness.start()
     started = time.perf_counter()
     try:
@@ -247,7 +249,8 @@ async def test_reset_mid_row_drops_rows_in_flight(dut):
     that was sent before it comes out after it, and the rows sent after it are whole."""
     rng = seeded_rng("reset")
     count = bounded(2 * -(-LATENCY // R) + 10)
-    harness = RowHarness(dut, rng, SHAPE, latency=LATENCY, input_cycles=INPUT_CYCLES)
+    harness = RowHarness(dut, rng, SHAPE, latency=LATENCY, input_cycles=INPUT_CYCLES,
+                         ready_rule=row_ready_rule(SIDECAR))
     await harness.start()
     for ready_probability in (1.0, 0.3):
         inputs = random_inputs(SHAPE, count, rng)
@@ -344,7 +347,8 @@ async def test_malformed_rows_between_well_formed_ones(dut):
     tlast dropped): one output row each, flagged on m_axis_tuser; the well-formed rows
     around them unharmed. Once at full rate, once with gaps and backpressure."""
     rng = seeded_rng("malformed")
-    harness = RowHarness(dut, rng, SHAPE, latency=LATENCY, input_cycles=INPUT_CYCLES)
+    harness = RowHarness(dut, rng, SHAPE, latency=LATENCY, input_cycles=INPUT_CYCLES,
+                         ready_rule=row_ready_rule(SIDECAR))
     await harness.start()
     for name, valid, ready in (("malformed-full", 1.0, 1.0), ("malformed-gaps", 0.8, 0.7)):
         report = await rtl_rows(dut, name, malformed_mix(MALFORMED_ROWS, rng),

@@ -13,7 +13,8 @@ same bench with R = 1 and no tlast. Components, each run once per clock cycle by
 - :class:`~shiftmax.sim.axis.AxisBackpressure`: drives ``m_axis_tready`` at random.
 - :class:`RowMonitor`: samples every port and checks the output side of AXI4-Stream:
   ``m_axis_tvalid`` held until the beat is taken, ``m_axis_tdata/tlast/tuser`` stable while
-  stalled, no X or Z while valid.
+  stalled, no X or Z while valid; and, where the unit's flow control documents it
+  (:func:`~shiftmax.sim.ready_rules.row_ready_rule`), ``s_axis_tready`` on every cycle.
 - :class:`RowScoreboard`: feeds each accepted beat to the framing model
   (:class:`~shiftmax.sim.framing.Framer`); each row it forms adds its expected output beats
   (:func:`~shiftmax.sim.framing.ref_row_outputs`), which must come out in order, none lost,
@@ -143,11 +144,14 @@ class RowSample:
 
 
 class RowMonitor:
-    """Samples the ports and checks the output side of the handshake."""
+    """Samples the ports and checks the output side of the handshake (and ``s_axis_tready``
+    against ``ready_rule``, called once per sample, reset cycles included)."""
 
-    def __init__(self, dut, fail: Callable[[str], None]):
+    def __init__(self, dut, fail: Callable[[str], None],
+                 ready_rule: Callable[[RowSample], bool] | None = None):
         self.dut = dut
         self.fail = fail
+        self.ready_rule = ready_rule  # what s_axis_tready must be (shiftmax.sim.ready_rules)
         self.has_last = hasattr(dut, "m_axis_tlast")
         self.has_user = hasattr(dut, "m_axis_tuser")
         self.previous: RowSample | None = None
@@ -172,6 +176,11 @@ class RowMonitor:
                         m_valid=m_valid,
                         m_ready=_bit(dut.m_axis_tready, "m_axis_tready", edge, fail),
                         m_data=m_data, m_last=m_last, m_user=m_user)
+        expected = self.ready_rule(now) if self.ready_rule is not None else None
+        if expected is not None and not now.rst and bool(now.s_ready) != expected:
+            fail(f"s_axis_tready was {now.s_ready} before edge {edge} with "
+                 f"m_axis_tvalid={now.m_valid} m_axis_tready={now.m_ready}: the flow "
+                 f"control documents {int(expected)}")
         before = self.previous
         if before is not None and before.m_valid and not before.m_ready and not before.rst:
             if not now.m_valid:
@@ -329,17 +338,22 @@ class RowHarness(AxisHarness):
     ``latency`` (the sidecar's) widens the time without any handshake after which rows that
     did not come out count as lost. ``input_cycles`` (the sidecar's; above 1 for a folded
     one-beat argmax, which raises ``s_axis_tready`` on a beat's last part) gives the reset
-    check that many cycles more, counting only the cycles a beat is offered.
+    check that many cycles more, counting only the cycles a beat is offered. ``ready_rule``
+    (:func:`~shiftmax.sim.ready_rules.row_ready_rule`): what ``s_axis_tready`` must be on
+    every cycle; one with a ``row_formed`` method is told each row the framing model forms,
+    at the edge that took its last beat.
     """
 
     def __init__(self, dut, rng: np.random.Generator, shape: RowShape, *, latency: int = 0,
-                 input_cycles: int = 1, max_failures: int = 8):
+                 input_cycles: int = 1, max_failures: int = 8,
+                 ready_rule: Callable[[RowSample], bool] | None = None):
         super().__init__(dut, rng, max_failures=max_failures)
         self.shape = shape
         self.latency = latency  # the sidecar's: how long a row may take before it is lost
         self.input_cycles = input_cycles
         self.row_source = RowSource(dut, rng, shape)
-        self.row_monitor = RowMonitor(dut, self._fail)
+        self.ready_rule = ready_rule
+        self.row_monitor = RowMonitor(dut, self._fail, ready_rule)
         self.backpressure = AxisBackpressure(dut, rng)
 
     async def start(self) -> None:
@@ -387,7 +401,10 @@ class RowHarness(AxisHarness):
             idle += 1
             if sample is not None:
                 if sample.input_taken:
+                    formed = report.rows
                     scoreboard.accepted(source.accepted(), self.edge)
+                    if report.rows != formed and hasattr(self.ready_rule, "row_formed"):
+                        self.ready_rule.row_formed()
                     idle = 0
                 if sample.output_taken:
                     scoreboard.output(sample, self.edge)
