@@ -16,9 +16,10 @@ from .pipeline import TreeItem, check_pipeline_params, reduce_tree, tree_latency
 __all__ = ["SaturatingAdderTree", "sum_bits"]
 
 
-def sum_bits(n: int, exp_bitwidth: int, buffer_bitwidth: int) -> int:
-    """Width of the saturated sum: ``min(B - 1, bits of n * 2**(2e))``."""
-    return min(buffer_bitwidth - 1, n.bit_length() + 2 * exp_bitwidth)
+def sum_bits(n: int, exp_bitwidth: int, buffer_bitwidth: int, dropped_bits: int = 0) -> int:
+    """Width of the saturated sum: ``min(B - 1, bits of n * 2**(2e))``, less the
+    ``dropped_bits`` low bits that no term has."""
+    return min(buffer_bitwidth - 1, n.bit_length() + 2 * exp_bitwidth) - dropped_bits
 
 
 class SaturatingAdderTree(wiring.Component):
@@ -35,8 +36,13 @@ class SaturatingAdderTree(wiring.Component):
     (an overflowed partial sum already forces the clamp, since terms are non-negative), and
     one multiplexer at the root selects ``2**(B-1) - 1``. Otherwise there is no clamp logic.
 
-    Number format: ``term`` lanes unsigned ``2e + 1`` bits (each at most ``2**(2e)``); ``total``
-    unsigned, :func:`sum_bits` wide (``min(B - 1, bits of n * 2**(2e))``).
+    With ``dropped_bits = z`` the terms come without their ``z`` low bits (all zero, see
+    :mod:`shiftmax.golden.term_precision`), and so does ``total``: every word is ``z`` bits
+    narrower and the clamp is ``2**(B-1-z) - 1``, the clamp's upper bits.
+
+    Number format: ``term`` lanes unsigned ``2e + 1 - z`` bits (each at most ``2**(2e-z)``);
+    ``total`` unsigned, :func:`sum_bits` wide (``min(B - 1, bits of n * 2**(2e)) - z``), in
+    units of ``2**z``.
 
     Parameters
     ----------
@@ -48,10 +54,12 @@ class SaturatingAdderTree(wiring.Component):
         ``B``: the sum saturates at ``2**(B-1) - 1``; ``B >= 2e + 2``.
     register_every : int
         A register after every K tree levels (0: combinational).
+    dropped_bits : int
+        ``z``, 0 to ``2e`` (default 0).
 
     Members
     -------
-    term : In(ArrayLayout(2e + 1, n))
+    term : In(ArrayLayout(2e + 1 - z, n))
     total : Out(sum_bits)
 
     Latency
@@ -61,15 +69,18 @@ class SaturatingAdderTree(wiring.Component):
     """
 
     def __init__(self, *, n: int, exp_bitwidth: int, buffer_bitwidth: int,
-                 register_every: int = 0) -> None:
+                 register_every: int = 0, dropped_bits: int = 0) -> None:
         self._n = check_int("n", n, 1)
         self._exp_bitwidth, self._buffer_bitwidth, _ = check_shiftmax_params(
             exp_bitwidth=exp_bitwidth, buffer_bitwidth=buffer_bitwidth, round_log2="exact",
             n=self._n)
         self._register_every, _ = check_pipeline_params(register_every, False)
-        self._out_bits = sum_bits(self._n, self._exp_bitwidth, self._buffer_bitwidth)
+        self._dropped_bits = check_int("dropped_bits", dropped_bits, 0, 2 * self._exp_bitwidth)
+        self._out_bits = sum_bits(self._n, self._exp_bitwidth, self._buffer_bitwidth,
+                                  self._dropped_bits)
         super().__init__({
-            "term": In(data.ArrayLayout(2 * self._exp_bitwidth + 1, self._n)),
+            "term": In(data.ArrayLayout(2 * self._exp_bitwidth + 1 - self._dropped_bits,
+                                        self._n)),
             "total": Out(self._out_bits),
         })
 
@@ -83,7 +94,7 @@ class SaturatingAdderTree(wiring.Component):
 
     def elaborate(self, platform) -> Module:
         m = Module()
-        cap = self._buffer_bitwidth - 1
+        cap = self._buffer_bitwidth - 1 - self._dropped_bits
 
         def add(group: list[TreeItem], level: int) -> TreeItem:
             if len(group) == 1:

@@ -36,7 +36,12 @@ class RoundLog2(wiring.Component):
     ``hit[k] ? k + up[k] : 0``: constants selected by one-hot bits, no adder; ``t = 3e - R``
     is selected alongside in the same way.
 
-    Number format: ``total`` unsigned, ``sum_bits(n, e, B)`` wide, in ``[2**(2e), 2**(B-1)-1]``;
+    With ``dropped_bits = z`` the sum comes without its ``z`` low bits (zero in every term, see
+    :mod:`shiftmax.golden.term_precision`): a compare then reads only the bits above them, against
+    its constant rounded up to a multiple of ``2**z``.
+
+    Number format: ``total`` unsigned, ``sum_bits(n, e, B, z)`` wide, ``S / 2**z`` with ``S`` in
+    ``[2**(2e), 2**(B-1)-1]``;
     ``log2`` unsigned, enough bits for ``R <= sum_bits`` (``R >= 2e``).
 
     Parameters
@@ -53,6 +58,8 @@ class RoundLog2(wiring.Component):
         Register the per-binade hit and round-up bits before the selection of ``R`` (one more
         cycle, a shorter path); a wide threshold compare is then split into two halves
         whose results are registered and combined in the selection cycle.
+    dropped_bits : int
+        ``z``, 0 to ``e`` (default 0).
 
     Members
     -------
@@ -69,7 +76,8 @@ class RoundLog2(wiring.Component):
     """
 
     def __init__(self, *, n: int, exp_bitwidth: int, buffer_bitwidth: int,
-                 round_log2: str = "exact", register_inside: bool = False) -> None:
+                 round_log2: str = "exact", register_inside: bool = False,
+                 dropped_bits: int = 0) -> None:
         self._n = check_int("n", n, 1)
         self._exp_bitwidth, self._buffer_bitwidth, self._mode = check_shiftmax_params(
             exp_bitwidth=exp_bitwidth, buffer_bitwidth=buffer_bitwidth, round_log2=round_log2,
@@ -77,11 +85,13 @@ class RoundLog2(wiring.Component):
         if not isinstance(register_inside, bool):
             raise TypeError(f"register_inside must be True or False, not {register_inside!r}")
         self._register_inside = register_inside
-        self._in_bits = sum_bits(self._n, self._exp_bitwidth, self._buffer_bitwidth)
-        self._out_bits = unsigned_bits(self._in_bits)
         e = self._exp_bitwidth
-        self._shift_bits = unsigned_bits(max(e, self._in_bits - 3 * e)) + 1
-        super().__init__({"total": In(self._in_bits), "log2": Out(self._out_bits),
+        self._dropped_bits = check_int("dropped_bits", dropped_bits, 0, e)
+        self._sum_bits = sum_bits(self._n, e, self._buffer_bitwidth)
+        self._out_bits = unsigned_bits(self._sum_bits)
+        self._shift_bits = unsigned_bits(max(e, self._sum_bits - 3 * e)) + 1
+        super().__init__({"total": In(self._sum_bits - self._dropped_bits),
+                          "log2": Out(self._out_bits),
                           "shift": Out(signed(self._shift_bits))})
 
     @property
@@ -119,8 +129,9 @@ class RoundLog2(wiring.Component):
     def elaborate(self, platform) -> Module:
         m = Module()
         table = round_log2_thresholds(self._mode)
-        total = self.total
-        width = self._in_bits
+        dropped = self._dropped_bits
+        total = Cat(Const(0, dropped), self.total)  # S, its dropped bits zero
+        width = self._sum_bits
         binades = range(2 * self._exp_bitwidth, width)
         hits, round_ups = [], []
         for k in binades:
@@ -133,8 +144,11 @@ class RoundLog2(wiring.Component):
             elif offset >= 1 << k:
                 round_up = Const(0, 1)
             else:
-                zeros = (offset & -offset).bit_length() - 1
-                round_up = self._at_least(m, total[zeros:k], offset >> zeros, f"round_up{k}")
+                # Bits below the constant's trailing zeros, or dropped, decide nothing.
+                low = max((offset & -offset).bit_length() - 1, dropped)
+                constant = -(-offset >> low)
+                round_up = (Const(0, 1) if constant >> (k - low) else
+                            self._at_least(m, total[low:k], constant, f"round_up{k}"))
             hits.append(hit)
             round_ups.append(round_up)
         hits, round_ups = Cat(*hits), Cat(*round_ups)

@@ -24,8 +24,12 @@ class ShiftExp(wiring.Component):
     distance bit then drives a few LUTs instead of one per term bit, which shortens the
     routing on a 4-input-LUT fabric (ECP5).
 
+    With ``dropped_bits = z`` the lowest ``z`` term bits (distances beyond ``2e - z``) are not
+    built: ``term`` holds bits ``z .. 2e`` (see :mod:`shiftmax.golden.term_precision`).
+
     Number format: ``distance`` lanes unsigned, ``distance_bits`` wide; ``term`` lanes unsigned
-    ``2e + 1`` bits, zero or a power of two, with ``2e`` fractional bits (``2**(2e)`` is 1.0).
+    ``2e + 1 - z`` bits, zero or a power of two, with ``2e - z`` fractional bits (``2**(2e-z)``
+    is 1.0).
 
     Parameters
     ----------
@@ -36,12 +40,14 @@ class ShiftExp(wiring.Component):
     distance_bits : int
         Width of a distance lane, at least 1.
     split_terms : int
-        Upper term bits decoded in two steps, 0 to ``2e + 1`` (default 0).
+        Upper term bits decoded in two steps, 0 to ``2e + 1 - z`` (default 0).
+    dropped_bits : int
+        ``z``, the low term bits left out, 0 to ``2e`` (default 0).
 
     Members
     -------
     distance : In(ArrayLayout(distance_bits, n))
-    term : Out(ArrayLayout(2e + 1, n))
+    term : Out(ArrayLayout(2e + 1 - z, n))
 
     Latency
     -------
@@ -49,15 +55,21 @@ class ShiftExp(wiring.Component):
     """
 
     def __init__(self, *, n: int, exp_bitwidth: int, distance_bits: int,
-                 split_terms: int = 0) -> None:
+                 split_terms: int = 0, dropped_bits: int = 0) -> None:
         self._n = check_int("n", n, 1)
         self._exp_bitwidth = check_int("exp_bitwidth", exp_bitwidth, 1)
         self._distance_bits = check_int("distance_bits", distance_bits, 1)
-        self._split_terms = check_int("split_terms", split_terms, 0, 2 * self._exp_bitwidth + 1)
+        self._dropped_bits = check_int("dropped_bits", dropped_bits, 0, 2 * self._exp_bitwidth)
+        self._term_bits = 2 * self._exp_bitwidth + 1 - self._dropped_bits
+        self._split_terms = check_int("split_terms", split_terms, 0, self._term_bits)
         super().__init__({
             "distance": In(data.ArrayLayout(self._distance_bits, self._n)),
-            "term": Out(data.ArrayLayout(2 * self._exp_bitwidth + 1, self._n)),
+            "term": Out(data.ArrayLayout(self._term_bits, self._n)),
         })
+
+    @property
+    def term_bits(self) -> int:
+        return self._term_bits
 
     latency = 0
 
@@ -72,14 +84,16 @@ class ShiftExp(wiring.Component):
             distance = self.distance[lane]
             shifted = Const(1 << top, top + 1) >> distance
             if direct > top:  # nothing split: no half decoders
-                terms.append(shifted)
+                terms.append(shifted[self._dropped_bits:])
                 continue
-            low = [wire(m, distance[:low_bits] == value, name=f"low{lane}_{value}")
-                   for value in range(1 << low_bits)]
-            high = [wire(m, distance[low_bits:] == value, name=f"high{lane}_{value}")
-                    for value in range((top >> low_bits) + 1)]
+            # Half decoders, only of the values some split term bit needs.
+            split = [top - bit for bit in range(max(direct, self._dropped_bits), top + 1)]
+            low = {value: wire(m, distance[:low_bits] == value, name=f"low{lane}_{value}")
+                   for value in sorted({d & low_mask for d in split})}
+            high = {value: wire(m, distance[low_bits:] == value, name=f"high{lane}_{value}")
+                    for value in sorted({d >> low_bits for d in split})}
             terms.append(Cat(*(shifted[bit] if bit < direct
                                else low[(top - bit) & low_mask] & high[(top - bit) >> low_bits]
-                               for bit in range(top + 1))))
-        m.d.comb += self.term.eq(lanes(terms, top + 1))
+                               for bit in range(self._dropped_bits, top + 1))))
+        m.d.comb += self.term.eq(lanes(terms, self._term_bits))
         return m

@@ -9,6 +9,7 @@ from amaranth.lib import data
 
 from shiftmax.golden.fixedpoint import MAX_VALUE_BITS
 from shiftmax.golden.params import check_int, check_shiftmax_params
+from shiftmax.golden.term_precision import unneeded_term_bits
 from shiftmax.units import SHIFTMAX
 
 from .adder_tree import SaturatingAdderTree
@@ -180,6 +181,12 @@ class Shiftmax(UnitProperties, PipelinedUnit, FixedLatencyUnit):
         return self._round_log2
 
     @property
+    def dropped_term_bits(self) -> int:
+        """The low exponent-term bits left out: no rounding of a reachable sum needs them."""
+        return unneeded_term_bits(self._n, self._exp_bitwidth, self._buffer_bitwidth,
+                                  self._round_log2)
+
+    @property
     def _split_distance(self) -> bool:
         """The most pipelined form also registers the distances before their saturation."""
         return self._stage_registers and self._register_every == 1
@@ -245,12 +252,15 @@ class Shiftmax(UnitProperties, PipelinedUnit, FixedLatencyUnit):
         # Stage 3: exponent terms and their saturating sum. Most pipelined, the decoders move
         # in front of the stage register (after the saturation, from the registered
         # differences), so that the adder tree's first level starts from registers.
+        # Term bits no rounding of a reachable sum needs are left out (exactly: term_precision).
+        dropped = self.dropped_term_bits
         m.submodules.shift_exp = shift_exp = ShiftExp(
-            n=n, exp_bitwidth=e, distance_bits=distance.out_bits,
-            split_terms=SPLIT_TERM_QUARTERS * (2 * e + 1) // 4 if self._split_distance else 0)
+            n=n, exp_bitwidth=e, distance_bits=distance.out_bits, dropped_bits=dropped,
+            split_terms=SPLIT_TERM_QUARTERS * (2 * e + 1 - dropped) // 4
+            if self._split_distance else 0)
         m.submodules.adder_tree = adder_tree = SaturatingAdderTree(
             n=n, exp_bitwidth=e, buffer_bitwidth=self._buffer_bitwidth,
-            register_every=self._register_every)
+            register_every=self._register_every, dropped_bits=dropped)
         if self._split_distance:
             m.d.comb += shift_exp.distance.eq(distances)
             terms = stage_register(shift_exp.term.as_value(), "term_s2")
@@ -268,7 +278,8 @@ class Shiftmax(UnitProperties, PipelinedUnit, FixedLatencyUnit):
         # (With stage registers it is split in two: compares, then the selection of R.)
         m.submodules.round_log2 = round_log2 = RoundLog2(
             n=n, exp_bitwidth=e, buffer_bitwidth=self._buffer_bitwidth,
-            round_log2=self._round_log2, register_inside=self._stage_registers)
+            round_log2=self._round_log2, register_inside=self._stage_registers,
+            dropped_bits=dropped)
         m.d.comb += round_log2.total.eq(total)
         distances = delay(m, distances, round_log2.latency, name="distance_rl")
         shift = stage_register(round_log2.shift, "shift")

@@ -4,7 +4,9 @@ numpy only (no cocotb, no Amaranth). The compares, and where each one decides:
 
 - ``RoundLog2`` (``hw/round_log2.py``): binade ``k`` of the sum ``S`` rounds up when
   ``S >= T[k]``. The hardware compares only the field ``V = S[z:k]`` (``z``: the trailing
-  zeros of ``T[k] - 2**k``) with ``C = (T[k] - 2**k) >> z``, and in a pipelined design splits
+  zeros of ``T[k] - 2**k``, or the low term bits a one-beat shiftmax leaves out,
+  ``shiftmax.golden.term_precision``, if more) with ``C = ceil((T[k] - 2**k) / 2**z)``, and
+  in a pipelined design splits
   a wide compare in two: the upper part ``U = V >> h`` against ``C_hi`` (``>`` and ``==``) and
   the lower part ``L = V & (2**h - 1)`` against ``C_lo`` (``>=``), with ``h = (k - z) // 2``.
   A wrong constant in any of these changes the result only for sums in a narrow interval:
@@ -35,12 +37,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from shiftmax.golden import round_log2_thresholds
+from shiftmax.golden.term_precision import unneeded_term_bits
 
 if TYPE_CHECKING:  # sim.vectors calls compare_rows: import it lazily, not at module level
     from .vectors import UnitShape
 
-__all__ = ["CompareTarget", "compare_targets", "compare_rows", "target_sums", "sum_cost",
-           "reachable_sums", "register_pairs", "lane_term_distances",
+__all__ = ["CompareTarget", "compare_targets", "compare_field", "compare_rows", "target_sums",
+           "sum_cost", "reachable_sums", "register_pairs", "lane_term_distances",
            "SPLIT_COMPARE_BITS"]
 
 #: The width from which a pipelined RoundLog2 splits a threshold compare in two halves
@@ -103,6 +106,19 @@ def _sum_limits(shape: UnitShape) -> tuple[int, int]:
     return shape.n << (2 * shape.exp_bitwidth), (1 << (shape.buffer_bitwidth - 1)) - 1
 
 
+def compare_field(shape: UnitShape, k: int, offset: int) -> tuple[int, int, int] | None:
+    """``(z, C, width)`` of binade ``k``'s compare ``S[z:k] >= C`` as ``hw/round_log2.py``
+    builds it for ``S >= 2**k + offset``, or None when the binade has no compare."""
+    if not 0 < offset < 1 << k:
+        return None  # the binade always or never rounds up
+    one_beat = shape.params.get("lanes_per_beat") in (None, shape.n)
+    dropped = unneeded_term_bits(shape.n, shape.exp_bitwidth, shape.buffer_bitwidth,
+                                 shape.round_log2) if one_beat else 0
+    zeros = max((offset & -offset).bit_length() - 1, dropped)
+    constant = -(-offset >> zeros)
+    return None if constant >> (k - zeros) else (zeros, constant, k - zeros)
+
+
 def _intervals(shape: UnitShape) -> list[tuple[str, int, int]]:
     """Every (name, low, high) interval of sums that a compare splits, before reachability."""
     e = shape.exp_bitwidth
@@ -113,11 +129,10 @@ def _intervals(shape: UnitShape) -> list[tuple[str, int, int]]:
     for k in range(2 * e, min(len(table), top.bit_length())):
         base = 1 << k
         intervals.append((f"k={k} leading one: S = 2**k..", base, 2 * base - 1))
-        offset = int(table[k]) - base
-        if not 0 < offset < base:
-            continue  # the binade always or never rounds up: no compare
-        zeros = (offset & -offset).bit_length() - 1
-        constant, width = offset >> zeros, k - zeros
+        field_of = compare_field(shape, k, int(table[k]) - base)
+        if field_of is None:
+            continue
+        zeros, constant, width = field_of
         span = (1 << zeros) - 1  # the dropped low bits take any value
 
         def field(first: int, last: int, base=base, zeros=zeros, span=span):
@@ -204,11 +219,10 @@ def register_pairs(shape: UnitShape) -> list[tuple[int, int]]:
     for k in range(2 * shape.exp_bitwidth, 64):
         if f"k={k} leading one: S = 2**k.." not in by_name:
             break
-        offset = int(table[k]) - (1 << k)
-        if not 0 < offset < 1 << k:
+        field_of = compare_field(shape, k, int(table[k]) - (1 << k))
+        if field_of is None:
             continue
-        zeros = (offset & -offset).bit_length() - 1
-        constant, width = offset >> zeros, k - zeros
+        zeros, constant, width = field_of
         half = width // 2
         high_c, low_c = constant >> half, constant & ((1 << half) - 1)
         upper_max, middle = (1 << (width - half)) - 1, zeros + half

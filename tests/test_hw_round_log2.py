@@ -15,12 +15,15 @@ def ref_round_log2(sums: np.ndarray, mode: str) -> np.ndarray:
 
 
 def rtl_round_log2(sums: np.ndarray, n: int, exp_bitwidth: int, buffer_bitwidth: int,
-                   mode: str, register_inside: bool = False) -> np.ndarray:
-    """R from the hardware; also checks its second output, t = 3e - R."""
+                   mode: str, register_inside: bool = False, dropped_bits: int = 0
+                   ) -> np.ndarray:
+    """R from the hardware; also checks its second output, t = 3e - R. With ``dropped_bits``
+    the sums' low bits (zero) are not given to it."""
     stage = RoundLog2(n=n, exp_bitwidth=exp_bitwidth, buffer_bitwidth=buffer_bitwidth,
-                      round_log2=mode, register_inside=register_inside)
-    width = sum_bits(n, exp_bitwidth, buffer_bitwidth)
-    result = rtl_stage(stage, {"total": (sums, width)},
+                      round_log2=mode, register_inside=register_inside,
+                      dropped_bits=dropped_bits)
+    width = sum_bits(n, exp_bitwidth, buffer_bitwidth, dropped_bits)
+    result = rtl_stage(stage, {"total": (sums >> dropped_bits, width)},
                        {"log2": (stage.out_bits, None, False),
                         "shift": (stage.shift_bits, None, True)})
     assert np.array_equal(result["shift"], 3 * exp_bitwidth - result["log2"])
@@ -54,6 +57,22 @@ def test_thresholds_match_golden(mode, n, exp_bitwidth, buffer_bitwidth):
     sums = np.concatenate([sums, rng.integers(1 << 2 * exp_bitwidth, largest + 1, size=40)])
     expected = ref_round_log2(sums, mode)
     actual = rtl_round_log2(sums, n, exp_bitwidth, buffer_bitwidth, mode, register_inside)
+    assert np.array_equal(expected, actual), mismatch(sums, expected, actual)
+
+
+@pytest.mark.parametrize("mode", ["exact", "quantizeml"])
+@pytest.mark.parametrize("n, exp_bitwidth, dropped_bits", [(3, 2, 2), (10, 10, 2), (10, 10, 7)])
+def test_without_dropped_low_bits_every_corner_rounds_as_golden(mode, n, exp_bitwidth,
+                                                                dropped_bits):
+    """Given only the bits above the dropped ones, every corner (rounded down and up to a
+    multiple of 2**z, where the compares' constants round up) rounds as the golden model."""
+    corners = corner_sums(n, exp_bitwidth, 32, mode)
+    unit = 1 << dropped_bits
+    sums = np.unique(np.concatenate([corners // unit * unit, -(-corners // unit) * unit]))
+    sums = sums[(sums >= 1 << 2 * exp_bitwidth) & (sums < 1 << sum_bits(n, exp_bitwidth, 32))]
+    register_inside = dropped_bits % 2 == 0
+    actual = rtl_round_log2(sums, n, exp_bitwidth, 32, mode, register_inside, dropped_bits)
+    expected = ref_round_log2(sums, mode)
     assert np.array_equal(expected, actual), mismatch(sums, expected, actual)
 
 

@@ -2,6 +2,7 @@
 """The Shiftmax unit in Amaranth's simulator: golden model, stream behaviour in every flow-control
 form, masks, size limits, references."""
 
+import itertools
 import os
 
 import numpy as np
@@ -81,6 +82,24 @@ def test_matches_golden_under_gaps_and_backpressure(params):
     expected = ref_shiftmax(x, params)
     assert not run.stall_violations, run.stall_violations[:3]
     assert actual.shape == expected.shape, f"{len(actual)} results for {len(x)} inputs"
+    assert np.array_equal(expected, actual), mismatch(x, expected, actual)
+
+
+@pytest.mark.parametrize("params", [
+    dict(n=4, value_bits=3, exp_bitwidth=3, register_every=1),
+    dict(n=3, value_bits=3, exp_bitwidth=2, round_log2="quantizeml", stage_registers=False),
+], ids=["n4-e3-k1", "n3-e2-quantizeml"])
+def test_every_row_of_distances_is_exact_without_the_unneeded_term_bits(params):
+    """The terms, the adder tree and RoundLog2 are built without the low term bits no
+    rounding needs (shiftmax.golden.term_precision); every row of distances 0 .. 2e + 1 (the
+    maximum at every lane) still gives the golden output."""
+    assert Shiftmax(**params).dropped_term_bits >= 2
+    two_e, top = 2 * params["exp_bitwidth"], (1 << params["value_bits"]) - 1
+    x = np.array([[top - d for d in row]
+                  for row in itertools.product(range(two_e + 2), repeat=params["n"])
+                  if min(row) == 0])
+    actual, _ = rtl_shiftmax(x, params)
+    expected = ref_shiftmax(x, params)
     assert np.array_equal(expected, actual), mismatch(x, expected, actual)
 
 

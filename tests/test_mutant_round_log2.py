@@ -1,7 +1,9 @@
 """A RoundLog2 threshold constant one off in the generated Verilog fails the default bench.
 
-The default shiftmax (N = 10, VB = 7) splits binade 21's compare ``S >= T[21]`` into
-``S[20:10] > C_hi``, ``S[20:10] == C_hi`` and ``S[9:0] >= C_lo``. With ``C_hi + 1`` in the
+The default shiftmax (N = 10, VB = 7) builds its sum without the two low bits no rounding
+needs (``shiftmax.golden.term_precision``) and splits binade 21's compare ``S >= T[21]`` into
+``S[20:11] > C_hi``, ``S[20:11] == C_hi`` and ``S[10:2] >= C_lo`` (``total[18:9]`` and
+``total[8:0]`` of the sum it gets, in units of 4). With ``C_hi + 1`` in the
 first one, rows whose upper part is ``C_hi + 1`` and lower part below ``C_lo`` (such as
 ``[100, 100, 99, 98, 96, 94, 90, 79, 79, 79]``) come out doubled. The random vectors of the
 default run do not meet such a sum; the directed compare rows must.
@@ -16,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from shiftmax.golden import round_log2_thresholds
+from shiftmax.hw import Shiftmax
 from shiftmax.sim.config import SimConfig
 from shiftmax.sim.runner import generate_verilog, simulate
 
@@ -26,13 +29,19 @@ BUILD_ROOT = Path(__file__).resolve().parents[1] / "build" / "mutant-pytest"
 DEFAULT = SimConfig(unit="shiftmax", n=10, value_bits=7)
 
 
+DROPPED = Shiftmax(n=DEFAULT.n, value_bits=DEFAULT.value_bits).dropped_term_bits
+
+
 def split_upper_compare(k: int) -> tuple[str, int, int]:
     """The Verilog slice of binade ``k``'s upper part and its constant, from the golden table
-    (the field and halves of ``hw/round_log2.py``)."""
+    (the field and halves of ``hw/round_log2.py``; the sum's bits counted from the lowest it
+    has)."""
     offset = int(round_log2_thresholds("exact")[k]) - (1 << k)
-    zeros = (offset & -offset).bit_length() - 1
-    half = (k - zeros) // 2
-    return f"total[{k - 1}:{zeros + half}]", offset >> zeros >> half, zeros + half
+    low = max((offset & -offset).bit_length() - 1, DROPPED)
+    constant = -(-offset >> low)
+    half = (k - low) // 2
+    return (f"total[{k - 1 - DROPPED}:{low + half - DROPPED}]", constant >> half,
+            low + half - DROPPED)
 
 
 def mutate_upper_constant(verilog: str, k: int, change: int) -> str:
@@ -46,7 +55,7 @@ def mutate_upper_constant(verilog: str, k: int, change: int) -> str:
 
 def test_round_log2_upper_constant_one_high_fails_the_directed_corners() -> None:
     verilog, _ = generate_verilog(DEFAULT, BUILD_ROOT / "good")
-    assert split_upper_compare(21)[:2] == ("total[20:10]", 0x350)
+    assert split_upper_compare(21)[:2] == ("total[18:9]", 0x1a8)
     broken = BUILD_ROOT / "round-log2-k21-upper-plus-one" / f"{verilog.stem}.v"
     broken.parent.mkdir(parents=True, exist_ok=True)
     broken.write_text(mutate_upper_constant(verilog.read_text(), 21, +1))
