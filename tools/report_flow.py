@@ -438,7 +438,7 @@ def latency_bench_verilog(ports: Ports, cycles: int = 64) -> str:
     user = (f", .s_axis_tuser(data[{bits - 1}:{ports.in_width}])" if ports.in_user else "")
     last = ", .s_axis_tlast(in_last)" if ports.in_last else ""
     out_last = ", .m_axis_tlast(out_last)" if ports.out_last else ""
-    out_user = (f", .m_axis_tuser(out_user)" if ports.out_user else "")
+    out_user = (", .m_axis_tuser(out_user)" if ports.out_user else "")
     row_out = "out_last" if ports.out_last else "1'b1"
     return f"""\
 `timescale 1ns/1ps
@@ -482,8 +482,9 @@ module latency_bench;
         end
         if (edge_count == {cycles + 6}) begin
             fd = $fopen("latency_result.txt", "w");
-            $fdisplay(fd, "RESULT first_in=%0d first_out=%0d beats_in=%0d beats_out=%0d rows_in=%0d rows_out=%0d",
-                      first_in, first_out, beats_in, beats_out, rows_in, rows_out);
+            $fwrite(fd, "RESULT first_in=%0d first_out=%0d beats_in=%0d ",
+                    first_in, first_out, beats_in);
+            $fdisplay(fd, "beats_out=%0d rows_in=%0d rows_out=%0d", beats_out, rows_in, rows_out);
             $fclose(fd);
             $finish;
         end
