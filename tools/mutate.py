@@ -14,11 +14,13 @@ the clock): *killed* when a test fails, *invalid* when Icarus rejects it. With
 ``--test-matrix`` every valid mutant runs once more as ``make test``'s matrix runs a
 configuration (:data:`TEST_MATRIX`: 300 random vectors, seed 20240607). With ``--equiv``
 each mutant neither run kills is handed to yosys (``equiv_make`` with unused wires purged,
-``equiv_simple``/``equiv_induct``; then a ``miter -equiv`` with ``sat -tempinduct``):
-*equivalent* when yosys proves the mutant's outputs equal to the original's, otherwise a
-*gap* to turn into a directed test. RoundLog2 compare mutants that yosys cannot prove are
-classified by the directed-vector model (``shiftmax.sim.directed``): equivalent when no sum
-the configuration can reach lies on the changed side of the compare.
+``equiv_simple``/``equiv_induct``; a miter in the unit's formal build proven by k-induction
+with sby under its invariants (:func:`formal_miter_equivalent`); then a ``miter -equiv``
+with ``sat -tempinduct``): *equivalent* when a tool proves the mutant's outputs equal to
+the original's, otherwise a *gap* to turn into a directed test. RoundLog2 compare mutants
+that yosys cannot prove are classified by the directed-vector model
+(``shiftmax.sim.directed``): equivalent when no sum the configuration can reach lies on the
+changed side of the compare.
 
 Writes ``build/mutate/report.md`` and ``report.json``: per configuration (with the git
 revision and the hash of the Verilog it was generated from) and per operator the mutants
@@ -345,6 +347,184 @@ def unread_in_module(mutant: Mutant, verilog: str) -> bool:
     return not any(pattern.search(text) for text in body)
 
 
+_ATTRIBUTE = re.compile(r"\(\*.*?\*\)\s*")
+#: An identifier Amaranth numbers (``\$24``, ``\port$421$0``, ``\i__valid$3``): the numbers
+#: differ between the plain and the formal build of the same design.
+_NUMBERED = re.compile(r"\\\S*\$\S*(?=\s)")
+
+
+def _modules(verilog: str) -> dict[str, tuple[int, int]]:
+    """Each module's name and its lines (``module`` to ``endmodule``, 0-based, inclusive)."""
+    found, start, name = {}, None, ""
+    for index, text in enumerate(verilog.splitlines()):
+        header = re.match(r"\s*module\s+\\?(\S+?)\s*\(", text)
+        if header:
+            start, name = index, header.group(1)
+        elif text.strip() == "endmodule" and start is not None:
+            found[name] = (start, index)
+            start = None
+    return found
+
+
+def _stripped(text: str) -> str:
+    return _ATTRIBUTE.sub("", text).strip()
+
+
+def map_to_formal_build(mutant: Mutant, plain: str, plain_top: str, formal: str,
+                        formal_top: str) -> tuple[int, dict[str, str]] | None:
+    """The line of the formal build's Verilog that is the mutated line of the plain build, and
+    the names of the numbered identifiers there (plain name -> formal name); None when the
+    line cannot be told apart.
+
+    The formal build is the same design plus its formal ports and asserts, in modules of
+    the same names (the top's name aside), but Amaranth numbers its unnamed wires in each
+    module afresh. The mutated line's text, each numbered identifier a wildcard (the same
+    plain name the same formal name), must match exactly one line of the formal build's
+    module: that line is then the same operation on the same signals."""
+    if "\n" in mutant.old or _ASSIGN.match(mutant.old) is None:
+        return None
+    module = next((name for name, (start, end) in _modules(plain).items()
+                   if start <= mutant.line <= end), None)
+    if module is None:
+        return None
+    formal_name = formal_top + module[len(plain_top):] if module.startswith(plain_top) \
+        else module
+    span = _modules(formal).get(formal_name)
+    if span is None:
+        return None
+    old = _stripped(mutant.old)
+    names: list[str] = []
+    pattern, position = "", 0
+    for match in _NUMBERED.finditer(old):
+        pattern += re.escape(old[position:match.start()])
+        name = match.group(0)
+        if name in names:
+            pattern += f"(?P=n{names.index(name)})"
+        else:
+            pattern += f"(?P<n{len(names)}>\\\\\\S+)"
+            names.append(name)
+        position = match.end()
+    pattern = re.compile(pattern + re.escape(old[position:]))
+    lines = formal.splitlines()
+    found = []
+    for index in range(span[0], span[1] + 1):
+        match = pattern.fullmatch(_stripped(lines[index]))
+        if match:
+            found.append((index, {name: match.group(f"n{k}") for k, name in enumerate(names)}))
+    return found[0] if len(found) == 1 else None
+
+
+def _wrapper(formal: str, top: str, name: str, pair: str) -> str | None:
+    """A module ``name`` with the ports of the formal build's top ``top`` around the miter
+    ``pair`` (yosys ``miter -make_outputs``: inputs ``in_<port>``, outputs ``gold_<port>``):
+    the original's outputs are the wrapper's."""
+    span = _modules(formal).get(top)
+    if span is None:
+        return None
+    lines = formal.splitlines()[span[0]:span[1] + 1]
+    header = re.match(r"\s*module\s+\S+?\s*\((.*)\);", lines[0])
+    declarations = [_stripped(text) for text in lines
+                    if re.match(r"\s*(input|output)\b", _stripped(text))]
+    if header is None or not declarations:
+        return None
+    connections = []
+    for text in declarations:
+        direction, port = re.match(r"(input|output)\s+(?:\[[^\]]+\]\s*)?(\S+)\s*;", text).groups()
+        connections.append(f".{'in' if direction == 'input' else 'gold'}_{port}({port})")
+    return (f"module {name}({header.group(1)});\n  " + "\n  ".join(declarations)
+            + f"\n  {pair} {pair} ({', '.join(connections)});\nendmodule\n")
+
+
+def formal_miter_equivalent(mutant: Mutant, unit: str, params: dict, good: Path,
+                            plain_top: str, folder: Path, timeout: float) -> str:
+    """A mutant of one ``assign`` proven equivalent by k-induction (sby, smtbmc) of a miter
+    of the original and the mutant in the unit's formal build, under the formal build's
+    environment and invariants (``shiftmax.sim.formal``: the source follows the AXI4-Stream
+    rules and resets first; each flow-control block asserts its own invariants, such as
+    credits that add up with the rows held and the FIFO's fill).
+
+    Both copies are flattened, their memories made flip-flops and every flip-flop an output
+    (yosys ``expose -dff``), so that the miter (``miter -equiv``) asserts in every cycle that
+    the two hold the same state and give the same outputs; the property module of ``make
+    formal`` drives it and sees the original's outputs. The induction then starts only from
+    equal states that satisfy the invariants, which rule out the unreachable states (a full
+    FIFO while a credit is left) where a miter at the ports alone fails. Flip-flops without
+    an initial value start at zero in both (as in :func:`yosys_equivalent`). ``passed``,
+    ``failed`` (a counterexample, or an induction that does not close), ``timeout`` or
+    ``unmapped`` (the line is not found in the formal build)."""
+    from shiftmax.sim.formal import (
+        FormalJob,
+        _generate,
+        _sby,
+        harness_verilog,
+        quiet_cycles,
+    )
+
+    job = FormalJob("mutant", unit, dict(params))
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        sidecar = _generate(job, job.params, "gold", folder / "gold.v", formal=True)
+    except RuntimeError:
+        return "unmapped"
+    formal = (folder / "gold.v").read_text()
+    mapped = map_to_formal_build(mutant, good.read_text(), plain_top, formal, "gold")
+    wrapper = _wrapper(formal, "gold", "dut", "pair")
+    if mapped is None or wrapper is None:
+        return "unmapped"
+    index, names = mapped
+    target, expression = _ASSIGN.match(mutant.new).group(2, 4)
+    target = names.get(target.strip(), target.strip())
+    expression = _NUMBERED.sub(lambda m: names.get(m.group(0), m.group(0)),
+                               _stripped(expression) + " ").strip()
+    if any(name not in names.values() for name in _NUMBERED.findall(expression + " ")):
+        return "unmapped"
+    lines = formal.splitlines()
+    lines[index] = f"  assign {target}{' ' if target.startswith(chr(92)) else ''} = {expression};"
+    (folder / "gate.v").write_text("\n".join(lines) + "\n")
+    (folder / "wrapper.v").write_text(wrapper)
+    (folder / "harness.sv").write_text(harness_verilog(job, {**sidecar, "module": "dut"}, None))
+    prepare = "hierarchy -top gold\nproc\nflatten\nmemory\nexpose -dff\n"
+    # The local properties first (those of a streaming unit that need no history are proven
+    # by k-induction), then every property where the unit reports its rows.
+    attempts = [""] + (["-DFULL "] if sidecar.get("formal_rows_held") else [])
+    status = "failed"
+    for defines in attempts:
+        script = f"miter{'-full' if defines else ''}.sby"
+        (folder / script).write_text(f"""[options]
+mode prove
+depth {quiet_cycles(sidecar)}
+
+[engines]
+smtbmc yices
+
+[script]
+read_verilog -formal gold.v
+{prepare}setundef -init -zero
+design -stash gold
+read_verilog -formal gate.v
+{prepare}setundef -init -zero
+rename gold gate
+design -stash gate
+design -copy-from gold -as gold gold
+design -copy-from gate -as gate gate
+miter -equiv -flatten -make_assert -make_outputs gold gate pair
+read_verilog -formal wrapper.v
+read_verilog -formal -sv {defines}harness.sv
+prep -top formal_top
+
+[files]
+gold.v
+gate.v
+wrapper.v
+harness.sv
+""")
+        status = {"PASS": "passed", "TIMEOUT": "timeout"}.get(_sby(folder, script, timeout)[0],
+                                                              "failed")
+        if status == "passed":
+            break
+    return status
+
+
 def bounded_cycles(sidecar: dict) -> int:
     """Cycles from reset of the bounded check: two rows all the way through (latency, the
     beats of two rows, the reset and the output handshake)."""
@@ -365,6 +545,10 @@ def classify(mutant: Mutant, unit: str, params: dict, good: Path, path: Path, si
         return "equivalent (the changed arm's select is constant: yosys sat -tempinduct)"
     if yosys_equiv_cells(good, path, top, folder, timeout=timeout, constants=True) == "passed":
         return "equivalent (yosys opt_dff -sat, equiv_simple/equiv_induct)"
+    if formal_miter_equivalent(mutant, unit, params, good, top, folder / "formal",
+                               timeout) == "passed":
+        return ("equivalent (sby k-induction of a miter in the formal build, same state in "
+                "every cycle, with its invariants)")
     if yosys_equivalent(good, path, top, folder, timeout=timeout) == "passed":
         return "equivalent (yosys miter, sat -tempinduct)"
     cycles = bounded_cycles(sidecar)
