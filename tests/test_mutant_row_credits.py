@@ -9,6 +9,11 @@ row end ``credits >= 3`` (two left once this one is taken). With ``credits >= 4`
 full rate with ``m_axis_tready`` high two credits are never missed, so only beats the
 documented rule (:class:`shiftmax.sim.ready_rules.RowCreditReadyRule`) admits are refused.
 Before the row bench checked that rule, the mutant passed it.
+
+Its kin the other way, a returned credit that raises the flag from an empty count
+(``credits >= 1'h0`` for ``credits >= 1'h1``: one credit left, a beat admitted), shows only
+when every credit is out, which takes rows of one beat (a tlast on beat 0) back to back under
+backpressure: the row bench's ``test_one_beat_rows_back_to_back_under_backpressure``.
 """
 
 from __future__ import annotations
@@ -84,6 +89,29 @@ def test_rules_of_the_row_bench_by_unit_and_form() -> None:
     assert row_ready_rule({**streaming, "unit": "topk", "flow_control": "enable"}) is None
     one_beat = {"unit": "argmax", "beats_per_row": 1, "latency": 6, "flow_control": "fifo"}
     assert isinstance(row_ready_rule(one_beat), CreditReadyRule)
+
+
+def run_broken(name: str, old: str, new: str):
+    verilog, sidecar = generate_verilog(STREAMING_ARGMAX, BUILD_ROOT / "good-streaming-argmax")
+    assert sidecar["flow_control"] == "fifo" and sidecar["beats_per_row"] == 3
+    text = verilog.read_text()
+    assert text.count(old) == 1, f"expected one {old!r}"
+    broken = BUILD_ROOT / name / verilog.name
+    broken.parent.mkdir(parents=True, exist_ok=True)
+    broken.write_text(text.replace(old, new))
+    shutil.copy(verilog.with_suffix(".json"), broken.with_suffix(".json"))
+    return simulate(STREAMING_ARGMAX, simulator="icarus", seed=4, vectors=300, flow="runner",
+                    verilog=broken, build_root=BUILD_ROOT / f"{name}-sim")
+
+
+@icarus
+def test_credit_flag_raised_from_an_empty_count_fails_the_one_beat_rows() -> None:
+    result = run_broken("streaming-argmax-credit-extra", "credits >= 1'h1;", "credits >= 1'h0;")
+    assert not result.passed, "the mutant passed the row bench"
+    failed = {test.name for test in result.tests if test.status == "failed"}
+    assert "test_one_beat_rows_back_to_back_under_backpressure" in failed, failed
+    text = result.failure_text()
+    assert "s_axis_tready was 1" in text and "the flow control documents 0" in text, text
 
 
 def one_credit_early(verilog: str) -> str:
