@@ -79,7 +79,8 @@ class AxiStream(wiring.Component):
     m_axis_tdata : Out(width of o.payload.data); m_axis_tlast : Out(1), m_axis_tuser : Out(1)
     where the unit has them; m_axis_tvalid : Out(1); m_axis_tready : In(1).
     formal_rows_held : Out(ROWS_HELD_BITS); formal_tracking : In(1);
-    formal_position : In(ROWS_HELD_BITS); formal_expect_tdata, ... : In, one per output field
+    formal_position : In(ROWS_HELD_BITS); formal_expect_tdata, ... : In, one per output field;
+    formal_in_beat : Out(ROWS_HELD_BITS), formal_in_dropping : Out(1), units with s_axis_tlast
         With ``formal`` only: the formal build's ports (:mod:`shiftmax.hw.formal`).
 
     Raises
@@ -113,6 +114,8 @@ class AxiStream(wiring.Component):
                          formal_position=In(ROWS_HELD_BITS))
             for name, width in self._out_fields.items():
                 ports[_expect_port(name)] = In(width)
+            if "last" in self._in_fields:
+                ports.update(formal_in_beat=Out(ROWS_HELD_BITS), formal_in_dropping=Out(1))
         super().__init__(ports)
 
     def formal_build(self) -> FormalBuild:
@@ -122,7 +125,9 @@ class AxiStream(wiring.Component):
                            expect={name: getattr(self, _expect_port(name))
                                    for name in self._out_fields},
                            layout=self._unit.signature.members["o"].signature
-                           .members["payload"].shape)
+                           .members["payload"].shape,
+                           in_beat=getattr(self, "formal_in_beat", None),
+                           in_dropping=getattr(self, "formal_in_dropping", None))
 
     @property
     def unit(self) -> wiring.Component:

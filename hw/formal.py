@@ -17,18 +17,24 @@ its platform, and the block that holds the unit's rows passes it, once
   result at that position must equal it wherever it waits.
 
 They become Asserts inside the unit: k-induction assumes them in the steps before the one it
-checks, and proves them. In every other build the platform is None and none of this is
-generated.
+checks, and proves them. Any other block states the relations between its own registers
+with :meth:`FormalBuild.check`, and a streaming unit's row framer reports where it is in the
+input row (:meth:`FormalBuild.frame`, ports ``formal_in_beat`` and ``formal_in_dropping``),
+which the property module asserts equal to its own framing of the input. In every other
+build the platform is None and none of this is generated.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
-from amaranth.hdl import Assert, Cat, Module, Signal, Value
+from amaranth.hdl import Assert, Cat, Module, Mux, Signal, Value
 from amaranth.lib import data
+from amaranth.lib.fifo import SyncFIFOBuffered
 
-__all__ = ["FormalBuild", "ROWS_HELD_BITS", "Slot", "formal_build"]
+__all__ = ["BufferedFifo", "FormalBuild", "ROWS_HELD_BITS", "Slot", "add_buffered_fifo",
+           "formal_build"]
 
 #: Bits of the ``formal_rows_held`` and ``formal_position`` ports.
 ROWS_HELD_BITS = 8
@@ -49,10 +55,29 @@ class FormalBuild:
     """
 
     def __init__(self, *, rows_held: Signal, tracking: Signal, position: Signal,
-                 expect: dict[str, Signal], layout: data.Layout) -> None:
+                 expect: dict[str, Signal], layout: data.Layout,
+                 in_beat: Signal | None = None, in_dropping: Signal | None = None) -> None:
         self.rows_held, self.tracking, self.position = rows_held, tracking, position
         self.expect, self.layout = expect, layout
+        self.in_beat, self.in_dropping = in_beat, in_dropping
         self.reported = False
+        self.framed = False
+
+    def check(self, m: Module, invariants: Iterable[Value]) -> None:
+        """Each of ``invariants`` (relations between registers of a block of ``m``) is true
+        in every state a reset reaches; any block, any number of times."""
+        m.d.comb += [Assert(invariant) for invariant in invariants]
+
+    def frame(self, m: Module, beat: Value, dropping: Value) -> None:
+        """The row framer of a streaming unit: the next input beat taken is beat ``beat``
+        of its row, or, while ``dropping``, one the contract drops (after a row that reached
+        beat ``R - 1`` without ``tlast``). One framer per unit reports."""
+        if self.in_beat is None:
+            raise RuntimeError("the unit has no tlast input, so no framing to report")
+        if self.framed:
+            raise RuntimeError("a second framer reports the unit's input framing")
+        self.framed = True
+        m.d.comb += [self.in_beat.eq(beat), self.in_dropping.eq(dropping)]
 
     def hold(self, m: Module, rows: Value, invariants: Iterable[Value],
              slots: Iterable[Slot] = ()) -> None:
@@ -62,7 +87,7 @@ class FormalBuild:
             raise RuntimeError("a second block reports the rows the unit holds")
         self.reported = True
         m.d.comb += self.rows_held.eq(rows)
-        m.d.comb += [Assert(invariant) for invariant in invariants]
+        self.check(m, invariants)
         for first, count, result in slots:
             here = self.tracking & (self.position >= first) & (self.position < first + count)
             if callable(result):
@@ -79,3 +104,59 @@ class FormalBuild:
 def formal_build(platform) -> FormalBuild | None:
     """``platform`` if it is a formal build, else None."""
     return platform if isinstance(platform, FormalBuild) else None
+
+
+@dataclass(frozen=True)
+class BufferedFifo:
+    """The registers of an ``amaranth.lib.fifo.SyncFIFOBuffered`` (depth >= 2), as the formal
+    build sees them: an inner FIFO of ``depth - 1`` words (``inner_level`` of them held,
+    written at ``produce``, read at ``consume``) and the output register ``r_data`` (full
+    while ``r_rdy``). ``word(k)``: the ``k``-th oldest word of the inner FIFO."""
+
+    fifo: SyncFIFOBuffered
+    inner_level: Value
+    produce: Value
+    consume: Value
+    word: Callable[[int], Value]
+
+    @property
+    def invariants(self) -> list[Value]:
+        """What the FIFO's own registers satisfy in every state a reset reaches: the fill
+        and the pointers agree, and the inner FIFO holds at most one word while the output
+        register is empty (a word there moves on in the next cycle)."""
+        inner = self.fifo.depth - 1
+        end = self.consume + self.inner_level
+        return [self.inner_level <= inner, self.produce < inner, self.consume < inner,
+                self.produce == Mux(end >= inner, end - inner, end),
+                self.fifo.r_rdy | (self.inner_level <= 1)]
+
+
+def add_buffered_fifo(m: Module, name: str, fifo: SyncFIFOBuffered,
+                      platform) -> BufferedFifo | None:
+    """``fifo`` as the submodule ``name`` of ``m``; in a formal build also its registers.
+
+    Amaranth's FIFO keeps its pointers and fill to itself: the formal build elaborates it
+    here (the same logic) and finds them among the signals its module drives, and adds a
+    read port per word of the inner FIFO, so that a unit can state what the words hold.
+    """
+    if formal_build(platform) is None:
+        m.submodules[name] = fifo
+        return None
+    if fifo.depth < 2:
+        raise ValueError(f"a formal build knows the registers of a SyncFIFOBuffered of depth "
+                         f"2 or more, not {fifo.depth}")
+    body = fifo.elaborate(platform)
+    fifo._MustUse__silence = True  # elaborated here, through ``body``
+    m.submodules[name] = body
+    driven = {signal.name: signal for signal in body._driving}
+    storage = body._named_submodules["storage"][0]
+    inner = fifo.depth - 1
+    consume = driven["consume"]
+
+    def word(k: int) -> Value:
+        port = storage.read_port(domain="comb")
+        address = consume + k
+        m.d.comb += port.addr.eq(Mux(address >= inner, address - inner, address))
+        return port.data
+
+    return BufferedFifo(fifo, driven["inner_level"], driven["produce"], consume, word)

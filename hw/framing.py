@@ -18,6 +18,8 @@ past ``n`` in the last beat, and, with ``fill``, every lane of the beats that an
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from amaranth.hdl import Cat, Const, EnableInserter, Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
@@ -25,10 +27,11 @@ from amaranth.lib.wiring import In, Out
 from shiftmax.golden.fixedpoint import MAX_VALUE_BITS
 from shiftmax.golden.params import check_int
 
-from .pipeline import UnitProperties, lanes, wire
+from .formal import BufferedFifo, FormalBuild, formal_build
+from .pipeline import UnitProperties, lanes, register, wire
 
 __all__ = ["RowFramer", "StreamingUnit", "stall_body", "streaming_input_layout", "beats_per_row",
-           "valid_delay"]
+           "valid_delay", "delay_stages", "row_ends", "output_fifo_invariants"]
 
 
 #: Lanes per group with its own copy of the fill state and of at_end.
@@ -40,15 +43,58 @@ def beats_per_row(n: int, lanes_per_beat: int) -> int:
     return -(-n // lanes_per_beat)
 
 
-def valid_delay(m: Module, valid, cycles: int, *, name: str) -> Value:
+def valid_delay(m: Module, valid, cycles: int, *, name: str,
+                stages: list[Value] | None = None) -> Value:
     """``valid`` delayed by ``cycles`` registers that have a reset (a reset empties the
-    pipeline), unlike the reset-less data registers of ``shiftmax.hw.pipeline.delay``."""
+    pipeline), unlike the reset-less data registers of ``shiftmax.hw.pipeline.delay``.
+    Each register is appended to ``stages`` (when given), first to last."""
     value = Value.cast(valid)
     for stage in range(cycles):
         reg = Signal(value.shape(), name=f"{name}_d{stage + 1}")
         m.d.sync += reg.eq(value)
         value = reg
+        if stages is not None:
+            stages.append(reg)
     return value
+
+
+def delay_stages(m: Module, value, cycles: int, *, name: str) -> list[Value]:
+    """``value`` and its copies delayed by 1 to ``cycles`` reset-less registers (the same
+    registers as ``shiftmax.hw.pipeline.delay``), first to last."""
+    stages = [Value.cast(value)]
+    for stage in range(cycles):
+        stages.append(register(m, stages[-1], name=f"{name}_d{stage + 1}"))
+    return stages
+
+
+def row_ends(stages) -> Value:
+    """Row ends in a pipeline whose stages are ``(valid, last)`` pairs: the stages whose
+    valid and last bits are both set."""
+    return sum(valid & last for valid, last in stages)
+
+
+def output_fifo_invariants(formal: FormalBuild, m: Module, fifo: BufferedFifo, *,
+                           framer: RowFramer, passing: Value, count: Value, credit: Value,
+                           held: Callable[[Value], Value] | None = None) -> None:
+    """The formal build's statements about the output FIFO of a streaming unit's fifo form
+    and its credit counter (``count``; the flag ``credit``: two or more left).
+
+    A credit is taken when the framer's row end is counted, a cycle after the framer emitted
+    it, and returned when the result leaves: every credit is left, or held by a row past the
+    framer (``passing``: in the pass, not yet in the FIFO) or in the FIFO; the framer's own
+    row (an emitted row end not yet counted, or a row it still fills) always has its credit
+    left; so the FIFO never refuses a result. ``held(word)``: what every result the FIFO
+    holds satisfies (in the output register and in each word of the inner FIFO held). The
+    unit holds the framer's rows, those passing and those in the FIFO.
+    """
+    inner = fifo.fifo.depth - 1
+    invariants = [count + passing + fifo.fifo.level == fifo.fifo.depth,
+                  credit == (count >= 2), count >= framer.rows_held,
+                  ~fifo.fifo.w_en | fifo.fifo.w_rdy, *fifo.invariants]
+    if held is not None:
+        invariants.append(~fifo.fifo.r_rdy | held(fifo.fifo.r_data))
+        invariants += [(fifo.inner_level <= k) | held(fifo.word(k)) for k in range(inner)]
+    formal.hold(m, framer.rows_held + passing + fifo.fifo.level, invariants)
 
 
 def streaming_input_layout(*, lanes_per_beat: int, value_bits: int,
@@ -183,6 +229,9 @@ class RowFramer(wiring.Component):
             "absent_value", -(1 << self._value_bits) if absent_value is None else absent_value,
             low, -low - 1)
         self._beats = beats_per_row(self._n, self._p)
+        #: Formal build only (:mod:`shiftmax.hw.formal`): the rows the framer holds, driven
+        #: by it: its output beat with ``last``, or a row whose missing beats it still fills.
+        self.rows_held = Signal(range(2), name="framer_rows")
         layout = streaming_input_layout(lanes_per_beat=self._p, value_bits=self._value_bits,
                                         mask=self._mask)
         super().__init__({
@@ -238,7 +287,7 @@ class RowFramer(wiring.Component):
         sets = {"filling": (self.i.valid & self.space & ~dropping & ~at_end & tlast)
                 if self._fill else None,
                 "at_end": emit & ~ends & (beat == beats - 2)}
-        flags = []
+        flags, copies = [], []
         for lo in range(0, p, _GROUP_LANES):
             hi = min(lo + _GROUP_LANES, p)
             bits = []
@@ -250,6 +299,7 @@ class RowFramer(wiring.Component):
                 copy = Signal(name=f"{name}_l{lo}")
                 m.d.sync += copy.eq(Mux(copy, ~clears, sets[name]))
                 bits.append(copy)
+                copies.append((copy, name))
             filling_copy, at_end_copy = bits
             flags.append(Const(padding >> lo & ((1 << (hi - lo)) - 1), hi - lo)
                          & at_end_copy.replicate(hi - lo) | filling_copy.replicate(hi - lo))
@@ -287,4 +337,20 @@ class RowFramer(wiring.Component):
                         m.d.sync += [filling.eq(1), sticky.eq(1)]
         with m.If(take & dropping & tlast):
             m.d.sync += dropping.eq(0)
+
+        formal = formal_build(platform)
+        if formal is not None:
+            # The next beat taken is beat ``beat`` of its row (0 while filling: the row's
+            # tlast came, and the next beat starts a row). The copies agree with their
+            # states; an early tlast is sticky exactly while the fill lasts, which follows a
+            # beat of its row that is not its last (and never happens without ``fill``); the
+            # drop and the fill exclude each other (no beat is taken while filling).
+            formal.frame(m, Mux(filling, 0, beat), dropping)
+            may_fill = (beat != 0) & ~(self.valid & self.last) if self._fill else Const(0)
+            invariants = [beat < beats, at_end == (beat == beats - 1), sticky == filling,
+                          ~(dropping & filling), ~filling | may_fill]
+            states = {"filling": filling, "at_end": at_end}
+            invariants += [copy == states[name] for copy, name in copies]
+            formal.check(m, invariants)
+            m.d.comb += self.rows_held.eq((self.valid & self.last) | filling)
         return m

@@ -16,10 +16,14 @@ from shiftmax.units import ARGMAX
 
 from .argmax_tree import ArgmaxTree
 from .flow import check_flow_control
+from .formal import add_buffered_fifo, formal_build
 from .framing import (
     RowFramer,
     StreamingUnit,
     beats_per_row,
+    delay_stages,
+    output_fifo_invariants,
+    row_ends,
     stall_body,
     streaming_input_layout,
     valid_delay,
@@ -27,7 +31,6 @@ from .framing import (
 from .pipeline import (
     ceil_log2,
     check_pipeline_params,
-    delay,
     fit,
     is_greater,
     register,
@@ -240,11 +243,14 @@ class StreamingArgmax(StreamingUnit, wiring.Component):
             body.d.sync += number.eq(Mux(framer.last, 0, number + 1))
         present = ~framer.absent.all() if self._mask else Const(1, 1)
         cycles = tree.latency + int(self._stage_registers)
-        valid = valid_delay(body, framer.valid, cycles, name="beat_valid")
-        first, last, malformed, present, number = (
-            delay(body, f, cycles, name=name) for f, name in (
-                (framer.first, "first"), (framer.last, "last"),
-                (framer.malformed, "malformed"), (present, "present"), (number, "number")))
+        # The valid and last bits of every stage after the framer's (the rows in flight).
+        valids: list[Value] = []
+        valid = valid_delay(body, framer.valid, cycles, name="beat_valid", stages=valids)
+        delayed = {name: delay_stages(body, f, cycles, name=name) for f, name in (
+            (framer.first, "first"), (framer.last, "last"),
+            (framer.malformed, "malformed"), (present, "present"), (number, "number"))}
+        first, last, malformed, present, number = (stages[-1] for stages in delayed.values())
+        lasts = delayed["last"][1:]
         maximum, lane = tree.maximum, tree.index
         if self._stage_registers:
             maximum, lane = register(body, maximum, name="beat_max"), register(body, lane)
@@ -266,11 +272,12 @@ class StreamingArgmax(StreamingUnit, wiring.Component):
                             over_beat.eq(valid & (first | is_greater(maximum, beat_max)))]
             body.d.sync += beat_max.eq(maximum)
             valid, first, last, malformed, present, number, lane = (
-                [valid_delay(body, valid, 1, name="ahead_valid")]
+                [valid_delay(body, valid, 1, name="ahead_valid", stages=valids)]
                 + [register(body, f, name=name) for f, name in (
                     (first, "ahead_first"), (last, "ahead_last"),
                     (malformed, "ahead_malformed"), (present, "ahead_present"),
                     (number, "ahead_number"), (lane, "ahead_lane"))])
+            lasts.append(last)
             maximum = beat_max
             took = Signal(name="took")  # the best was loaded in the last cycle
             load = wire(body, Mux(took, over_beat, over_best), name="load")
@@ -300,15 +307,20 @@ class StreamingArgmax(StreamingUnit, wiring.Component):
         body.d.sync += [out_data.eq(result), out_user.eq(final_user)]
         out_valid = Signal(name="out_valid")
         body.d.sync += out_valid.eq(final_valid)
+        # Rows past the framer: row ends in the pass, the final best, the output register.
+        passing = row_ends(zip(valids, lasts, strict=True)) + final_valid + out_valid
         if not fifo:
             m.d.comb += [self.o.valid.eq(out_valid), self.o.payload.data.eq(out_data),
                          self.o.payload.last.eq(1), self.o.payload.user.eq(out_user)]
+            formal = formal_build(platform)
+            if formal is not None:
+                formal.hold(m, framer.rows_held + passing, [])
             return m
-        self._output_fifo(m, out_data, out_user, out_valid, framer, space)
+        self._output_fifo(m, out_data, out_user, out_valid, framer, space, passing, platform)
         return m
 
     def _output_fifo(self, m: Module, out_data: Value, out_user: Value, out_valid: Value,
-                     framer: RowFramer, credit: Signal) -> None:
+                     framer: RowFramer, credit: Signal, passing: Value, platform) -> None:
         """The ``"fifo"`` form's output: a FIFO of results (the index and the flag; a one-hot
         result is decoded from the FIFO's output register) with a credit per entry.
 
@@ -316,11 +328,12 @@ class StreamingArgmax(StreamingUnit, wiring.Component):
         leaves at ``o``. The framer's emission is counted a cycle late, so a beat is taken
         only while two credits are left: the framer holds one beat, so at most one uncounted
         row end is ever in flight. The handshakes only select between flags computed from
-        the counter.
+        the counter. In a formal build (``passing``: the rows past the framer, not yet in
+        the FIFO) it states the credit invariant, see :func:`output_fifo_invariants`.
         """
         depth = self._fifo_depth
-        m.submodules.output_fifo = out_fifo = SyncFIFOBuffered(width=len(out_data) + 1,
-                                                               depth=depth)
+        out_fifo = SyncFIFOBuffered(width=len(out_data) + 1, depth=depth)
+        registers = add_buffered_fifo(m, "output_fifo", out_fifo, platform)
         count = Signal(range(depth + 1), name="credits", init=depth)
         leaves = Signal(name="leaves")
         ends = Signal(name="row_ends")
@@ -335,3 +348,7 @@ class StreamingArgmax(StreamingUnit, wiring.Component):
             m.d.sync += [count.eq(count + 1), credit.eq(count >= 1)]
         with m.Elif(ends & ~leaves):
             m.d.sync += [count.eq(count - 1), credit.eq(count >= 3)]
+        formal = formal_build(platform)
+        if formal is not None:
+            output_fifo_invariants(formal, m, registers, framer=framer, passing=passing,
+                                   count=count, credit=credit)

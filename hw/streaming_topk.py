@@ -23,15 +23,19 @@ from amaranth.lib.wiring import In, Out
 from shiftmax.golden.params import check_int
 from shiftmax.units import TOPK
 
+from .formal import add_buffered_fifo, formal_build
 from .framing import (
     RowFramer,
     StreamingUnit,
     beats_per_row,
+    delay_stages,
+    output_fifo_invariants,
+    row_ends,
     stall_body,
     streaming_input_layout,
     valid_delay,
 )
-from .pipeline import PipelinedUnit, ceil_log2, delay, fit, register, wire
+from .pipeline import PipelinedUnit, ceil_log2, fit, register, wire
 from .topk import check_topk_params, topk_output_layout
 from .topk_tree import (
     Entry,
@@ -250,11 +254,14 @@ class StreamingTopK(StreamingUnit, PipelinedUnit, wiring.Component):
             if raw is not None:
                 body.d.comb += tree.payload[j].eq(raw[j])
         cycles = tree.latency + int(self._stage_registers)
-        valid = valid_delay(body, framer.valid, cycles, name="beat_valid")
-        first, last, malformed, number = (
-            delay(body, value, cycles, name=name) for value, name in (
-                (framer.first, "first"), (framer.last, "last"),
-                (framer.malformed, "malformed"), (number, "number")))
+        # The valid and last bits of every stage after the framer's (the rows in flight).
+        valids: list[Value] = []
+        valid = valid_delay(body, framer.valid, cycles, name="beat_valid", stages=valids)
+        delayed = {name: delay_stages(body, value, cycles, name=name) for value, name in (
+            (framer.first, "first"), (framer.last, "last"),
+            (framer.malformed, "malformed"), (number, "number"))}
+        first, last, malformed, number = (stages[-1] for stages in delayed.values())
+        lasts = delayed["last"][1:]
         entries = []
         for e in range(length):
             key, lane = Value.cast(tree.key[e]), Value.cast(tree.index[e])
@@ -278,7 +285,7 @@ class StreamingTopK(StreamingUnit, PipelinedUnit, wiring.Component):
         held: list[Entry] = []
         results: list[Entry] = []
         moved = empty = [Const(0, 1)] * len(incoming)
-        flags = _Flags(valid, first, last, malformed)
+        flags = _Flags(valid, first, last, malformed, stages=list(zip(valids, lasts, strict=True)))
         for c in range(self._k):
             incoming, moved, empty, flags, results = self._cell(
                 body, c, incoming, moved, empty, flags, results, held)
@@ -295,11 +302,17 @@ class StreamingTopK(StreamingUnit, PipelinedUnit, wiring.Component):
         # mask only a malformed row can have absent elements.
         user = flags.malformed | ~results[-1].key[-1] if self._mask else flags.malformed
         word = Cat(*fields, Const(1, 1), user)
+        # Rows past the framer: the row ends in the tree's stages and in the chain's (the
+        # last of which is the enable form's output).
+        passing = row_ends(flags.stages)
         if not fifo:
             m.d.comb += [self.o.valid.eq(flags.valid & flags.last),
                          self.o.payload.as_value().eq(word)]
+            formal = formal_build(platform)
+            if formal is not None:
+                formal.hold(m, framer.rows_held + passing, [])
             return m
-        self._output_fifo(m, word, flags.valid & flags.last, framer, space)
+        self._output_fifo(m, word, flags.valid & flags.last, framer, space, passing, platform)
         return m
 
     @property
@@ -316,17 +329,21 @@ class StreamingTopK(StreamingUnit, PipelinedUnit, wiring.Component):
         return 1 + tree + (1 + 2 * self._k) * int(self._stage_registers) + self._k
 
     def _output_fifo(self, m: Module, word: Value, done: Value, framer: RowFramer,
-                     credit: Signal) -> None:
+                     credit: Signal, passing: Value, platform) -> None:
         """The ``"fifo"`` form's output: a FIFO of results with a credit per entry.
 
         A credit is taken when the framer emits a row's last beat and returned when a result
         leaves at ``o``. The framer's emission shows one cycle late, so a beat is taken
         only while two credits are left: rows are at least two beats apart, so at most one
         uncounted row end is ever in flight. The handshakes only select between flags
-        computed from the counter.
+        computed from the counter. In a formal build (``passing``: the rows past the framer,
+        not yet in the FIFO) it states the credit invariant
+        (:func:`~shiftmax.hw.framing.output_fifo_invariants`), and that every result the
+        FIFO holds has its ``last`` bit set.
         """
         depth = self._fifo_depth
-        m.submodules.output_fifo = out_fifo = SyncFIFOBuffered(width=len(word), depth=depth)
+        out_fifo = SyncFIFOBuffered(width=len(word), depth=depth)
+        registers = add_buffered_fifo(m, "output_fifo", out_fifo, platform)
         count = Signal(range(depth + 1), name="credits", init=depth)
         leaves = Signal(name="leaves")
         ends = Signal(name="row_ends")
@@ -338,6 +355,12 @@ class StreamingTopK(StreamingUnit, PipelinedUnit, wiring.Component):
             m.d.sync += [count.eq(count + 1), credit.eq(count >= 1)]
         with m.Elif(ends & ~leaves):
             m.d.sync += [count.eq(count - 1), credit.eq(count >= 3)]
+        formal = formal_build(platform)
+        if formal is not None:
+            offset = self.o.payload.shape()["last"].offset
+            output_fifo_invariants(formal, m, registers, framer=framer, passing=passing,
+                                   count=count, credit=credit,
+                                   held=lambda result: result[offset])
 
     def _cell(self, m: Module, c: int, incoming: list[Entry], moved: list[Value],
               empty: list[Value], flags: _Flags, results: list[Entry], held: list[Entry]):
@@ -453,9 +476,13 @@ class _Flags:
     first: Value
     last: Value
     malformed: Value
+    #: (valid, last) of every stage the beat has passed through, this one included (the
+    #: rows in flight, for the formal build).
+    stages: list[tuple[Value, Value]]
 
     def registered(self, m: Module, name: str) -> _Flags:
-        return _Flags(valid_delay(m, self.valid, 1, name=f"{name}_valid"),
-                      *(register(m, value, name=f"{name}_{field}") for value, field in
-                        ((self.first, "first"), (self.last, "last"),
-                         (self.malformed, "malformed"))))
+        valid, first, last, malformed = (
+            [valid_delay(m, self.valid, 1, name=f"{name}_valid")]
+            + [register(m, value, name=f"{name}_{field}") for value, field in
+               ((self.first, "first"), (self.last, "last"), (self.malformed, "malformed"))])
+        return _Flags(valid, first, last, malformed, [*self.stages, (valid, last)])

@@ -26,9 +26,10 @@ AXI4-Stream source rules and to reset in the first cycle):
   argmax and top-K one beat per row with ``tlast`` high;
 - ``s_axis_tready``: with ``flow_control="enable"`` (one beat per row, not folded) it is
   exactly ``m_axis_tready | ~m_axis_tvalid``; in every form it is high after ``m_axis_tready``
-  has been high for ``latency + 2R + 4`` cycles (the unit never hangs); with ``"fifo"`` (one
-  beat per row, not folded) it is high exactly while fewer rows than the FIFO's credits are
-  in flight;
+  has been high for ``latency + 2R + 4`` cycles (the unit never hangs; in a streaming unit,
+  unless a row ended with an early ``tlast`` in that time, and it is never low for that many
+  cycles in a row while ``m_axis_tready`` is high); with ``"fifo"`` (one beat per row, not
+  folded) it is high exactly while fewer rows than the FIFO's credits are in flight;
 - with ``miter`` (tiny configurations): the output row at a position chosen by ``$anyconst``
   equals the output of the unpipelined reference (``register_every=0``, no stage registers,
   one beat per row, not folded) fed with that position's input row: counts kept, order kept
@@ -43,8 +44,13 @@ position among the rows held and the expected output come from the property modu
 these every property of a one-beat unit is proven by k-induction (``induct``); the miter
 too, except where an inner stage of the datapath can hold a row while the unit stalls
 (:func:`miter_by_induction`): there the miter is checked from reset for every input and
-stall sequence up to a depth (``bmc``). The streaming units report no rows yet: their
-local properties are proven by k-induction, the others checked from reset (``bmc``).
+stall sequence up to a depth (``bmc``). The streaming argmax and top-K report the rows
+held by their framer, pass and output FIFO, state the framer's and the FIFO's invariants and
+the credit count, and report where the framer is in the input row (``formal_in_beat``,
+``formal_in_dropping``, asserted equal to the property module's framing): every property but
+the streaming miter is proven by k-induction; the miter (a row's partial result waits in the
+pass for its next beat) is checked from reset. The streaming shiftmax reports no rows yet:
+its local properties are proven, the others checked from reset (``bmc``).
 """
 
 from __future__ import annotations
@@ -83,7 +89,8 @@ class FormalJob:
     cost allows; 0: none). ``depth``: the depth of the k-induction of every property (a
     unit that reports its rows; default from the latency). ``broken``: a regular expression
     substitution ``(pattern, replacement)`` applied to the generated Verilog, for a
-    deliberately broken design.
+    deliberately broken design (:data:`BROKEN_JOBS`, which must fail) or a mutant that must
+    still pass (in :data:`JOBS`).
     """
 
     name: str
@@ -164,6 +171,17 @@ def _jobs() -> list[FormalJob]:
                       miter=True, well_formed=True),
             FormalJob(f"topk-streaming-{flow}", "topk", {**TINY_ARGMAX, "k": 2, **streaming}),
         ]
+    # The mutation campaign's streaming argmax (tools/mutate.py), and its surviving mutant of
+    # the output FIFO's w_rdy (inner_level != 5 made != 6), which differs from it only while
+    # that FIFO's inner memory is full: both must be proven. Each proves (its formal build's
+    # credit invariant) that no result arrives while the inner memory is full and that its
+    # fill never exceeds 5 words, so in every state either reaches the write enable is
+    # w_en alone in both, and the two designs step alike from reset.
+    wide = {"n": 10, "value_bits": 7, "lanes_per_beat": 4, "flow_control": "fifo"}
+    jobs += [FormalJob("argmax-streaming-p4-fifo", "argmax", wide),
+             FormalJob("argmax-streaming-p4-fifo-w-rdy-mutant", "argmax", wide,
+                       broken=(r"(assign w_rdy = inner_level != (?:\(\* src = \"[^\"]*\" "
+                               r"\*\) )?)3'h5;", r"\g<1>3'h6;"))]
     return jobs
 
 
@@ -242,8 +260,19 @@ def harness_verilog(job: FormalJob, sidecar: dict, reference: dict | None) -> st
                         ("rows_held", "tracking", "position", "expect_tdata")]
         connections += [f".formal_expect_{name}(formal_expect_{name})"
                         for name in ("tuser", "tlast") if f"m_axis_{name}" in ports]
-        if reference is None:
+        if streaming:
+            # Where the unit's row framer is in the input row (its beat and drop state).
+            add(f"    wire [{rows_held - 1}:0] formal_in_beat;")
+            add("    wire formal_in_dropping;")
+            connections += [".formal_in_beat(formal_in_beat)",
+                            ".formal_in_dropping(formal_in_dropping)"]
+        if reference is None or streaming:
+            # No tracked row inside the unit (a streaming unit lists no results it holds).
             add("    assign formal_tracking = 1'b0;")
+            add("    assign formal_position = 0;")
+            add("    assign formal_expect_tdata = 0;")
+            add("    assign formal_expect_tuser = 1'b0;")
+            add("    assign formal_expect_tlast = 1'b0;")
     add(f"    {sidecar['module']} dut ({', '.join(connections)});")
     cb = COUNTER_BITS
     capacity = latency + 2 * beats + 3
@@ -319,6 +348,11 @@ def harness_verilog(job: FormalJob, sidecar: dict, reference: dict | None) -> st
 `ifdef FULL
     always @(*) if (!rst) assert(f_pending == formal_rows_held);
 `endif""")
+        if streaming:
+            add("""    // The unit's framer frames the input as the contract does (the lines above).
+`ifdef FULL
+    always @(*) if (!rst) assert(f_beat == formal_in_beat && f_drop == formal_in_dropping);
+`endif""")
     add("""
 
     // A waiting output holds: valid, data, last and user stable until taken.
@@ -350,10 +384,28 @@ def harness_verilog(job: FormalJob, sidecar: dict, reference: dict | None) -> st
     reg [7:0] f_ready_run = 8'd0;
     always @(posedge clk)
         f_ready_run <= (m_axis_tready && !rst) ? f_ready_run + (f_ready_run != 8'hff) : 8'd0;""")
+    if streaming:
+        # A malformed row with an early tlast may slow the input down for a while: the fill
+        # form emits the missing beats itself (s_axis_tready low meanwhile), and rows shorter
+        # than R beats can use up the credits of a FIFO sized for rows of R beats. So for a
+        # streaming unit: s_axis_tready is never low for READY_LIMIT cycles in a row while
+        # the sink is ready (it never hangs), and high after READY_LIMIT cycles of a ready
+        # sink with no early tlast in that time (one beat per clock for well-formed rows).
+        add(f"""    reg [7:0] f_early = 8'hff;  // cycles since a row ended with an early tlast
+    always @(posedge clk)
+        if (rst) f_early <= 8'hff;
+        else if (f_row_end && s_axis_tlast && f_beat != {beats - 1}) f_early <= 8'd0;
+        else f_early <= f_early + (f_early != 8'hff);
+    reg [7:0] f_refused = 8'd0;  // cycles in a row of a ready sink and s_axis_tready low
+    always @(posedge clk)
+        f_refused <= (m_axis_tready && !s_axis_tready && !rst)
+            ? f_refused + (f_refused != 8'hff) : 8'd0;""")
     if input_cycles == 1:
         add("`ifdef FULL")
-        add(f"    always @(*) if (!rst && m_axis_tready && f_ready_run >= {ready_limit}) "
-            "assert(s_axis_tready);")
+        add(f"    always @(*) if (!rst && m_axis_tready && f_ready_run >= {ready_limit}"
+            f"{f' && f_early >= {ready_limit}' if streaming else ''}) assert(s_axis_tready);")
+        if streaming:
+            add(f"    always @(*) if (!rst) assert(f_refused < {ready_limit});")
         add("`endif")
     if flow == "enable" and not streaming and input_cycles == 1:
         add("    always @(*) if (!rst) assert(s_axis_tready == (m_axis_tready || !m_axis_tvalid));")
@@ -383,7 +435,7 @@ def _miter_lines(job: FormalJob, sidecar: dict, reference: dict, streaming: bool
     # output is the tracked row's from REF_LATENCY - 1 cycles after the capture (f_age counts
     # from 0), before the unit's own result; that of a streaming unit (whose result comes
     # much later) reads the captured row, one cycle later.
-    tracked = sidecar.get("formal_rows_held", 0) > 0
+    tracked = sidecar.get("formal_rows_held", 0) > 0 and not streaming
     ready_age = int(reference["latency"]) - tracked
     ref_row = "f_row_next" if tracked else "f_row"
     lines = [f"""
@@ -532,8 +584,11 @@ def miter_by_induction(sidecar: dict) -> bool:
     """Whether the miter closes by k-induction: no inner stage of the datapath can hold a
     row for longer than the induction depth. It can in a frozen form (enable, skid) with a
     datapath latency above 1 (a stall freezes a row in an inner stage, where only the
-    datapath's own invariants could relate it to its input) and in a folded datapath (its
-    parts wait for the next)."""
+    datapath's own invariants could relate it to its input), in a folded datapath (its
+    parts wait for the next) and in a streaming unit (a row's partial result waits for its
+    next beat)."""
+    if "s_axis_tlast" in sidecar["ports"]:
+        return False
     frozen_stages = int(sidecar["latency"]) - {"enable": 1, "skid": 2, "fifo": 3}[
         sidecar["flow_control"]]
     return sidecar.get("input_cycles", 1) == 1 and (

@@ -100,3 +100,46 @@ def test_miter_reference_is_the_unpipelined_one_beat_unit() -> None:
     reference = job.reference_params()
     assert reference["register_every"] == 0 and reference["stage_registers"] is False
     assert "lanes_per_beat" not in reference and reference["flow_control"] == "enable"
+
+
+def test_harness_of_a_streaming_unit_that_reports_its_rows_ties_its_framing_too() -> None:
+    sidecar = {"module": "dut", "unit": "topk", "latency": 9, "beats_per_row": 2,
+               "input_cycles": 1, "flow_control": "fifo", "formal_rows_held": 8,
+               "params": {"n": 3, "value_bits": 3, "lanes_per_beat": 2, "k": 2},
+               "ports": {"s_axis_tdata": 8, "s_axis_tlast": 1, "s_axis_tvalid": 1,
+                         "s_axis_tready": 1, "m_axis_tdata": 4, "m_axis_tlast": 1,
+                         "m_axis_tuser": 1, "m_axis_tvalid": 1, "m_axis_tready": 1,
+                         "clk": 1, "rst": 1}}
+    reference = {**sidecar, "module": "plain", "latency": 2, "beats_per_row": 1,
+                 "flow_control": "enable"}
+    job = formal.FormalJob("topk", "topk", {"n": 3, "value_bits": 3, "k": 2}, miter=True,
+                           well_formed=True)
+    text = formal.harness_verilog(job, sidecar, reference)
+    assert "assert(f_pending == formal_rows_held)" in text
+    assert "assert(f_beat == formal_in_beat && f_drop == formal_in_dropping)" in text
+    # No result of a streaming unit is tracked inside it; its input may slow down after an
+    # early tlast, but never hangs.
+    assert "assign formal_tracking = 1'b0;" in text
+    assert "f_ready_run >= 17 && f_early >= 17) assert(s_axis_tready)" in text
+    assert "assert(f_refused < 17)" in text
+    # Every property but the streaming miter by induction; the miter from reset.
+    assert formal.job_depths(job, sidecar).keys() == {"local", "induct", "bmc"}
+
+
+@pytest.mark.parametrize("unit, params", [
+    ("argmax", {"n": 3, "value_bits": 3, "lanes_per_beat": 2, "flow_control": "fifo"}),
+    ("argmax", {"n": 3, "value_bits": 3, "lanes_per_beat": 2, "flow_control": "enable"}),
+    ("topk", {"n": 3, "value_bits": 3, "k": 2, "lanes_per_beat": 2, "flow_control": "fifo"}),
+    ("topk", {"n": 3, "value_bits": 3, "k": 2, "lanes_per_beat": 2, "flow_control": "enable"}),
+])
+def test_formal_build_of_a_streaming_unit_reports_rows_and_framing(unit: str,
+                                                                    params: dict) -> None:
+    from shiftmax.hw.verilog import emit_verilog
+    from shiftmax.units import UNITS
+
+    built = UNITS[unit].build(**params)
+    text, meta = emit_verilog(built, name="dut", formal=True)
+    assert meta["formal_rows_held"] == 8
+    assert "output [7:0] formal_in_beat;" in text and "output formal_in_dropping;" in text
+    normal, _ = emit_verilog(UNITS[unit].build(**params), name="dut")
+    assert "assert" not in normal and "formal_" not in normal
