@@ -37,10 +37,6 @@ __all__ = ["Shiftmax"]
 
 #: Parameter defaults, as the registry declares them.
 _DEFAULTS = SHIFTMAX.defaults()
-#: Most pipelined, this many quarters of the term bits (the upper ones) are decoded in two
-#: steps (``ShiftExp.split_terms``): the measured balance between ECP5 Fmax and xc7 LUTs
-#: (docs/flow-control.md).
-SPLIT_TERM_QUARTERS = 3
 
 
 class Shiftmax(UnitProperties, PipelinedUnit, FixedLatencyUnit):
@@ -59,9 +55,11 @@ class Shiftmax(UnitProperties, PipelinedUnit, FixedLatencyUnit):
     2. :class:`Distance`: ``min(M - xf[i], 2e + 1)``, a few bits per lane; only these narrow
        distances travel further down the pipeline. With stage registers and
        ``register_every = 1`` a register also sits between the subtraction and the saturation.
-    3. :class:`ShiftExp` (one-hot decoders) and :class:`SaturatingAdderTree`. In that most
-       pipelined form the decoders sit in front of the stage register (the exponent terms
-       are registered, not the distances), so the adder tree starts from registers.
+    3. :class:`ShiftExp` (one-hot decoders) and :class:`SaturatingAdderTree`, without the low
+       term bits no rounding of a reachable sum needs (``dropped_term_bits``). In that most
+       pipelined form the decoders work in two steps and sit in front of the stage register
+       (the exponent terms are registered, not the distances), so the adder tree starts from
+       registers.
     4. :class:`RoundLog2`: leading one and one threshold compare per binade, then the
        selection of ``R``.
     5. :class:`OutputShift`: per lane ``t - d[i]`` (``t = 3e - R`` comes from stage 4), then
@@ -253,11 +251,12 @@ class Shiftmax(UnitProperties, PipelinedUnit, FixedLatencyUnit):
         # in front of the stage register (after the saturation, from the registered
         # differences), so that the adder tree's first level starts from registers.
         # Term bits no rounding of a reachable sum needs are left out (exactly: term_precision).
+        # Most pipelined, every term bit is decoded in two steps (half decoders, then an AND):
+        # a distance bit then drives a few LUTs instead of one per term bit (docs/flow-control.md).
         dropped = self.dropped_term_bits
         m.submodules.shift_exp = shift_exp = ShiftExp(
             n=n, exp_bitwidth=e, distance_bits=distance.out_bits, dropped_bits=dropped,
-            split_terms=SPLIT_TERM_QUARTERS * (2 * e + 1 - dropped) // 4
-            if self._split_distance else 0)
+            split_terms=2 * e + 1 - dropped if self._split_distance else 0)
         m.submodules.adder_tree = adder_tree = SaturatingAdderTree(
             n=n, exp_bitwidth=e, buffer_bitwidth=self._buffer_bitwidth,
             register_every=self._register_every, dropped_bits=dropped)
