@@ -125,3 +125,23 @@ def test_a_lost_credit_is_not_proven() -> None:
     good, _ = generate_verilog(ARGMAX, BUILD_ROOT / "good-argmax")
     mutant = credit_mutant(good.read_text(), "{ credits[3:0], 1'h0 }")
     assert prove(mutant, "credit-lost") == "failed"
+
+
+STREAMING_ARGMAX = SimConfig(unit="argmax", n=10, value_bits=7, lanes_per_beat=4)
+
+
+@needs_tools
+def test_the_streaming_argmax_fifo_full_flag_mutant_is_proven() -> None:
+    """make mutate's streaming argmax survivor: the output FIFO's ``w_rdy = inner_level !=
+    3'h5`` (5 entries behind its output register) changed to ``3'h6`` differs only while the
+    FIFO is full, when the credits let no result arrive (the formal build's invariants)."""
+    good, sidecar = generate_verilog(STREAMING_ARGMAX, BUILD_ROOT / "good-streaming-argmax")
+    lines = good.read_text().splitlines()
+    line = "assign w_rdy = inner_level != 3'h5;"
+    found = [i for i, text in enumerate(lines) if text.strip() == line]
+    assert len(found) == 1, "expected the output FIFO's w_rdy line"
+    mutant = mutate.Mutant("argmax-streaming", "constant+1", found[0], lines[found[0]],
+                           lines[found[0]].replace("3'h5", "3'h6"))
+    assert mutate.formal_miter_equivalent(
+        mutant, "argmax", {"n": 10, "value_bits": 7, "lanes_per_beat": 4}, good.resolve(),
+        sidecar["module"], BUILD_ROOT / "streaming-w-rdy", 180.0) == "passed"
