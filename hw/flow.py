@@ -207,9 +207,13 @@ def connect_flow(m: Module, *, i, o, datapath: Datapath, datapath_latency: int,
         else:
             held, block_invariants, slots = _skid(m, o=o, result=result, valid=valid[-1],
                                                   ready_reg=advance, in_flight=in_flight)
+    # A frozen datapath with inner stages: a row can wait in one for ever, so its result (the
+    # last slot, the pipeline's last stage) is tied to its input by a separate argument: the
+    # datapath, enabled, steps as the fifo form's free-running one, whose miter is proven.
+    given = slots.pop() if flow_control != "fifo" and latency * input_cycles > 1 else None
     formal = formal_build(platform)
     if formal is not None:
-        formal.hold(m, held, invariants + block_invariants, slots)
+        formal.hold(m, held, invariants + block_invariants, slots, given)
 
 
 def _skid(m: Module, *, o, result: Value, valid: Value, ready_reg: Signal,

