@@ -64,6 +64,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -949,6 +950,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="also run the deliberately broken design (it must fail)")
     parser.add_argument("--list", action="store_true", help="list the jobs and stop")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per check")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="jobs run at once (each on one core; longest first, by the last "
+                             "summary.json)")
     parser.add_argument("--out", type=Path, default=Path("build") / "formal")
     args = parser.parse_args(argv)
     jobs = [job for job in JOBS if not args.fast or job.name in FAST_JOBS]
@@ -958,13 +962,26 @@ def main(argv: list[str] | None = None) -> int:
         for job in jobs:
             print(job.name)
         return 0
-    results = []
     started = time.monotonic()
-    for job in jobs + (list(BROKEN_JOBS) if args.broken else []):
+    jobs += list(BROKEN_JOBS) if args.broken else []
+
+    def run(job: FormalJob) -> JobResult:
         result = run_job(job, args.out.resolve(), timeout=args.timeout)
-        results.append(result)
         print(f"{result.status:7s} {job.name} {result.checks} ({result.seconds:.1f} s)"
               + (f": {result.detail}" if result.detail else ""), flush=True)
+        return result
+
+    if args.jobs > 1:
+        # Longest first (as last measured), so that no long job starts last.
+        last = args.out / "summary.json"
+        seconds = ({entry["name"]: entry["seconds"] for entry in json.loads(last.read_text())}
+                   if last.exists() else {})
+        order = sorted(jobs, key=lambda job: -seconds.get(job.name, 0.0))
+        with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+            done = dict(zip((job.name for job in order), pool.map(run, order), strict=True))
+        results = [done[job.name] for job in jobs]
+    else:
+        results = [run(job) for job in jobs]
     _rest_on_partners(results)
     table = summary(results)
     args.out.mkdir(parents=True, exist_ok=True)

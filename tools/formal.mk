@@ -1,6 +1,8 @@
 # Formal proofs and the mutation campaign (included from the Makefile).
 #
-#   make formal [ONLY=REGEX]     AXI4-Stream properties and miters with sby (build/formal/)
+#   make formal [ONLY=REGEX] [FORMAL_JOBS=2]
+#                                AXI4-Stream properties and miters with sby (build/formal/),
+#                                FORMAL_JOBS jobs at once
 #   make formal-fast             the subset that make test runs
 #   make mutate [MUTATE_MAX=30] [MUTATE_ONLY=REGEX]
 #                                mutants of the generated Verilog against the default bench
@@ -8,6 +10,7 @@
 
 FORMAL_STAMP := $(VENV)/.formal-installed
 MUTATE_MAX   ?= 30
+FORMAL_JOBS  ?= 2
 
 .PHONY: formal formal-fast mutate
 
@@ -17,7 +20,7 @@ $(FORMAL_STAMP): pyproject.toml $(STAMP)
 	@touch $@
 
 formal: $(FORMAL_STAMP)
-	$(PY) -m shiftmax.sim.formal --broken $(if $(ONLY),--only '$(ONLY)')
+	$(PY) -m shiftmax.sim.formal --broken --jobs $(FORMAL_JOBS) $(if $(ONLY),--only '$(ONLY)')
 
 formal-fast: $(FORMAL_STAMP)
 	$(PY) -m shiftmax.sim.formal --fast
