@@ -951,8 +951,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="list the jobs and stop")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per check")
     parser.add_argument("--jobs", type=int, default=1,
-                        help="jobs run at once (each on one core; longest first, by the last "
-                             "summary.json)")
+                        help="jobs run at once (each on one core; longest first, as last "
+                             "measured: times.json)")
     parser.add_argument("--out", type=Path, default=Path("build") / "formal")
     args = parser.parse_args(argv)
     jobs = [job for job in JOBS if not args.fast or job.name in FAST_JOBS]
@@ -971,11 +971,11 @@ def main(argv: list[str] | None = None) -> int:
               + (f": {result.detail}" if result.detail else ""), flush=True)
         return result
 
+    # Each job's last time, kept across runs of any subset.
+    times = args.out / "times.json"
+    seconds = json.loads(times.read_text()) if times.exists() else {}
     if args.jobs > 1:
-        # Longest first (as last measured), so that no long job starts last.
-        last = args.out / "summary.json"
-        seconds = ({entry["name"]: entry["seconds"] for entry in json.loads(last.read_text())}
-                   if last.exists() else {})
+        # Longest first, so that no long job starts last.
         order = sorted(jobs, key=lambda job: -seconds.get(job.name, 0.0))
         with ThreadPoolExecutor(max_workers=args.jobs) as pool:
             done = dict(zip((job.name for job in order), pool.map(run, order), strict=True))
@@ -987,6 +987,8 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "summary.md").write_text(f"{table}\n\nTotal {time.monotonic() - started:.0f} s\n")
     (args.out / "summary.json").write_text(json.dumps([vars(r) for r in results], indent=1))
+    seconds.update({result.name: round(result.seconds, 1) for result in results})
+    times.write_text(json.dumps(seconds, indent=1, sort_keys=True))
     print(f"\n{table}\n\nTotal {time.monotonic() - started:.0f} s; build/formal/summary.md")
     broken = {job.name for job in BROKEN_JOBS}
     expected = [r.status in (("FAIL",) if r.name in broken else PASSED) for r in results]
