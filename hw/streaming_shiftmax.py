@@ -6,7 +6,6 @@ from typing import Any
 
 from amaranth.hdl import Cat, Const, EnableInserter, Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import data, stream, wiring
-from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
@@ -19,8 +18,10 @@ from .distance import Distance, distance_bits
 from .floor_input import FloorInput, floored_bits, lane_frac_bits
 from .framing import RowFramer, StreamingUnit, beats_per_row, streaming_input_layout, valid_delay
 from .max_tree import MaxTree
+from .output_queue import OutputQueue, thermometer
 from .output_shift import OutputShift
 from .pipeline import (
+    ceil_log2,
     check_pipeline_params,
     delay,
     is_greater,
@@ -54,9 +55,17 @@ def _copy_mask(copy: int, width: int) -> int:
     return (0, ones, 0x5555_5555 & ones, 0xAAAA_AAAA & ones)[copy]
 
 
-def _advance(pointer: Signal, depth: int):
-    """The next position of a circular buffer pointer."""
-    return Mux(pointer == depth - 1, 0, pointer + 1)
+def _advance(m: Module, pointer: Signal, depth: int, step) -> None:
+    """Move a circular buffer pointer to its next position on ``step``. Unless ``depth`` is a
+    power of two (the pointer then wraps by itself), the wrap is decided by a register beside
+    the pointer (``pointer == depth - 1``), so no compare lies before the pointer's increment."""
+    with m.If(step):
+        if depth & (depth - 1) == 0:
+            m.d.sync += pointer.eq(pointer + 1)
+        else:
+            at_last = Signal(name=f"{pointer.name}_at_last")
+            m.d.sync += [pointer.eq(Mux(at_last, 0, pointer + 1)),
+                         at_last.eq(pointer == depth - 2)]
 
 
 def _pointer_copies(m: Module, copies: int, step, depth: int, name: str) -> list[Signal]:
@@ -66,8 +75,7 @@ def _pointer_copies(m: Module, copies: int, step, depth: int, name: str) -> list
     pointers = []
     for c in range(copies):
         pointer = Signal(range(depth), name=name if copies == 1 else f"{name}_g{c}")
-        with m.If(step):
-            m.d.sync += pointer.eq(_advance(pointer, depth))
+        _advance(m, pointer, depth, step)
         pointers.append(pointer)
     return pointers
 
@@ -95,6 +103,13 @@ def _at_most(value: Value, k: int) -> Value:
         bit = value[i]
         result = (~bit | result) if (k >> i) & 1 else (~bit & result)
     return result
+
+
+def _above_next(code: Signal, k: int, *, up, down) -> Value:
+    """Bit ``k`` of a :func:`thermometer` code in the next cycle (the count above ``k``)."""
+    def above(j: int) -> Value:
+        return Const(1, 1) if j < 0 else Const(0, 1) if j >= len(code) else code[j]
+    return Mux(up & ~down, above(k - 1), Mux(down & ~up, above(k + 1), above(k)))
 
 
 def _count_next(count: Signal, up, down, step: int):
@@ -133,10 +148,8 @@ class _RowFifo(wiring.Component):
         m.d.comb += [write.addr.eq(write_pointer), write.en.eq(self.w_en),
                      write.data.eq(self.w_data),
                      read.addr.eq(read_pointer), self.r_data.eq(read.data)]
-        with m.If(self.w_en):
-            m.d.sync += write_pointer.eq(_advance(write_pointer, depth))
-        with m.If(taken):
-            m.d.sync += read_pointer.eq(_advance(read_pointer, depth))
+        _advance(m, write_pointer, depth, self.w_en)
+        _advance(m, read_pointer, depth, taken)
         m.d.sync += [count.eq(_count_next(count, self.w_en, taken, 1)),
                      self.r_rdy.eq(~_next_at_most(count, self.w_en, taken, 1, 0))]
         return m
@@ -314,8 +327,9 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
 
     @property
     def _output_fifo_depth(self) -> int:
-        """Entries (and credits) of the ``"fifo"`` form's output FIFO: every result from its
-        read to its departure, at one per clock."""
+        """Credits of the ``"fifo"`` form's output queue, the most results its memory holds:
+        every result from its read to its move into the queue's output slice, at one per
+        clock, with a cycle to spare."""
         return self._output_lag + 2
 
     @property
@@ -343,7 +357,8 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
         bits = (row * self._p * (self._floored_bits + 1) + dist * self._p * self._distance_bits
                 + row_rows * (self._floored_bits + 1) + dist_rows * (self._shift_bits + 1))
         if self._flow_control == "fifo":
-            bits += self._output_fifo_depth * (self._p * (self._exp_bitwidth + 1) + 2)
+            words = 1 << ceil_log2(self._output_fifo_depth)  # as OutputQueue.words
+            bits += words * (self._p * (self._exp_bitwidth + 1) + 2)
         return bits
 
     @property
@@ -394,7 +409,6 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
         # The framer's space is a register: computed a cycle ahead, as if a beat were
         # taken in every cycle (conservative by at most one word), so no adder or compare
         # lies between the buffer's count and s_axis_tready.
-        row_count = Signal(range(row_depth + 1), name="row_count")
         row_space = Signal(name="row_space")
         m.d.comb += framer.space.eq(row_space)
         row_wps = _pointer_copies(m, len(groups), framer.valid, row_depth, "row_wp")
@@ -434,7 +448,6 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
             memory = Memory(shape=unsigned((hi - lo) * db), depth=dist_depth, init=[])
             m.submodules[f"dist_buffer{g}" if len(groups) > 1 else "dist_buffer"] = memory
             dist_ports.append((memory.write_port(), memory.read_port()))
-        dist_count = Signal(range(dist_depth + 1), name="dist_count")
         active2 = Signal(name="active2")
         beat2 = Signal(range(r), name="beat2")
         at_end2 = Signal(name="at_end2")  # beat2 == r - 1, kept as a register beside it
@@ -442,7 +455,7 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
         user2 = Signal(name="user2", reset_less=True)
         decide2 = ~active2 | at_end2
         start2 = Signal(name="start2")
-        dist_room = Signal(init=1, name="dist_room")  # dist_count <= dist_depth - r, registered
+        dist_room = Signal(init=1, name="dist_room")  # room for a row, registered (below)
         m.d.comb += [start2.eq(decide2 & row_info.r_rdy & dist_room),
                      row_info.r_en.eq(start2)]
         row_rps = _pointer_copies(m, len(groups), active2, row_depth, "row_rp")
@@ -455,16 +468,16 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
             m.d.sync += [active2.eq(start2), beat2.eq(0), at_end2.eq(0)]
         with m.If(start2):
             m.d.sync += [maximum2.eq(row_info.r_data[:fb]), user2.eq(row_info.r_data[fb])]
-        m.d.sync += [row_count.eq(_count_next(row_count, framer.valid, active2, 1)),
-                     row_space.eq(_next_at_most(row_count, framer.valid, active2, 1,
-                                                row_depth - 2))]
+        # (The count is a thermometer code, as the distance buffer's below.)
+        row_held = thermometer(m, "row_held", row_depth, up=framer.valid, down=active2)
+        m.d.sync += row_space.eq(~_above_next(row_held, row_depth - 2, up=framer.valid,
+                                              down=active2))
 
         # The beat read from the row buffer arrives one cycle after its address.
-        issued = ((beat2 == 0, "first2"), (at_end2, "last2"), (user2, "user2"),
-                  (maximum2, "max2"))
+        issued = ((at_end2, "last2"), (user2, "user2"), (maximum2, "max2"))
         valid2 = stage_valid(valid_delay(m, active2, 1, name="v2"), "v2s")
-        first2, last2, user2d, max2d = (stage(register(m, f, name=f"{name}_m"), f"{name}_s")
-                                        for f, name in issued)
+        last2, user2d, max2d = (stage(register(m, f, name=f"{name}_m"), f"{name}_s")
+                                for f, name in issued)
         reads = [(read.data, hi - lo) for (_, read), (lo, hi) in zip(row_ports, groups,
                                                                      strict=True)]
         word = stage(Cat(*(data[:size * fb] for data, size in reads),
@@ -475,14 +488,14 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
         split = distance.latency
         absent2 = delay(m, word[p * fb:], split, name="absent2")
         valid2 = valid_delay(m, valid2, split, name="v2d")
-        first2, last2, user2d = (delay(m, f, split, name=name) for f, name in (
-            (first2, "first2d"), (last2, "last2d"), (user2d, "user2d")))
+        last2, user2d = (delay(m, f, split, name=name) for f, name in (
+            (last2, "last2d"), (user2d, "user2d")))
         # Absent lanes take the saturated distance: a zero term and a zero output.
         saturated = [distance.distance[j] | absent2[j].replicate(db) for j in range(p)]
         distances = register(m, lanes(saturated, db), name="distances")
         valid2 = valid_delay(m, valid2, 1, name="v2r")
-        first2, last2, user2d = (register(m, f, name=f"{name}_r") for f, name in (
-            (first2, "first2"), (last2, "last2"), (user2d, "user2")))
+        last2, user2d = (register(m, f, name=f"{name}_r") for f, name in (
+            (last2, "last2"), (user2d, "user2")))
         dist_wps = _pointer_copies(m, len(groups), valid2, dist_depth, "dist_wp")
         for (dist_write, _), (lo, hi), dist_wp in zip(dist_ports, groups, dist_wps,
                                                      strict=True):
@@ -519,16 +532,22 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
         beat_sum = register(m, beat_tree.total, name="beat_sum")
         cycles = beat_tree.latency + 1 + int(self._split_distance)
         valid2 = valid_delay(m, valid2, cycles, name="v2t")
-        first2, last2, user2d = (delay(m, f, cycles, name=name) for f, name in (
-            (first2, "first2t"), (last2, "last2t"), (user2d, "user2t")))
+        last2, user2d = (delay(m, f, cycles, name=name) for f, name in (
+            (last2, "last2t"), (user2d, "user2t")))
 
         # The one loop of pass 2: an exact accumulator (nothing clamps before the row's end).
         total_bits = self._n.bit_length() + 2 * e
+        # ``carried`` is what the next beat adds to: the row's sum so far, cleared after the
+        # row's last beat (pass 2 reads a row without a gap, so the next beat added is the
+        # first of a row exactly when the cycle before held no beat or a last one). The clear
+        # is the register's synchronous reset: no select between the carry chain and the
+        # register. ``total`` keeps every sum, the row's at its last beat.
         total = Signal(total_bits, name="total", reset_less=True)
+        carried = Signal(total_bits, name="carried", reset_less=True)
+        row_sum = wire(m, carried + beat_sum, name="row_sum")
+        m.d.sync += carried.eq(Mux(valid2 & ~last2, row_sum, 0))
         with m.If(valid2):
-            # The row's first beat selects after the adder: its fan-out to every bit stays
-            # off the carry chain.
-            m.d.sync += total.eq(Mux(first2, beat_sum, total + beat_sum))
+            m.d.sync += total.eq(row_sum)
         total_valid = valid_delay(m, valid2 & last2, 1, name="total_valid")
         total_user = register(m, user2d, name="total_user")
         cap = self._buffer_bitwidth - 1
@@ -556,16 +575,14 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
         taken = self._output_pass(m, row_shift=row_shift,
                                   dist_reads=[read for _, read in dist_ports],
                                   dist_depth=dist_depth, shift_bits=round_log2.shift_bits)
-        # A word read by pass 3 is counted free one cycle later (from a register); the sums
-        # come from the count alone and the late flags only select one. A row's reservation
-        # is counted a cycle late too (start2 reaches the row FIFO and pass 2's registers):
-        # the next start is two cycles away at the earliest (R >= 2), and by then dist_room
-        # includes it.
+        # The distance words held, as a thermometer code (no carry chain): a word is counted
+        # when pass 2 reads its beat and freed when pass 3 reads it, both a cycle late (from
+        # registers). When pass 2 decides on the next row, the last two beats of the row it
+        # ends are not counted yet: a row fits when the count, those two and r words do.
+        counted = valid_delay(m, active2, 1, name="dist_counted")
         freed = valid_delay(m, taken, 1, name="freed")
-        reserved = valid_delay(m, start2, 1, name="reserved")
-        m.d.sync += [dist_count.eq(_count_next(dist_count, reserved, freed, r)),
-                     dist_room.eq(_next_at_most(dist_count, reserved, freed, r,
-                                                dist_depth - r))]
+        held = thermometer(m, "dist_held", dist_depth, up=counted, down=freed)
+        m.d.sync += dist_room.eq(~_above_next(held, dist_depth - r - 2, up=counted, down=freed))
         return m
 
     @property
@@ -617,9 +634,10 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
             m.d.comb += [dist_read.addr.eq(dist_rp), dist_read.en.eq(1 if fifo else advance)]
             # The beat counter wraps at the row's end by itself (it is 0 between rows): only
             # the issue enables it, the row decision does not reach it.
-            with body.If(issue3 if fifo else active3):
-                body.d.sync += [dist_rp.eq(_advance(dist_rp, dist_depth)),
-                                beat3.eq(_advance(beat3, r)), at_end3.eq(beat3 == r - 2)]
+            issued3 = issue3 if fifo else active3
+            _advance(body, dist_rp, dist_depth, issued3)
+            with body.If(issued3):
+                body.d.sync += [beat3.eq(Mux(at_end3, 0, beat3 + 1)), at_end3.eq(beat3 == r - 2)]
             with body.If(decide3):
                 body.d.sync += active3.eq(start3)
             with body.If(start3):
@@ -662,30 +680,29 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
             m.d.comb += [self.o.valid.eq(out_valids[0]),
                          self.o.payload.eq(Cat(out_data, out_last, out_user))]
             return issues[0]
-        # The output FIFOs hold every result in flight: a credit per entry, taken when a beat
-        # is read from the buffer, returned when its result leaves at o. They all see the
-        # same writes and reads, so one FIFO's flag stands for all.
+        # The output queue holds every result in flight: a credit per entry, taken when a beat
+        # is read from the buffer, returned when its result moves from the queue's memory into
+        # its output slice (o.ready reaches only that slice). A bank per lane group, each
+        # written from its group's valid bit; bank 0's flags stand for all.
         depth = self._output_fifo_depth
         width = self._exp_bitwidth + 1
-        reads = []
-        for g, ((lo, hi), out_valid) in enumerate(zip(groups, out_valids, strict=True)):
-            word = out_data[lo * width:hi * width]
-            if g == 0:
-                word = Cat(word, out_last, out_user)
-            out_fifo = SyncFIFOBuffered(width=len(word), depth=depth)
-            m.submodules[f"output_fifo{g}"] = out_fifo
-            m.d.comb += [out_fifo.w_en.eq(out_valid), out_fifo.w_data.eq(word),
-                         out_fifo.r_en.eq(self.o.ready)]
-            reads.append(out_fifo)
-        lanes_data = [read.r_data[:(hi - lo) * width]
-                      for read, (lo, hi) in zip(reads, groups, strict=True)]
-        flags = reads[0].r_data[len(lanes_data[0]):]  # last, user
-        m.d.comb += [self.o.valid.eq(reads[0].r_rdy),
+        widths = [(hi - lo) * width for lo, hi in groups]
+        widths[0] += 2  # last, user
+        m.submodules.output_queue = queue = OutputQueue(widths=widths, depth=depth)
+        words = [out_data[lo * width:hi * width] for lo, hi in groups]
+        words[0] = Cat(words[0], out_last, out_user)
+        m.d.comb += [queue.w_en.eq(Cat(*out_valids)), queue.w_data.eq(Cat(*words))]
+        lanes_data = []
+        low = 0
+        for g, (lo, hi) in enumerate(groups):
+            lanes_data.append(queue.o.payload[low:low + (hi - lo) * width])
+            low += widths[g]
+        flags = queue.o.payload[len(lanes_data[0]):widths[0]]  # last, user
+        m.d.comb += [self.o.valid.eq(queue.o.valid), queue.o.ready.eq(self.o.ready),
                      self.o.payload.eq(Cat(*lanes_data, flags))]
         in_flight = Signal(range(depth + 1), name="in_flight")
-        leaves = wire(m, self.o.valid & self.o.ready, name="leaves")
-        m.d.sync += in_flight.eq(_count_next(in_flight, issues[0], leaves, 1))
-        m.d.sync += [credit.eq(_next_at_most(in_flight, issue, leaves, 1, depth - 1))
+        m.d.sync += in_flight.eq(_count_next(in_flight, issues[0], queue.popped, 1))
+        m.d.sync += [credit.eq(_next_at_most(in_flight, issue, queue.popped, 1, depth - 1))
                      for credit, issue in zip(advances, issues, strict=True)]
         return issues[0]
 
