@@ -525,6 +525,93 @@ harness.sv
     return status
 
 
+def stuck_bit_unread(mutant: Mutant, verilog: str) -> bool:
+    """A stuck-at mutant changes only bit 0 of the wire it assigns: equivalent when its module
+    reads the wire only through constant bit or part selects that leave out bit 0 (a
+    difference whose sign bit alone selects a maximum, say), and it is no output."""
+    assign = _ASSIGN.match(mutant.old)
+    if mutant.operator not in ("stuck-at-0", "stuck-at-1") or assign is None:
+        return False
+    lines = verilog.splitlines()
+    start = max(i for i in range(mutant.line + 1) if re.match(r"\s*module\b", lines[i]))
+    end = next(i for i in range(mutant.line, len(lines)) if lines[i].strip() == "endmodule")
+    name = assign.group(2).strip()
+    if any(re.match(rf"\s*output\b.*\s{re.escape(name)}\s*;", text)
+           for text in lines[start:end]):
+        return False
+    boundary = "" if name.startswith("\\") else r"(?<![\w$.\\])"
+    use = re.compile(rf"{boundary}{re.escape(name)}(?![\w$])\s*(\[(\d+)(?::(\d+))?\])?")
+    reads = 0
+    for index in range(start + 1, end):
+        text = lines[index]
+        if index == mutant.line or re.match(r"\s*(wire|reg|input)\b", text):
+            continue
+        for found in use.finditer(text):
+            if found.group(1) is None:
+                return False  # the whole wire is read
+            low = int(found.group(3) if found.group(3) is not None else found.group(2))
+            if low == 0:
+                return False
+            reads += 1
+    return reads > 0
+
+
+def distance_contract_equivalent(mutant: Mutant, good: Path, path: Path, sidecar: dict,
+                                 work: Path, timeout: float) -> bool:
+    """A mutant in the shiftmax's Distance (a module of logic alone) is equivalent when every
+    lane's distance is either the original's or, with the original's, beyond ``2e``: Distance
+    is documented exact up to ``2e`` and some value above it otherwise (hw/distance.py), since
+    every later stage makes a zero term and a zero output of any distance beyond ``2e``
+    (ShiftExp, OutputShift). Proven for every input with yosys ``sat`` on the two modules."""
+    verilog = good.read_text()
+    module = next((name for name, (start, end) in _modules(verilog).items()
+                   if start <= mutant.line <= end), None)
+    if module is None or not module.split(".")[-1].startswith("distance"):
+        return False
+    start, end = _modules(verilog)[module]
+    body = verilog.splitlines()[start:end + 1]
+    if any("posedge" in text for text in body):
+        return False
+    cap = 2 * int(sidecar["params"]["exp_bitwidth"])
+    ports = [re.match(r"\s*(input|output)\s+(\[[^\]]+\]\s*)?(\S+)\s*;", text)
+             for text in body]
+    ports = [port.groups() for port in ports if port]
+    outputs = [(width or "", name) for direction, width, name in ports if direction == "output"]
+    inputs = [(width or "", name) for direction, width, name in ports if direction == "input"]
+    if not outputs:
+        return False
+    lines = ["module distance_check(" + ", ".join(name for _, name in inputs) + ", ok);"]
+    lines += [f"  input {width}{name} ;" for width, name in inputs] + ["  output ok;"]
+    for copy in ("g", "h"):
+        lines += [f"  wire {width}{copy}_{k};" for k, (width, _) in enumerate(outputs)]
+        connections = [f".{name} ({name} )" for _, name in inputs]
+        connections += [f".{name} ({copy}_{k})" for k, (_, name) in enumerate(outputs)]
+        lines.append(f"  {'gold' if copy == 'g' else 'gate'} {copy} ({', '.join(connections)});")
+    lines.append("  assign ok = " + " && ".join(
+        f"(g_{k} == h_{k} || (g_{k} > {cap} && h_{k} > {cap}))" for k in range(len(outputs)))
+        + ";\nendmodule")
+    (work / "distance_check.v").write_text("\n".join(lines) + "\n")
+    script = work / "distance.ys"
+    script.write_text(f"""read_verilog {good}
+hierarchy -top {module}
+proc; flatten
+rename {module} gold
+design -stash gold
+read_verilog {path}
+hierarchy -top {module}
+proc; flatten
+rename {module} gate
+design -stash gate
+design -copy-from gold -as gold gold
+design -copy-from gate -as gate gate
+read_verilog distance_check.v
+hierarchy -top distance_check
+proc; flatten
+sat -verify -prove ok 1
+""")
+    return run_yosys(script, timeout) == "passed"
+
+
 def bounded_cycles(sidecar: dict) -> int:
     """Cycles from reset of the bounded check: two rows all the way through (latency, the
     beats of two rows, the reset and the output handshake)."""
@@ -537,8 +624,14 @@ def classify(mutant: Mutant, unit: str, params: dict, good: Path, path: Path, si
     folder, top = path.parent, sidecar["module"]
     if unread_in_module(mutant, good.read_text()):
         return "equivalent (nothing in its module reads the changed wire)"
+    if stuck_bit_unread(mutant, good.read_text()):
+        return "equivalent (its module reads only other bits of the changed wire)"
     if unit == "shiftmax" and round_log2_unreachable(mutant, params):
         return "equivalent (no reachable sum changes)"
+    if unit == "shiftmax" and distance_contract_equivalent(mutant, good, path, sidecar, folder,
+                                                           timeout):
+        return ("equivalent (every distance as before or, as before, beyond 2e: yosys sat on "
+                "Distance)")
     if yosys_equiv_cells(good, path, top, folder, timeout=timeout) == "passed":
         return "equivalent (yosys equiv_simple/equiv_induct)"
     if dead_arm(mutant, good, top, folder, timeout):

