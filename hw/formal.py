@@ -1,4 +1,4 @@
-"""The formal build of a unit: its flow-control blocks' invariants, rows held, tracked row.
+"""The formal build of a unit: its blocks' invariants, rows held, framing, tracked row.
 
 A property module that sees only a unit's ports cannot tell a state that a reset reaches from
 one it does not (a result hidden in a skid register, a credit counter out of step with the
@@ -20,8 +20,10 @@ They become Asserts inside the unit: k-induction assumes them in the steps befor
 checks, and proves them. Any other block states the relations between its own registers
 with :meth:`FormalBuild.check`, and a streaming unit's row framer reports where it is in the
 input row (:meth:`FormalBuild.frame`, ports ``formal_in_beat`` and ``formal_in_dropping``),
-which the property module asserts equal to its own framing of the input. In every other
-build the platform is None and none of this is generated.
+which the property module asserts equal to its own framing of the input. A block with an
+Amaranth ``SyncFIFOBuffered`` adds it through :func:`add_buffered_fifo`, which gives the
+FIFO's own registers for such statements. In every other build the platform is None and
+none of this is generated.
 """
 
 from __future__ import annotations

@@ -207,7 +207,13 @@ BROKEN_MITER_JOB = FormalJob(
     "broken-argmax-tree", "argmax", {**TINY_ARGMAX, "flow_control": "enable"}, miter=True,
     broken=(r"(assign \\\$3  = \\\$2 \[4\]) \? (?:\(\* src = \"[^\"]*\" \*\) )?1'h0 : "
             r"(\\\$1 \[4\]);", r"\1 ? \2 : 1'h0;"))
-BROKEN_JOBS = (BROKEN_JOB, BROKEN_MITER_JOB)
+#: A frozen datapath with one register outside its clock enable (the first ``if (ce)`` of the
+#: tiny shiftmax's datapath module, K = 1, made ``if (1'b1)``): the step check must fail.
+BROKEN_STEP_JOB = FormalJob(
+    "broken-frozen-register", "shiftmax",
+    {**TINY_SHIFTMAX, "register_every": 1, "flow_control": "enable"}, miter=True,
+    broken=(r"(?s)(module \\dut\.unit\.datapath .*?)if \(ce\) begin", r"\1if (1'b1) begin"))
+BROKEN_JOBS = (BROKEN_JOB, BROKEN_MITER_JOB, BROKEN_STEP_JOB)
 
 
 # The property module.
@@ -947,7 +953,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fast", action="store_true", help="only the make test subset")
     parser.add_argument("--only", default=None, help="jobs whose name matches this regex")
     parser.add_argument("--broken", action="store_true",
-                        help="also run the deliberately broken design (it must fail)")
+                        help="also run the deliberately broken designs (they must fail)")
     parser.add_argument("--list", action="store_true", help="list the jobs and stop")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per check")
     parser.add_argument("--jobs", type=int, default=1,
