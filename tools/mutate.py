@@ -852,8 +852,9 @@ def reclassify(args: argparse.Namespace, results: list[Mutant]) -> None:
             continue
         unit, params = configs[mutant.config]
         folder = args.out.resolve() / mutant.config
-        path = next(p for p in sorted(folder.glob("m*/*.v"))
-                    if p.read_text() == apply((folder / "good" / p.name).read_text(), mutant))
+        good = next((folder / "good").glob("*.v"))
+        path = next(p for p in sorted(folder.glob(f"m*/{good.name}"))
+                    if p.read_text() == apply(good.read_text(), mutant))
         sidecar = json.loads(path.with_suffix(".json").read_text())
         mutant.classification = classify(mutant, unit, params, folder / "good" / path.name,
                                          path, sidecar, args.equiv_timeout)
