@@ -440,14 +440,19 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
                                                               name="row_malformed")))]
 
         # Pass 2: read the row back with its maximum; distances; the exact sum; RoundLog2.
-        # The distance buffer, one memory per lane group: in the "fifo" form pass 3 reads
-        # each group from its own copy of the read pointer (one pointer's fan-out to every
-        # LUT RAM cell of the beat set ECP5 Fmax).
+        # The distance buffer, in the "fifo" form one memory per half lane group, each
+        # addressed by its own copy of the write and read pointers (one pointer's fan-out to
+        # every LUT RAM cell of the beat, then of a group, set ECP5 Fmax). ``dist_ports``:
+        # per group, its memories' (write, read) ports.
+        dist_parts = self._dist_parts
         dist_ports = []
-        for g, (lo, hi) in enumerate(groups):
-            memory = Memory(shape=unsigned((hi - lo) * db), depth=dist_depth, init=[])
-            m.submodules[f"dist_buffer{g}" if len(groups) > 1 else "dist_buffer"] = memory
-            dist_ports.append((memory.write_port(), memory.read_port()))
+        for g, parts in enumerate(dist_parts):
+            ports = []
+            for k, (lo, hi) in enumerate(parts):
+                memory = Memory(shape=unsigned((hi - lo) * db), depth=dist_depth, init=[])
+                m.submodules[f"dist_buffer{g}_{k}"] = memory
+                ports.append((memory.write_port(), memory.read_port()))
+            dist_ports.append(ports)
         active2 = Signal(name="active2")
         beat2 = Signal(range(r), name="beat2")
         at_end2 = Signal(name="at_end2")  # beat2 == r - 1, kept as a register beside it
@@ -496,8 +501,10 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
         valid2 = valid_delay(m, valid2, 1, name="v2r")
         last2, user2d = (register(m, f, name=f"{name}_r") for f, name in (
             (last2, "last2"), (user2d, "user2")))
-        dist_wps = _pointer_copies(m, len(groups), valid2, dist_depth, "dist_wp")
-        for (dist_write, _), (lo, hi), dist_wp in zip(dist_ports, groups, dist_wps,
+        flat_parts = [part for parts in dist_parts for part in parts]
+        flat_ports = [port for ports in dist_ports for port in ports]
+        dist_wps = _pointer_copies(m, len(flat_parts), valid2, dist_depth, "dist_wp")
+        for (dist_write, _), (lo, hi), dist_wp in zip(flat_ports, flat_parts, dist_wps,
                                                      strict=True):
             m.d.comb += [dist_write.addr.eq(dist_wp), dist_write.en.eq(valid2),
                          dist_write.data.eq(distances[lo * db:hi * db])]
@@ -573,7 +580,8 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
 
         # Pass 3: read the distances back with the row's t.
         taken = self._output_pass(m, row_shift=row_shift,
-                                  dist_reads=[read for _, read in dist_ports],
+                                  dist_reads=[[read for _, read in ports]
+                                              for ports in dist_ports],
                                   dist_depth=dist_depth, shift_bits=round_log2.shift_bits)
         # The distance words held, as a thermometer code (no carry chain): a word is counted
         # when pass 2 reads its beat and freed when pass 3 reads it, both a cycle late (from
@@ -591,6 +599,15 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
         form; one group with ``"enable"``, whose enable reaches every register anyway)."""
         size = _GROUP_LANES if self._flow_control == "fifo" else self._p
         return [(lo, min(lo + size, self._p)) for lo in range(0, self._p, size)]
+
+    @property
+    def _dist_parts(self) -> list[list[tuple[int, int]]]:
+        """Per lane group, the lanes ``[lo, hi)`` of each of its distance buffer memories:
+        two halves in the ``"fifo"`` form (one lane: one memory), the group with
+        ``"enable"``."""
+        fifo = self._flow_control == "fifo"
+        return [[(lo, (lo + hi) // 2), ((lo + hi) // 2, hi)] if fifo and hi - lo > 1
+                else [(lo, hi)] for lo, hi in self._lane_groups]
 
     def _output_pass(self, m: Module, *, row_shift, dist_reads, dist_depth: int,
                      shift_bits: int):
@@ -620,22 +637,24 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
             advances = [advance]
         user3 = Signal(name="user3", reset_less=True)
         issues, last3s, shifts = [], [], []
-        for g, (dist_read, advance) in enumerate(zip(dist_reads, advances, strict=True)):
+        for g, (reads, advance) in enumerate(zip(dist_reads, advances, strict=True)):
             suffix = f"_g{g}" if len(groups) > 1 else ""
             active3 = Signal(name=f"active3{suffix}")
             beat3 = Signal(range(r), name=f"beat3{suffix}")
             at_end3 = Signal(name=f"at_end3{suffix}")  # beat3 == r - 1, beside it
-            dist_rp = Signal(range(dist_depth), name=f"dist_rp{suffix}")
             shift3 = Signal(signed(shift_bits), name=f"shift3{suffix}", reset_less=True)
             issue3 = Signal(name=f"issue3{suffix}")  # a beat read from the buffer this cycle
             m.d.comb += issue3.eq(active3 & advance)
             decide3 = ~active3 | at_end3 & (issue3 if fifo else 1)
             start3 = wire(m, decide3 & row_shift.r_rdy, name=f"start3{suffix}")
-            m.d.comb += [dist_read.addr.eq(dist_rp), dist_read.en.eq(1 if fifo else advance)]
             # The beat counter wraps at the row's end by itself (it is 0 between rows): only
             # the issue enables it, the row decision does not reach it.
             issued3 = issue3 if fifo else active3
-            _advance(body, dist_rp, dist_depth, issued3)
+            for k, read in enumerate(reads):  # a read pointer per memory
+                dist_rp = Signal(range(dist_depth),
+                                 name=f"dist_rp{suffix}" + (f"_{k}" if len(reads) > 1 else ""))
+                m.d.comb += [read.addr.eq(dist_rp), read.en.eq(1 if fifo else advance)]
+                _advance(body, dist_rp, dist_depth, issued3)
             with body.If(issued3):
                 body.d.sync += [beat3.eq(Mux(at_end3, 0, beat3 + 1)), at_end3.eq(beat3 == r - 2)]
             with body.If(decide3):
@@ -658,16 +677,17 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
             (last3s[0], "last3"), (user3, "user3")))
         # An output shift per lane group, each from its group's copy of t.
         results = []
-        for g, ((lo, hi), dist_read, shift3) in enumerate(zip(groups, dist_reads, shifts,
-                                                              strict=True)):
+        for g, ((lo, hi), reads, shift3) in enumerate(zip(groups, dist_reads, shifts,
+                                                          strict=True)):
             output_shift = OutputShift(
                 n=hi - lo, exp_bitwidth=e, distance_bits=self._distance_bits,
                 shift_bits=shift_bits, register_inside=s)
             body.submodules[f"output_shift{g}" if len(groups) > 1 else "output_shift"] = \
                 output_shift
             body.d.comb += [
-                output_shift.distance.eq(register(body, dist_read.data,
-                                                  name=f"dist_word{g}")),
+                output_shift.distance.eq(Cat(*(register(body, read.data,
+                                                        name=f"dist_word{g}_{k}")
+                                               for k, read in enumerate(reads)))),
                 output_shift.shift.eq(delay(body, shift3, read_cycles, name=shift3.name))]
             results.append(output_shift.output.as_value())
         cycles = output_shift.latency + 1  # the output shift and the result register
