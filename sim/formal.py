@@ -674,6 +674,9 @@ def write_job(job: FormalJob, root: Path) -> tuple[Path, dict[str, int]]:
         given = ["dut_given.v", *files[1:]]
         partner = free_running_partner(job)
         _generate(partner, partner.params, "free", directory / "free.v", formal=False)
+        for name in ("dut", "free"):
+            numbered = (directory / f"{name}.v").read_text()
+            (directory / f"step_{name}.v").write_text(_plain_instance_names(numbered))
         (directory / "step.ys").write_text(_step_script("dut", "free"))
     for check, depth in depths.items():
         if check == "step":
@@ -689,20 +692,30 @@ def write_job(job: FormalJob, root: Path) -> tuple[Path, dict[str, int]]:
     return directory, depths
 
 
+def _plain_instance_names(text: str) -> str:
+    """The Verilog with each submodule instance named ``stem$<number>`` (Amaranth numbers a
+    name it has seen before, counting across the whole design, so the same datapath gets
+    different numbers in two forms) named ``stem$inst``: its registers, named after it once
+    flattened, then pair by name. A stem used twice in one module fails the read."""
+    return re.sub(r"^(\s+\\\S+\s+\\[A-Za-z_]\w*\$)\d+(\s+\()$", r"\1inst\2", text,
+                  flags=re.MULTILINE)
+
+
 def _step_script(gate: str, gold: str) -> str:
     """The yosys script of the ``step`` check: the frozen form's datapath module (``gate``,
     its clock enable ``ce``) against the fifo form's (``gold``, no enable).
 
     (b) with ``ce`` high the two step alike: ``equiv_make`` pairs their registers and the
-    result by name (the same datapath code names them alike; anonymous ``$``-wires and the
-    submodules' ports are left out of the pairing) and ``equiv_induct`` proves every pair
-    equal in the next cycle when all are equal now, for every input; ``equiv_status
-    -assert`` fails unless every pair is proven. For (a) it writes the frozen datapath with
+    result by name (the same datapath code names them alike, once
+    :func:`_plain_instance_names` has renamed numbered instances; anonymous ``$``-wires and
+    the submodules' ports are left out of the pairing) and ``equiv_induct -seq 1`` proves
+    every pair equal in the next cycle when all are equal now, for every input;
+    ``equiv_status -assert`` fails unless every pair is proven. For (a) it writes the frozen datapath with
     the output of every flip-flop made a port (``expose -dff``), ``held.v`` and
     ``held.json``: :func:`_held_harness` asserts that each holds while ``ce`` is low.
     """
     def load(name: str, role: str) -> str:
-        return (f"read_verilog -formal {name}.v\nhierarchy -top \\{name}.unit.datapath\n"
+        return (f"read_verilog -formal step_{name}.v\nhierarchy -top \\{name}.unit.datapath\n"
                 f"proc\nflatten\nopt_clean\nrename \\{name}.unit.datapath {role}\n"
                 f"design -stash {role}\n")
 
@@ -717,8 +730,8 @@ cd ..
 rename -hide w:\\$* w:*port$*
 equiv_make gold gate equiv
 hierarchy -top equiv
-equiv_simple -seq 2
-equiv_induct
+equiv_simple
+equiv_induct -seq 1
 equiv_status -assert
 # (a) the frozen datapath with every flip-flop's output a port, for held.sby.
 design -reset
