@@ -710,9 +710,10 @@ def _step_script(gate: str, gold: str) -> str:
     :func:`_plain_instance_names` has renamed numbered instances; anonymous ``$``-wires and
     the submodules' ports are left out of the pairing) and ``equiv_induct -seq 1`` proves
     every pair equal in the next cycle when all are equal now, for every input;
-    ``equiv_status -assert`` fails unless every pair is proven. For (a) it writes the frozen datapath with
-    the output of every flip-flop made a port (``expose -dff``), ``held.v`` and
-    ``held.json``: :func:`_held_harness` asserts that each holds while ``ce`` is low.
+    ``equiv_status -assert`` fails unless every pair is proven. For (a) it writes the
+    frozen datapath with the output of every flip-flop made a port (``expose -dff``),
+    ``held.v`` and ``held.json``: :func:`_held_harness` asserts that each holds while ``ce``
+    is low.
     """
     def load(name: str, role: str) -> str:
         return (f"read_verilog -formal step_{name}.v\nhierarchy -top \\{name}.unit.datapath\n"
