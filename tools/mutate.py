@@ -556,6 +556,62 @@ def stuck_bit_unread(mutant: Mutant, verilog: str) -> bool:
     return reads > 0
 
 
+_IDENTIFIER = re.compile(r"\\\S+(?=\s)|(?<!['\w$\\])[A-Za-z_][\w$]*")
+
+
+def unread_bits_equivalent(mutant: Mutant, verilog: str, work: Path, timeout: float) -> bool:
+    """An ``assign`` mutant whose new expression agrees with the old one in every bit its
+    module reads of the wire (through constant bit and part selects; not an output): a
+    constant one up in ``21'h100000 >> d`` changes only bit 0, which a term that leaves out
+    its low bits never reads. Proven for every value of the expression's operands with yosys
+    ``sat`` on the two expressions alone."""
+    old, new = _ASSIGN.match(mutant.old), _ASSIGN.match(mutant.new)
+    if old is None or new is None or "\n" in mutant.old:
+        return False
+    lines = verilog.splitlines()
+    start = max(i for i in range(mutant.line + 1) if re.match(r"\s*module\b", lines[i]))
+    end = next(i for i in range(mutant.line, len(lines)) if lines[i].strip() == "endmodule")
+    name = old.group(2).strip()
+    declared = {}
+    for text in lines[start:end]:
+        found = re.match(r"\s*(wire|reg|input|output)\s+(signed\s+)?(?:\[(\d+):0\]\s*)?(\S+)\s*"
+                         r"(?:=.*)?;", text)
+        if found:
+            if found.group(1) == "output" and found.group(4) == name:
+                return False
+            declared[found.group(4)] = (found.group(2) or "", int(found.group(3) or 0) + 1)
+    if name not in declared:
+        return False
+    boundary = "" if name.startswith("\\") else r"(?<![\w$.\\])"
+    use = re.compile(rf"{boundary}{re.escape(name)}(?![\w$])\s*(\[(\d+)(?::(\d+))?\])?")
+    mask = 0
+    for index in range(start + 1, end):
+        if index == mutant.line or re.match(r"\s*(wire|reg|input|output)\b", lines[index]):
+            continue
+        for found in use.finditer(lines[index]):
+            if found.group(1) is None:
+                return False  # the whole wire is read
+            high = int(found.group(2))
+            low = int(found.group(3)) if found.group(3) is not None else high
+            mask |= ((1 << (high - low + 1)) - 1) << low
+    width = declared[name][1]
+    operands = sorted({token for expression in (old.group(4), new.group(4))
+                       for token in _IDENTIFIER.findall(expression + " ")})
+    if not mask or any(token not in declared for token in operands):
+        return False
+    check = [f"module bits_check({', '.join(f'{t} ' for t in operands)}, ok);"]
+    check += [f"  input {declared[t][0]}[{declared[t][1] - 1}:0] {t} ;" for t in operands]
+    check += ["  output ok;", f"  wire [{width - 1}:0] was = {old.group(4)};",
+              f"  wire [{width - 1}:0] now = {new.group(4)};",
+              f"  assign ok = ((was ^ now) & {width}'d{mask & ((1 << width) - 1)}) == 0;",
+              "endmodule"]
+    (work / "bits_check.v").write_text("\n".join(check) + "\n")
+    script = work / "bits.ys"
+    script.write_text("read_verilog bits_check.v\nhierarchy -top bits_check\nproc\n"
+                      "sat -verify -prove ok 1\n")
+    return run_yosys(script, timeout) == "passed"
+
+
 def distance_contract_equivalent(mutant: Mutant, good: Path, path: Path, sidecar: dict,
                                  work: Path, timeout: float) -> bool:
     """A mutant in the shiftmax's Distance (a module of logic alone) is equivalent when every
@@ -685,6 +741,9 @@ def classify(mutant: Mutant, unit: str, params: dict, good: Path, path: Path, si
         return "equivalent (nothing in its module reads the changed wire)"
     if stuck_bit_unread(mutant, good.read_text()):
         return "equivalent (its module reads only other bits of the changed wire)"
+    if unread_bits_equivalent(mutant, good.read_text(), folder, timeout):
+        return ("equivalent (the bits its module reads of the changed wire are as before: "
+                "yosys sat)")
     if unit == "shiftmax" and round_log2_unreachable(mutant, params):
         return "equivalent (no reachable sum changes)"
     if unit == "shiftmax" and distance_contract_equivalent(mutant, good, path, sidecar, folder,
