@@ -67,10 +67,6 @@ class ShiftExp(wiring.Component):
             "term": Out(data.ArrayLayout(self._term_bits, self._n)),
         })
 
-    @property
-    def term_bits(self) -> int:
-        return self._term_bits
-
     latency = 0
 
     def elaborate(self, platform) -> Module:
