@@ -43,6 +43,10 @@ _DEFAULTS = SHIFTMAX.defaults()
 
 #: Lanes per group with its own copy of the output pass's control (``"fifo"`` form).
 _GROUP_LANES = 4
+#: The deepest distance buffer that yosys puts in LUT RAM at a group's width and at half of
+#: it (xc7 RAM64M): 43 words at N = 197, P = 16; at N = 1000 (143 words) a group's memory
+#: goes to block RAM, and a half group's would go to LUT RAM.
+_LUT_RAM_WORDS = 64
 #: Copies of the distances register in the most pipelined form, each decoding a slice of
 #: every lane's term bits.
 _DISTANCE_COPIES = 4
@@ -179,7 +183,8 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
        ``2**(B-1) - 1`` once, then :class:`RoundLog2` gives ``t = 3e - R`` into a small FIFO.
     3. **Output**: the row's distances are read back with its ``t``; :class:`OutputShift`
        and the output register. This pass alone stalls on ``o.ready``: one clock enable
-       ``ce = o.ready | ~o.valid`` (flow control ``"enable"``).
+       ``ce = o.ready | ~o.valid`` (flow control ``"enable"``), or credits of an output
+       queue whose slice alone sees ``o.ready`` (``"fifo"``, :class:`OutputQueue`).
 
     Both buffers are circular (Amaranth ``lib.memory``, one write and one synchronous read
     port: block RAM or LUT RAM as synthesis sees fit) and credit-counted: pass 1 takes a beat
@@ -352,7 +357,7 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
     @property
     def memory_bits(self) -> int:
         """Bits of every memory: the two row buffers, the two per-row FIFOs (M; t) and, in
-        the ``"fifo"`` form, the output FIFO."""
+        the ``"fifo"`` form, the output queue's."""
         (row, dist), (row_rows, dist_rows) = self.buffer_depths, self._row_fifo_depths
         bits = (row * self._p * (self._floored_bits + 1) + dist * self._p * self._distance_bits
                 + row_rows * (self._floored_bits + 1) + dist_rows * (self._shift_bits + 1))
@@ -603,10 +608,11 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
     @property
     def _dist_parts(self) -> list[list[tuple[int, int]]]:
         """Per lane group, the lanes ``[lo, hi)`` of each of its distance buffer memories:
-        two halves in the ``"fifo"`` form (one lane: one memory), the group with
-        ``"enable"``."""
-        fifo = self._flow_control == "fifo"
-        return [[(lo, (lo + hi) // 2), ((lo + hi) // 2, hi)] if fifo and hi - lo > 1
+        two halves in the ``"fifo"`` form while the buffer is LUT RAM either way (at most
+        :data:`_LUT_RAM_WORDS` words; one lane: one memory), else the group (a half-width
+        memory would go to LUT RAM where the group's goes to block RAM)."""
+        split = self._flow_control == "fifo" and self.buffer_depths[1] <= _LUT_RAM_WORDS
+        return [[(lo, (lo + hi) // 2), ((lo + hi) // 2, hi)] if split and hi - lo > 1
                 else [(lo, hi)] for lo, hi in self._lane_groups]
 
     def _output_pass(self, m: Module, *, row_shift, dist_reads, dist_depth: int,
@@ -615,13 +621,14 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
 
         ``"enable"``: the pass (buffer read port, output shift, output register) advances
         under ``ce = o.ready | ~o.valid``. ``"fifo"``: it runs freely, reads a beat only while
-        the output FIFO has a credit for its result, and the FIFO (registered output) is
-        ``o``: ``o.ready`` then reaches only the FIFO, not every register of the pass.
+        the output queue has a credit for its result, and the queue is ``o``: ``o.ready``
+        then reaches only the queue's output slice, not every register of the pass.
 
         In the ``"fifo"`` form each lane group has its own copy of the pass's control (credit,
-        row state, beat counter, read pointer, valid bits) and its own output FIFO: each copy's
-        next value comes from its own state, so synthesis keeps them apart, and no control
-        register fans out to the whole beat. The copies agree in every cycle.
+        row state, beat counter, read pointers, valid bits) and its own bank of the output
+        queue: each copy's next value comes from its own state, so synthesis keeps them
+        apart, and no control register fans out to the whole beat. The copies agree in every
+        cycle.
         """
         r, e, s = self._beats, self._exp_bitwidth, self._stage_registers
         groups = self._lane_groups
