@@ -20,7 +20,10 @@ with ``sat -tempinduct``): *equivalent* when a tool proves the mutant's outputs 
 the original's, otherwise a *gap* to turn into a directed test. RoundLog2 compare mutants
 that yosys cannot prove are classified by the directed-vector model
 (``shiftmax.sim.directed``): equivalent when no sum the configuration can reach lies on the
-changed side of the compare.
+changed side of the compare. Before the whole-unit checks (:func:`classify`), small ones:
+a wire nothing in its module reads, or only bits of it the new expression leaves as they
+were (yosys ``sat`` on the two expressions); a Distance mutant whose distances change only
+beyond ``2e``; a RoundLog2 mutant that changes nothing on sums up to the largest reachable.
 
 Writes ``build/mutate/report.md`` and ``report.json``: per configuration (with the git
 revision and the hash of the Verilog it was generated from) and per operator the mutants
