@@ -47,6 +47,8 @@ _GROUP_LANES = 4
 #: it (xc7 RAM64M): 43 words at N = 197, P = 16; at N = 1000 (143 words) a group's memory
 #: goes to block RAM, and a half group's would go to LUT RAM.
 _LUT_RAM_WORDS = 64
+#: The deepest buffer whose count of words held is a thermometer code (``_held_at_most``).
+_THERMOMETER_WORDS = 64
 #: Copies of the distances register in the most pipelined form, each decoding a slice of
 #: every lane's term bits.
 _DISTANCE_COPIES = 4
@@ -114,6 +116,22 @@ def _above_next(code: Signal, k: int, *, up, down) -> Value:
     def above(j: int) -> Value:
         return Const(1, 1) if j < 0 else Const(0, 1) if j >= len(code) else code[j]
     return Mux(up & ~down, above(k - 1), Mux(down & ~up, above(k + 1), above(k)))
+
+
+def _held_at_most(m: Module, name: str, depth: int, limit: int, *, up, down) -> Value:
+    """Count the words a buffer of ``depth`` holds (one more with ``up``, one less with
+    ``down``) and give "the next cycle's count is at most ``limit``", for a register.
+
+    Up to :data:`_THERMOMETER_WORDS` the count is a :func:`thermometer` code (one LUT per
+    bit, no carry chain); a deeper buffer (long rows) counts in binary, so that its logic
+    does not grow with N.
+    """
+    if depth <= _THERMOMETER_WORDS:
+        code = thermometer(m, name, depth, up=up, down=down)
+        return ~_above_next(code, limit, up=up, down=down)
+    count = Signal(range(depth + 1), name=name)
+    m.d.sync += count.eq(_count_next(count, up, down, 1))
+    return _next_at_most(count, up, down, 1, limit)
 
 
 def _count_next(count: Signal, up, down, step: int):
@@ -478,10 +496,8 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
             m.d.sync += [active2.eq(start2), beat2.eq(0), at_end2.eq(0)]
         with m.If(start2):
             m.d.sync += [maximum2.eq(row_info.r_data[:fb]), user2.eq(row_info.r_data[fb])]
-        # (The count is a thermometer code, as the distance buffer's below.)
-        row_held = thermometer(m, "row_held", row_depth, up=framer.valid, down=active2)
-        m.d.sync += row_space.eq(~_above_next(row_held, row_depth - 2, up=framer.valid,
-                                              down=active2))
+        m.d.sync += row_space.eq(_held_at_most(m, "row_held", row_depth, row_depth - 2,
+                                               up=framer.valid, down=active2))
 
         # The beat read from the row buffer arrives one cycle after its address.
         issued = ((at_end2, "last2"), (user2, "user2"), (maximum2, "max2"))
@@ -588,14 +604,14 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
                                   dist_reads=[[read for _, read in ports]
                                               for ports in dist_ports],
                                   dist_depth=dist_depth, shift_bits=round_log2.shift_bits)
-        # The distance words held, as a thermometer code (no carry chain): a word is counted
-        # when pass 2 reads its beat and freed when pass 3 reads it, both a cycle late (from
-        # registers). When pass 2 decides on the next row, the last two beats of the row it
-        # ends are not counted yet: a row fits when the count, those two and r words do.
+        # The distance words held: a word is counted when pass 2 reads its beat and freed
+        # when pass 3 reads it, both a cycle late (from registers). When pass 2 decides on the
+        # next row, the last two beats of the row it ends are not counted yet: a row fits
+        # when the count, those two and r words do.
         counted = valid_delay(m, active2, 1, name="dist_counted")
         freed = valid_delay(m, taken, 1, name="freed")
-        held = thermometer(m, "dist_held", dist_depth, up=counted, down=freed)
-        m.d.sync += dist_room.eq(~_above_next(held, dist_depth - r - 2, up=counted, down=freed))
+        m.d.sync += dist_room.eq(_held_at_most(m, "dist_held", dist_depth, dist_depth - r - 2,
+                                               up=counted, down=freed))
         return m
 
     @property
