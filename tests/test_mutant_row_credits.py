@@ -1,3 +1,4 @@
+# amaranth: UnusedElaboratable=no
 """The row bench's s_axis_tready rule for the streaming argmax, and a credit mutant that only
 costs throughput, which fails the bench only through that rule.
 
