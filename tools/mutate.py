@@ -651,7 +651,18 @@ def distance_contract_equivalent(mutant: Mutant, good: Path, path: Path, sidecar
         + ";\nendmodule")
     (work / "distance_check.v").write_text("\n".join(lines) + "\n")
     script = work / "distance.ys"
-    script.write_text(f"""read_verilog {good}
+    script.write_text(_gold_and_gate(good, path, module) + """read_verilog distance_check.v
+hierarchy -top distance_check
+proc; flatten
+sat -verify -prove ok 1
+""")
+    return run_yosys(script, timeout) == "passed"
+
+
+def _gold_and_gate(good: Path, path: Path, module: str) -> str:
+    """The start of a yosys script: ``module`` of the original Verilog as ``gold`` and of the
+    mutant's as ``gate``, each flattened, both in the design."""
+    return f"""read_verilog {good}
 hierarchy -top {module}
 proc; flatten
 rename {module} gold
@@ -663,12 +674,7 @@ rename {module} gate
 design -stash gate
 design -copy-from gold -as gold gold
 design -copy-from gate -as gate gate
-read_verilog distance_check.v
-hierarchy -top distance_check
-proc; flatten
-sat -verify -prove ok 1
-""")
-    return run_yosys(script, timeout) == "passed"
+"""
 
 
 def round_log2_bounded_equivalent(mutant: Mutant, good: Path, path: Path, sidecar: dict,
@@ -709,19 +715,7 @@ def round_log2_bounded_equivalent(mutant: Mutant, good: Path, path: Path, sideca
                   f"  {copy} unit ({', '.join(connections)});", "endmodule"]
     (work / "round_log2_clamped.v").write_text("\n".join(lines) + "\n")
     script = work / "round_log2.ys"
-    script.write_text(f"""read_verilog {good}
-hierarchy -top {module}
-proc; flatten
-rename {module} gold
-design -stash gold
-read_verilog {path}
-hierarchy -top {module}
-proc; flatten
-rename {module} gate
-design -stash gate
-design -copy-from gold -as gold gold
-design -copy-from gate -as gate gate
-read_verilog round_log2_clamped.v
+    script.write_text(_gold_and_gate(good, path, module) + """read_verilog round_log2_clamped.v
 proc
 miter -equiv -flatten -make_assert gold_clamped gate_clamped miter
 hierarchy -top miter
