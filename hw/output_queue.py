@@ -21,6 +21,7 @@ from amaranth.lib import stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
+from .formal import formal_build
 from .pipeline import ceil_log2
 
 __all__ = ["OutputQueue", "thermometer"]
@@ -72,6 +73,7 @@ class OutputQueue(wiring.Component):
     def elaborate(self, platform) -> Module:
         m = Module()
         outputs, out_valids, pops = [], [], []
+        banks: list[list[Value]] = []  # formal build: each bank's registers
         low = 0
         for b, width in enumerate(self._widths):
             memory = Memory(shape=width, depth=self.words, init=[])
@@ -109,6 +111,16 @@ class OutputQueue(wiring.Component):
             outputs.append(out)
             out_valids.append(out_valid)
             pops.append(pop)
+            banks.append([produce, consume, ready, out_valid, skid_valid, stored])
         m.d.comb += [self.o.payload.eq(Cat(*outputs)), self.o.valid.eq(out_valids[0]),
                      self.popped.eq(pops[0])]
+        formal = formal_build(platform)
+        if formal is not None:
+            # Each count is a thermometer code; the banks agree while their writes do (the
+            # writer's copies of ``w_en``, which the unit states equal).
+            formal.check(m, [(stored[1:] & ~stored[:-1]) == 0
+                             for *_, stored in banks if len(stored) > 1])
+            formal.check(m, [(self.w_en != 0) == (self.w_en == (1 << len(banks)) - 1)]
+                         + [register == first for bank in banks[1:]
+                            for register, first in zip(bank, banks[0], strict=True)])
         return m

@@ -16,6 +16,7 @@ from shiftmax.units import SHIFTMAX
 from .adder_tree import SaturatingAdderTree, sum_bits
 from .distance import Distance, distance_bits
 from .floor_input import FloorInput, floored_bits, lane_frac_bits
+from .formal import formal_build
 from .framing import RowFramer, StreamingUnit, beats_per_row, streaming_input_layout, valid_delay
 from .max_tree import MaxTree
 from .output_queue import OutputQueue, thermometer
@@ -61,10 +62,15 @@ def _copy_mask(copy: int, width: int) -> int:
     return (0, ones, 0x5555_5555 & ones, 0xAAAA_AAAA & ones)[copy]
 
 
-def _advance(m: Module, pointer: Signal, depth: int, step) -> None:
+def _advance(m: Module, pointer: Signal, depth: int, step,
+             invariants: list[Value] | None = None) -> None:
     """Move a circular buffer pointer to its next position on ``step``. Unless ``depth`` is a
     power of two (the pointer then wraps by itself), the wrap is decided by a register beside
-    the pointer (``pointer == depth - 1``), so no compare lies before the pointer's increment."""
+    the pointer (``pointer == depth - 1``), so no compare lies before the pointer's increment.
+
+    Formal build: ``invariants`` (when given) gains the pointer's (below ``depth``, the
+    register beside it equal to ``pointer == depth - 1``)."""
+    at_last = None
     with m.If(step):
         if depth & (depth - 1) == 0:
             m.d.sync += pointer.eq(pointer + 1)
@@ -72,17 +78,24 @@ def _advance(m: Module, pointer: Signal, depth: int, step) -> None:
             at_last = Signal(name=f"{pointer.name}_at_last")
             m.d.sync += [pointer.eq(Mux(at_last, 0, pointer + 1)),
                          at_last.eq(pointer == depth - 2)]
+    if invariants is not None and at_last is not None:
+        invariants += [pointer < depth, at_last == (pointer == depth - 1)]
 
 
-def _pointer_copies(m: Module, copies: int, step, depth: int, name: str) -> list[Signal]:
+def _pointer_copies(m: Module, copies: int, step, depth: int, name: str,
+                    invariants: list[Value] | None = None) -> list[Signal]:
     """``copies`` circular buffer pointers that advance together on ``step``: each copy's
     next value comes from the copy itself, so synthesis keeps them apart, and each drives
-    the addresses of one lane group's memory instead of one pointer driving them all."""
+    the addresses of one lane group's memory instead of one pointer driving them all.
+
+    Formal build: ``invariants`` (when given) gains each copy's and that the copies agree."""
     pointers = []
     for c in range(copies):
         pointer = Signal(range(depth), name=name if copies == 1 else f"{name}_g{c}")
-        _advance(m, pointer, depth, step)
+        _advance(m, pointer, depth, step, invariants)
         pointers.append(pointer)
+    if invariants is not None:
+        invariants += [pointer == pointers[0] for pointer in pointers[1:]]
     return pointers
 
 
@@ -170,10 +183,16 @@ class _RowFifo(wiring.Component):
         m.d.comb += [write.addr.eq(write_pointer), write.en.eq(self.w_en),
                      write.data.eq(self.w_data),
                      read.addr.eq(read_pointer), self.r_data.eq(read.data)]
-        _advance(m, write_pointer, depth, self.w_en)
-        _advance(m, read_pointer, depth, taken)
+        formal = formal_build(platform)
+        invariants: list[Value] | None = [] if formal is not None else None
+        _advance(m, write_pointer, depth, self.w_en, invariants)
+        _advance(m, read_pointer, depth, taken, invariants)
         m.d.sync += [count.eq(_count_next(count, self.w_en, taken, 1)),
                      self.r_rdy.eq(~_next_at_most(count, self.w_en, taken, 1, 0))]
+        if formal is not None:
+            # The pointers' own invariants only: that the count stays at most ``depth`` (and so
+            # agrees with the pointers and ``r_rdy``) is the writer's, and not stated yet.
+            formal.check(m, invariants)
         return m
 
 
@@ -405,6 +424,10 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
         fb, db = self._floored_bits, self._distance_bits
         s = self._stage_registers
         row_depth, dist_depth = self.buffer_depths
+        # Formal build: the invariants of the unit's own registers (pointers, copies, pass
+        # state), asserted at the end.
+        formal = formal_build(platform)
+        invariants: list[Value] | None = [] if formal is not None else None
 
         def stage(value, name: str):
             return register(m, value, name=name) if s else value
@@ -434,7 +457,8 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
         # lies between the buffer's count and s_axis_tready.
         row_space = Signal(name="row_space")
         m.d.comb += framer.space.eq(row_space)
-        row_wps = _pointer_copies(m, len(groups), framer.valid, row_depth, "row_wp")
+        row_wps = _pointer_copies(m, len(groups), framer.valid, row_depth, "row_wp",
+                                  invariants)
         for (row_write, _), (lo, hi), row_wp in zip(row_ports, groups, row_wps, strict=True):
             m.d.comb += [row_write.addr.eq(row_wp), row_write.en.eq(framer.valid),
                          row_write.data.eq(Cat(floor.floored.as_value()[lo * fb:hi * fb],
@@ -486,7 +510,7 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
         dist_room = Signal(init=1, name="dist_room")  # room for a row, registered (below)
         m.d.comb += [start2.eq(decide2 & row_info.r_rdy & dist_room),
                      row_info.r_en.eq(start2)]
-        row_rps = _pointer_copies(m, len(groups), active2, row_depth, "row_rp")
+        row_rps = _pointer_copies(m, len(groups), active2, row_depth, "row_rp", invariants)
         for (_, row_read), row_rp in zip(row_ports, row_rps, strict=True):
             m.d.comb += row_read.addr.eq(row_rp)
         with m.If(active2):
@@ -498,6 +522,9 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
             m.d.sync += [maximum2.eq(row_info.r_data[:fb]), user2.eq(row_info.r_data[fb])]
         m.d.sync += row_space.eq(_held_at_most(m, "row_held", row_depth, row_depth - 2,
                                                up=framer.valid, down=active2))
+        if invariants is not None:
+            # Pass 2's beat counter: below R, ``at_end2`` beside it, 0 between rows.
+            invariants += [beat2 < r, at_end2 == (beat2 == r - 1), active2 | (beat2 == 0)]
 
         # The beat read from the row buffer arrives one cycle after its address.
         issued = ((at_end2, "last2"), (user2, "user2"), (maximum2, "max2"))
@@ -524,7 +551,8 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
             (last2, "last2"), (user2d, "user2")))
         flat_parts = [part for parts in dist_parts for part in parts]
         flat_ports = [port for ports in dist_ports for port in ports]
-        dist_wps = _pointer_copies(m, len(flat_parts), valid2, dist_depth, "dist_wp")
+        dist_wps = _pointer_copies(m, len(flat_parts), valid2, dist_depth, "dist_wp",
+                                   invariants)
         for (dist_write, _), (lo, hi), dist_wp in zip(flat_ports, flat_parts, dist_wps,
                                                      strict=True):
             m.d.comb += [dist_write.addr.eq(dist_wp), dist_write.en.eq(valid2),
@@ -603,7 +631,8 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
         taken = self._output_pass(m, row_shift=row_shift,
                                   dist_reads=[[read for _, read in ports]
                                               for ports in dist_ports],
-                                  dist_depth=dist_depth, shift_bits=round_log2.shift_bits)
+                                  dist_depth=dist_depth, shift_bits=round_log2.shift_bits,
+                                  invariants=invariants)
         # The distance words held: a word is counted when pass 2 reads its beat and freed
         # when pass 3 reads it, both a cycle late (from registers). When pass 2 decides on the
         # next row, the last two beats of the row it ends are not counted yet: a row fits
@@ -612,6 +641,8 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
         freed = valid_delay(m, taken, 1, name="freed")
         m.d.sync += dist_room.eq(_held_at_most(m, "dist_held", dist_depth, dist_depth - r - 2,
                                                up=counted, down=freed))
+        if formal is not None:
+            formal.check(m, invariants)
         return m
 
     @property
@@ -632,7 +663,7 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
                 else [(lo, hi)] for lo, hi in self._lane_groups]
 
     def _output_pass(self, m: Module, *, row_shift, dist_reads, dist_depth: int,
-                     shift_bits: int):
+                     shift_bits: int, invariants: list[Value] | None = None):
         """Pass 3, in its flow-control form; returns the signal that frees a distance word.
 
         ``"enable"``: the pass (buffer read port, output shift, output register) advances
@@ -644,7 +675,8 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
         row state, beat counter, read pointers, valid bits) and its own bank of the output
         queue: each copy's next value comes from its own state, so synthesis keeps them
         apart, and no control register fans out to the whole beat. The copies agree in every
-        cycle.
+        cycle (formal build: ``invariants``, when given, gains that, and each copy's beat
+        counter and read pointers' invariants).
         """
         r, e, s = self._beats, self._exp_bitwidth, self._stage_registers
         groups = self._lane_groups
@@ -660,6 +692,8 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
             advances = [advance]
         user3 = Signal(name="user3", reset_less=True)
         issues, last3s, shifts = [], [], []
+        controls: list[list[Value]] = []  # per group: its copies of the pass's control
+        read_pointers: list[Signal] = []
         for g, (reads, advance) in enumerate(zip(dist_reads, advances, strict=True)):
             suffix = f"_g{g}" if len(groups) > 1 else ""
             active3 = Signal(name=f"active3{suffix}")
@@ -677,7 +711,8 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
                 dist_rp = Signal(range(dist_depth),
                                  name=f"dist_rp{suffix}" + (f"_{k}" if len(reads) > 1 else ""))
                 m.d.comb += [read.addr.eq(dist_rp), read.en.eq(1 if fifo else advance)]
-                _advance(body, dist_rp, dist_depth, issued3)
+                _advance(body, dist_rp, dist_depth, issued3, invariants)
+                read_pointers.append(dist_rp)
             with body.If(issued3):
                 body.d.sync += [beat3.eq(Mux(at_end3, 0, beat3 + 1)), at_end3.eq(beat3 == r - 2)]
             with body.If(decide3):
@@ -688,6 +723,9 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
                 m.d.comb += row_shift.r_en.eq(start3 & (1 if fifo else advance))
                 with body.If(start3):
                     body.d.sync += user3.eq(row_shift.r_data[-1])
+            if invariants is not None:
+                invariants += [beat3 < r, at_end3 == (beat3 == r - 1)]
+                controls.append([active3, beat3, at_end3] + ([advance] if fifo else []))
             issues.append(issue3)
             last3s.append(at_end3)
             shifts.append(shift3)
@@ -714,8 +752,15 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
                 output_shift.shift.eq(delay(body, shift3, read_cycles, name=shift3.name))]
             results.append(output_shift.output.as_value())
         cycles = output_shift.latency + 1  # the output shift and the result register
-        out_valids = [valid_delay(body, issue, read_cycles + cycles, name=f"out_valid_g{g}")
+        out_stages: list[list[Value]] = [[] for _ in issues]
+        out_valids = [valid_delay(body, issue, read_cycles + cycles, name=f"out_valid_g{g}",
+                                  stages=out_stages[g])
                       for g, issue in enumerate(issues)]
+        if invariants is not None:
+            invariants += [pointer == read_pointers[0] for pointer in read_pointers[1:]]
+            invariants += [copy == first for control, stages in zip(controls[1:], out_stages[1:])
+                           for copy, first in zip(control + stages, controls[0] + out_stages[0],
+                                                  strict=True)]
         out_last, out_user = (delay(body, f, cycles, name=name) for f, name in (
             (last3, "out_last"), (user3d, "out_user")))
         out_data = register(body, Cat(*results), name="result")
