@@ -65,6 +65,16 @@ class OutputQueue(wiring.Component):
         width = sum(self._widths)
         super().__init__({"w_en": In(len(self._widths)), "w_data": In(width),
                           "popped": Out(1), "o": Out(stream.Signature(width))})
+        #: Formal build only, bank 0 (driven by the queue): the results its memory holds,
+        #: each word from the oldest on (``formal_words[k]``: the k-th oldest, meaningful
+        #: below ``formal_stored``), and the slice's output and skid registers with their flags.
+        first = self._widths[0]
+        self.formal_stored = Signal(range(depth + 1), name="formal_stored")
+        self.formal_words = [Signal(first, name=f"formal_word{k}") for k in range(depth)]
+        self.formal_out = Signal(first, name="formal_out")
+        self.formal_out_valid = Signal(name="formal_out_valid")
+        self.formal_skid = Signal(first, name="formal_skid")
+        self.formal_skid_valid = Signal(name="formal_skid_valid")
 
     @property
     def words(self) -> int:
@@ -112,6 +122,13 @@ class OutputQueue(wiring.Component):
             out_valids.append(out_valid)
             pops.append(pop)
             banks.append([produce, consume, ready, out_valid, skid_valid, stored])
+            if b == 0 and formal_build(platform) is not None:
+                for k, word in enumerate(self.formal_words):
+                    port = memory.read_port(domain="comb")
+                    m.d.comb += [port.addr.eq((consume + k)[:len(consume)]), word.eq(port.data)]
+                m.d.comb += [self.formal_stored.eq(sum(stored[k] for k in range(self._depth))),
+                             self.formal_out.eq(out), self.formal_out_valid.eq(out_valid),
+                             self.formal_skid.eq(skid), self.formal_skid_valid.eq(skid_valid)]
         m.d.comb += [self.o.payload.eq(Cat(*outputs)), self.o.valid.eq(out_valids[0]),
                      self.popped.eq(pops[0])]
         formal = formal_build(platform)
@@ -120,6 +137,16 @@ class OutputQueue(wiring.Component):
             # writer's copies of ``w_en``, which the unit states equal).
             formal.check(m, [(stored[1:] & ~stored[:-1]) == 0
                              for *_, stored in banks if len(stored) > 1])
+            # The pointers agree with the count modulo the memory's words (the writer keeps
+            # the count at most ``depth``: its credits).
+            formal.check(m, [(produce - consume)[:len(produce)]
+                             == Value.cast(sum(stored[k] for k in range(self._depth)))
+                             [:len(produce)]
+                             for produce, consume, *_, stored in banks])
+            # The slice (as hw/flow.py's skid form): its ready is low exactly while the skid
+            # register is full, which it is only behind a full output register.
+            formal.check(m, [(ready == ~skid_valid) & (~skid_valid | out_valid)
+                             for _, _, ready, out_valid, skid_valid, _ in banks])
             formal.check(m, [(self.w_en != 0) == (self.w_en == (1 << len(banks)) - 1)]
                          + [register == first for bank in banks[1:]
                             for register, first in zip(bank, banks[0], strict=True)])

@@ -17,7 +17,15 @@ from .adder_tree import SaturatingAdderTree, sum_bits
 from .distance import Distance, distance_bits
 from .floor_input import FloorInput, floored_bits, lane_frac_bits
 from .formal import formal_build
-from .framing import RowFramer, StreamingUnit, beats_per_row, streaming_input_layout, valid_delay
+from .framing import (
+    RowFramer,
+    StreamingUnit,
+    beats_per_row,
+    delay_stages,
+    row_ends,
+    streaming_input_layout,
+    valid_delay,
+)
 from .max_tree import MaxTree
 from .output_queue import OutputQueue, thermometer
 from .output_shift import OutputShift
@@ -131,19 +139,26 @@ def _above_next(code: Signal, k: int, *, up, down) -> Value:
     return Mux(up & ~down, above(k - 1), Mux(down & ~up, above(k + 1), above(k)))
 
 
-def _held_at_most(m: Module, name: str, depth: int, limit: int, *, up, down) -> Value:
+def _held_at_most(m: Module, name: str, depth: int, limit: int, *, up, down,
+                  held: list[Value] | None = None) -> Value:
     """Count the words a buffer of ``depth`` holds (one more with ``up``, one less with
     ``down``) and give "the next cycle's count is at most ``limit``", for a register.
 
     Up to :data:`_THERMOMETER_WORDS` the count is a :func:`thermometer` code (one LUT per
     bit, no carry chain); a deeper buffer (long rows) counts in binary, so that its logic
-    does not grow with N.
+    does not grow with N. Formal build: ``held`` (when given) gains the count and, for a
+    thermometer code, that it is one.
     """
     if depth <= _THERMOMETER_WORDS:
         code = thermometer(m, name, depth, up=up, down=down)
+        if held is not None:
+            held += [sum(code[k] for k in range(depth)),
+                     (code[1:] & ~code[:-1]) == 0 if depth > 1 else Const(1, 1)]
         return ~_above_next(code, limit, up=up, down=down)
     count = Signal(range(depth + 1), name=name)
     m.d.sync += count.eq(_count_next(count, up, down, 1))
+    if held is not None:
+        held += [count, count <= depth]
     return _next_at_most(count, up, down, 1, limit)
 
 
@@ -170,6 +185,10 @@ class _RowFifo(wiring.Component):
         self._width, self._depth = width, depth
         super().__init__({"w_en": In(1), "w_data": In(width),
                           "r_en": In(1), "r_data": Out(width), "r_rdy": Out(1)})
+        #: Formal build only: the entries counted, and a head taken last cycle (still
+        #: counted); driven by the FIFO.
+        self.formal_count = Signal(range(depth + 1), name="formal_count")
+        self.formal_taken = Signal(name="formal_taken")
 
     def elaborate(self, platform) -> Module:
         m = Module()
@@ -190,9 +209,17 @@ class _RowFifo(wiring.Component):
         m.d.sync += [count.eq(_count_next(count, self.w_en, taken, 1)),
                      self.r_rdy.eq(~_next_at_most(count, self.w_en, taken, 1, 0))]
         if formal is not None:
-            # The pointers' own invariants only: that the count stays at most ``depth`` (and so
-            # agrees with the pointers and ``r_rdy``) is the writer's, and not stated yet.
+            # The count stays at most ``depth`` (the unit's invariants, which bound the rows,
+            # imply it) and agrees with the pointers; the head is ready exactly while the
+            # count is not 0; a head taken (counted a cycle late) is still counted, and is
+            # not taken again.
+            end = read_pointer + count
+            invariants += [count <= depth,
+                           write_pointer == Mux(end >= depth, end - depth, end),
+                           self.r_rdy == (count != 0), ~taken | (count != 0),
+                           ~(taken & self.r_en)]
             formal.check(m, invariants)
+            m.d.comb += [self.formal_count.eq(count), self.formal_taken.eq(taken)]
         return m
 
 
@@ -432,13 +459,29 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
         def stage(value, name: str):
             return register(m, value, name=name) if s else value
 
-        def stage_valid(value, name: str):
-            return valid_delay(m, value, int(s), name=name)
+        def stage_valid(value, name: str, stages: list[Value] | None = None):
+            return valid_delay(m, value, int(s), name=name, stages=stages)
+
+        def kept(value, cycles: int, name: str, keep: list[Value] | None = None):
+            """``delay(m, value, cycles, name=name)``, each register appended to ``keep``."""
+            for k in range(cycles):
+                value = register(m, value, name=f"{name}_d{k + 1}")
+                if keep is not None:
+                    keep.append(value)
+            return value
 
         # Pass 1: framing, floor, row buffer write, running maximum.
-        m.submodules.framer = framer = RowFramer(
-            n=self._n, lanes_per_beat=p, value_bits=self._value_bits, mask=self._mask,
-            fill=True)
+        framer = RowFramer(n=self._n, lanes_per_beat=p, value_bits=self._value_bits,
+                           mask=self._mask, fill=True)
+        framer_beat = None
+        if formal is None:
+            m.submodules.framer = framer
+        else:
+            # Elaborated here (the same logic), so that the formal build reads its beat counter.
+            body = framer.elaborate(platform)
+            framer._MustUse__silence = True
+            m.submodules.framer = body
+            framer_beat = {signal.name: signal for signal in body._driving}["beat"]
         wiring.connect(m, wiring.flipped(self.i), framer.i)
         m.submodules.floor = floor = FloorInput(n=p, value_bits=self._value_bits,
                                                 frac_bits=self._frac_bits)
@@ -467,11 +510,18 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
         m.submodules.max_tree = max_tree = MaxTree(n=p, width=fb,
                                                    register_every=self._register_every)
         m.d.comb += max_tree.values.eq(floor.floored)
-        valid1 = stage_valid(valid_delay(m, framer.valid, max_tree.latency, name="v1"), "v1s")
+        # (Formal build: the valid and last bits of every stage of pass 1, of pass 2.)
+        valids1: list[Value] = []
+        lasts1: list[Value] = []
+        valid1 = stage_valid(valid_delay(m, framer.valid, max_tree.latency, name="v1",
+                                         stages=valids1), "v1s", valids1)
         first1, last1, malformed1 = (
-            stage(delay(m, f, max_tree.latency, name=name), f"{name}_s") for f, name in (
+            stage(kept(f, max_tree.latency, name, lasts1 if name == "last1" else None),
+                  f"{name}_s") for f, name in (
                 (framer.first, "first1"), (framer.last, "last1"),
                 (framer.malformed, "malformed1")))
+        if s:
+            lasts1.append(last1)
         beat_max = stage(max_tree.maximum, "beat_max")
         running = Signal(signed(fb), name="running_max", reset_less=True)
         row_max = wire_signed(m, Mux(first1 | is_greater(beat_max, running), beat_max, running),
@@ -482,7 +532,8 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
         m.submodules.row_info = row_info = _RowFifo(width=fb + 1, depth=row_rows)
         # The row's maximum goes into the FIFO from the register, a cycle after its last beat
         # (the compare-select stays out of the FIFO's write path).
-        m.d.comb += [row_info.w_en.eq(valid_delay(m, valid1 & last1, 1, name="row_done")),
+        row_done = valid_delay(m, valid1 & last1, 1, name="row_done")
+        m.d.comb += [row_info.w_en.eq(row_done),
                      row_info.w_data.eq(Cat(running, register(m, malformed1,
                                                               name="row_malformed")))]
 
@@ -520,17 +571,26 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
             m.d.sync += [active2.eq(start2), beat2.eq(0), at_end2.eq(0)]
         with m.If(start2):
             m.d.sync += [maximum2.eq(row_info.r_data[:fb]), user2.eq(row_info.r_data[fb])]
+        row_held: list[Value] | None = [] if formal is not None else None
         m.d.sync += row_space.eq(_held_at_most(m, "row_held", row_depth, row_depth - 2,
-                                               up=framer.valid, down=active2))
+                                               up=framer.valid, down=active2, held=row_held))
         if invariants is not None:
             # Pass 2's beat counter: below R, ``at_end2`` beside it, 0 between rows.
             invariants += [beat2 < r, at_end2 == (beat2 == r - 1), active2 | (beat2 == 0)]
 
         # The beat read from the row buffer arrives one cycle after its address.
         issued = ((at_end2, "last2"), (user2, "user2"), (maximum2, "max2"))
-        valid2 = stage_valid(valid_delay(m, active2, 1, name="v2"), "v2s")
-        last2, user2d, max2d = (stage(register(m, f, name=f"{name}_m"), f"{name}_s")
-                                for f, name in issued)
+        valids2: list[Value] = []
+        lasts2: list[Value] = []
+        valid2 = stage_valid(valid_delay(m, active2, 1, name="v2", stages=valids2), "v2s",
+                             valids2)
+        staged2 = []
+        for f, name in issued:
+            first_stage = register(m, f, name=f"{name}_m")
+            staged2.append(stage(first_stage, f"{name}_s"))
+            if name == "last2":
+                lasts2 += [first_stage] + ([staged2[-1]] if s else [])
+        last2, user2d, max2d = staged2
         reads = [(read.data, hi - lo) for (_, read), (lo, hi) in zip(row_ports, groups,
                                                                      strict=True)]
         word = stage(Cat(*(data[:size * fb] for data, size in reads),
@@ -540,15 +600,17 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
         m.d.comb += [distance.maximum.eq(max2d), distance.values.eq(word[:p * fb])]
         split = distance.latency
         absent2 = delay(m, word[p * fb:], split, name="absent2")
-        valid2 = valid_delay(m, valid2, split, name="v2d")
-        last2, user2d = (delay(m, f, split, name=name) for f, name in (
-            (last2, "last2d"), (user2d, "user2d")))
+        valid2 = valid_delay(m, valid2, split, name="v2d", stages=valids2)
+        last2, user2d = (kept(f, split, name, lasts2 if name == "last2d" else None)
+                         for f, name in ((last2, "last2d"), (user2d, "user2d")))
         # Absent lanes take the saturated distance: a zero term and a zero output.
         saturated = [distance.distance[j] | absent2[j].replicate(db) for j in range(p)]
         distances = register(m, lanes(saturated, db), name="distances")
-        valid2 = valid_delay(m, valid2, 1, name="v2r")
+        valid2 = valid_delay(m, valid2, 1, name="v2r", stages=valids2)
         last2, user2d = (register(m, f, name=f"{name}_r") for f, name in (
             (last2, "last2"), (user2d, "user2")))
+        lasts2.append(last2)
+        words_stages = len(valids2)  # the stages up to the distance buffer's write
         flat_parts = [part for parts in dist_parts for part in parts]
         flat_ports = [port for ports in dist_ports for port in ports]
         dist_wps = _pointer_copies(m, len(flat_parts), valid2, dist_depth, "dist_wp",
@@ -587,9 +649,9 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
         m.d.comb += beat_tree.term.eq(terms)
         beat_sum = register(m, beat_tree.total, name="beat_sum")
         cycles = beat_tree.latency + 1 + int(self._split_distance)
-        valid2 = valid_delay(m, valid2, cycles, name="v2t")
-        last2, user2d = (delay(m, f, cycles, name=name) for f, name in (
-            (last2, "last2t"), (user2d, "user2t")))
+        valid2 = valid_delay(m, valid2, cycles, name="v2t", stages=valids2)
+        last2, user2d = (kept(f, cycles, name, lasts2 if name == "last2t" else None)
+                         for f, name in ((last2, "last2t"), (user2d, "user2t")))
 
         # The one loop of pass 2: an exact accumulator (nothing clamps before the row's end).
         total_bits = self._n.bit_length() + 2 * e
@@ -611,7 +673,9 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
         if total_bits > cap:
             clamped = Mux(total[cap:].any(), (1 << cap) - 1, total[:cap])
         clamped = stage(clamped[:sum_bits(self._n, e, self._buffer_bitwidth)], "clamped")
-        total_valid, total_user = stage_valid(total_valid, "tv_s"), stage(total_user, "tu_s")
+        row_ends2 = [total_valid]  # rows pass 2 has summed, not yet in row_shift
+        total_valid, total_user = (stage_valid(total_valid, "tv_s", row_ends2),
+                                   stage(total_user, "tu_s"))
         m.submodules.round_log2 = round_log2 = RoundLog2(
             n=self._n, exp_bitwidth=e, buffer_bitwidth=self._buffer_bitwidth,
             round_log2=self._round_log2, register_inside=s)
@@ -620,7 +684,8 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
             raise RuntimeError(f"RoundLog2 makes t {round_log2.shift_bits} bits wide, "
                                f"memory_bits counts {self._shift_bits}")
         shift = register(m, round_log2.shift, name="shift")
-        shift_valid = valid_delay(m, total_valid, round_log2.latency + 1, name="shift_valid")
+        shift_valid = valid_delay(m, total_valid, round_log2.latency + 1, name="shift_valid",
+                                  stages=row_ends2)
         shift_user = delay(m, total_user, round_log2.latency + 1, name="shift_user")
         m.submodules.row_shift = row_shift = _RowFifo(width=round_log2.shift_bits + 1,
                                                       depth=dist_rows)
@@ -628,7 +693,8 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
                      row_shift.w_data.eq(Cat(shift, shift_user))]
 
         # Pass 3: read the distances back with the row's t.
-        taken = self._output_pass(m, row_shift=row_shift,
+        pass3: dict[str, Any] | None = {} if formal is not None else None
+        taken = self._output_pass(m, row_shift=row_shift, pass3=pass3,
                                   dist_reads=[[read for _, read in ports]
                                               for ports in dist_ports],
                                   dist_depth=dist_depth, shift_bits=round_log2.shift_bits,
@@ -639,11 +705,95 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
         # when the count, those two and r words do.
         counted = valid_delay(m, active2, 1, name="dist_counted")
         freed = valid_delay(m, taken, 1, name="freed")
+        dist_held: list[Value] | None = [] if formal is not None else None
         m.d.sync += dist_room.eq(_held_at_most(m, "dist_held", dist_depth, dist_depth - r - 2,
-                                               up=counted, down=freed))
+                                               up=counted, down=freed, held=dist_held))
         if formal is not None:
-            formal.check(m, invariants)
+            self._formal_counts(
+                formal, m, invariants, r=r, framer=framer, framer_beat=framer_beat,
+                row_info=row_info,
+                row_shift=row_shift, row_held=row_held, row_space=row_space,
+                row_pointers=(row_wps[0], row_rps[0], row_depth),
+                dist_held=dist_held, dist_room=dist_room,
+                dist_pointers=(dist_wps[0], pass3["read_pointer"], dist_depth),
+                counted=counted, freed=freed, active2=active2, beat2=beat2,
+                pass1=row_ends(zip(valids1, lasts1, strict=True)) + row_done,
+                pass2=row_ends(zip(valids2, lasts2, strict=True)) + sum(row_ends2),
+                words2=sum(valids2[:words_stages]), pass3=pass3)
         return m
+
+    def _formal_counts(self, formal, m: Module, invariants: list[Value], *, r: int, framer,
+                     framer_beat: Value, row_info: _RowFifo, row_shift: _RowFifo,
+                     row_held: list[Value], row_space: Value, row_pointers, dist_held,
+                     dist_room: Value, dist_pointers, counted: Value, freed: Value,
+                     active2: Value, beat2: Value, pass1: Value, pass2: Value,
+                     words2: Value, pass3: dict[str, Any]) -> None:
+        """Formal build: the invariants of the counts, stated in terms of what the unit
+        holds in output beats it still owes (``R`` per row taken, less the beats of its
+        oldest row already given out), each beat in flight with its last bit, all proven
+        with the local properties. Reporting ``owed`` (``formal_rows_held``, which the
+        property module would assert equal to ``R * rows in flight - beat of the output
+        row``, tying its output beat to the unit's state) is what is left.
+
+        ``pass1``: row ends past the framer, before ``row_info``; ``pass2``: rows pass 2
+        has read, before ``row_shift``; ``words2``: beats pass 2 has read, not yet written
+        into the distance buffer; ``row_pointers``, ``dist_pointers``: (write, read, depth).
+        """
+        row_count, row_code = row_held
+        dist_count, dist_code = dist_held
+
+        def agree(pointers, count: Value) -> Value:
+            """The pointers and ``count`` (0 to the depth: a buffer may be full) agree."""
+            write, read, depth = pointers
+            apart = Mux(write >= read, write - read, write + depth - read)
+            return (count >= 0) & (count <= depth) & (
+                apart == Mux(count >= depth, count - depth, count))
+
+        rows1 = pass1 + row_info.formal_count - row_info.formal_taken
+        rows2 = pass2 + row_shift.formal_count - row_shift.formal_taken
+        active3, beat3 = pass3["active3"], pass3["beat3"]
+        reading2 = Mux(active2, r - beat2, 0)  # beats of pass 2's row still to read
+        reading3 = Mux(active3, r - beat3, 0)  # beats of pass 3's row still to read
+        emitted = Mux(framer.valid & framer.last, r, framer_beat)  # of the framer's row
+        # The distance buffer's words: counted a cycle after pass 2 reads a beat, freed a
+        # cycle after pass 3 reads one, written after the stages of ``words2``.
+        dist_words = dist_count + counted - freed - words2
+        invariants += [
+            row_code, dist_code,
+            agree(row_pointers, row_count),
+            row_count + framer.valid == emitted + r * rows1 + reading2,
+            ~row_space | (row_count <= row_pointers[2] - 2),
+            agree(dist_pointers, dist_words),
+            words2 + dist_words == Mux(active2, beat2, 0) + r * rows2 + reading3,
+            dist_room == (dist_count <= dist_pointers[2] - r - 2),
+            ~row_info.formal_taken | (active2 & (beat2 == 0)),
+            ~row_shift.formal_taken | (active3 & (beat3 == 0)),
+            active3 | (beat3 == 0),
+        ]
+        # The beats issued by pass 3, oldest first, each (valid, last bit).
+        slots: list[tuple[Value, Value]] = []
+        if self._flow_control == "fifo":
+            queue, bit = pass3["queue"], pass3["last_bit"]
+            stored = queue.formal_stored
+            slots += [(queue.formal_out_valid, queue.formal_out[bit]),
+                      (queue.formal_skid_valid, queue.formal_skid[bit])]
+            slots += [(stored > k, word[bit]) for k, word in enumerate(queue.formal_words)]
+            stages = sum(valid for valid, _ in pass3["beats"])
+            invariants += [pass3["in_flight"] == stages + stored,
+                           ~pass3["credit"] | (pass3["in_flight"] <= pass3["depth"] - 1),
+                           pass3["in_flight"] <= pass3["depth"]]
+        slots += list(reversed(pass3["beats"]))
+        issued = sum(valid for valid, _ in slots)
+        owed = (r * (framer.rows_held + rows1 + active2 + rows2) + reading3 + issued)
+        # A beat with k beats ahead of it is beat (k - owed) mod R of its row.
+        ahead: Value = Const(0, 1)
+        for valid, last in slots:
+            behind = (owed - ahead - 1).as_unsigned()
+            invariants.append(~valid | (last == (behind % r == 0)))
+            ahead = ahead + valid
+        # Not yet reported (``formal.hold(m, owed, invariants)``): docs/verification.md, what
+        # the streaming shiftmax needs (the property module's quiet bound).
+        formal.check(m, invariants)
 
     @property
     def _lane_groups(self) -> list[tuple[int, int]]:
@@ -663,7 +813,8 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
                 else [(lo, hi)] for lo, hi in self._lane_groups]
 
     def _output_pass(self, m: Module, *, row_shift, dist_reads, dist_depth: int,
-                     shift_bits: int, invariants: list[Value] | None = None):
+                     shift_bits: int, invariants: list[Value] | None = None,
+                     pass3: dict[str, Any] | None = None):
         """Pass 3, in its flow-control form; returns the signal that frees a distance word.
 
         ``"enable"``: the pass (buffer read port, output shift, output register) advances
@@ -676,7 +827,8 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
         queue: each copy's next value comes from its own state, so synthesis keeps them
         apart, and no control register fans out to the whole beat. The copies agree in every
         cycle (formal build: ``invariants``, when given, gains that, and each copy's beat
-        counter and read pointers' invariants).
+        counter and read pointers' invariants; ``pass3`` gains the registers that say what the
+        pass holds).
         """
         r, e, s = self._beats, self._exp_bitwidth, self._stage_registers
         groups = self._lane_groups
@@ -734,8 +886,11 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
         # registered before any logic: a LUT RAM's read is asynchronous, and its delay
         # (about 4 ns on ECP5) would otherwise add to the output shift's.
         read_cycles = 2
-        last3, user3d = (delay(body, f, read_cycles, name=name) for f, name in (
-            (last3s[0], "last3"), (user3, "user3")))
+        beat_lasts: list[Value] = []  # the last bit of each stage after the read (formal)
+        last3, user3d = (delay_stages(body, f, read_cycles, name=name)[-1]
+                         if name != "last3" else _last(delay_stages(body, f, read_cycles,
+                                                                    name=name), beat_lasts)
+                         for f, name in ((last3s[0], "last3"), (user3, "user3")))
         # An output shift per lane group, each from its group's copy of t.
         results = []
         for g, ((lo, hi), reads, shift3) in enumerate(zip(groups, dist_reads, shifts,
@@ -758,16 +913,24 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
                       for g, issue in enumerate(issues)]
         if invariants is not None:
             invariants += [pointer == read_pointers[0] for pointer in read_pointers[1:]]
-            invariants += [copy == first for control, stages in zip(controls[1:], out_stages[1:])
+            invariants += [copy == first
+                           for control, stages in zip(controls[1:], out_stages[1:], strict=True)
                            for copy, first in zip(control + stages, controls[0] + out_stages[0],
                                                   strict=True)]
-        out_last, out_user = (delay(body, f, cycles, name=name) for f, name in (
-            (last3, "out_last"), (user3d, "out_user")))
+        out_last, out_user = (delay_stages(body, f, cycles, name=name)[-1]
+                              if name != "out_last" else _last(delay_stages(
+                                  body, f, cycles, name=name), beat_lasts)
+                              for f, name in ((last3, "out_last"), (user3d, "out_user")))
+        if pass3 is not None:
+            pass3.update(read_pointer=read_pointers[0], active3=controls[0][0],
+                         beat3=controls[0][1], beats=list(zip(out_stages[0], beat_lasts,
+                                                              strict=True)))
         out_data = register(body, Cat(*results), name="result")
         if not fifo:
             m.d.comb += [self.o.valid.eq(out_valids[0]),
                          self.o.payload.eq(Cat(out_data, out_last, out_user))]
             return issues[0]
+
         # The output queue holds every result in flight: a credit per entry, taken when a beat
         # is read from the buffer, returned when its result moves from the queue's memory into
         # its output slice (o.ready reaches only that slice). A bank per lane group, each
@@ -792,7 +955,16 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
         m.d.sync += in_flight.eq(_count_next(in_flight, issues[0], queue.popped, 1))
         m.d.sync += [credit.eq(_next_at_most(in_flight, issue, queue.popped, 1, depth - 1))
                      for credit, issue in zip(advances, issues, strict=True)]
+        if pass3 is not None:
+            pass3.update(queue=queue, in_flight=in_flight, credit=advances[0], depth=depth,
+                         last_bit=widths[0] - 2)
         return issues[0]
+
+
+def _last(stages: list[Value], keep: list[Value]) -> Value:
+    """The last of ``stages`` (``delay_stages``), each but the first appended to ``keep``."""
+    keep += stages[1:]
+    return stages[-1]
 
 
 def wire_signed(m: Module, value, width: int, name: str) -> Signal:

@@ -173,27 +173,28 @@ def test_formal_build_of_a_streaming_unit_reports_rows_and_framing(unit: str,
 
 
 @pytest.mark.parametrize("flow", ["enable", "fifo"])
-def test_formal_build_of_the_streaming_shiftmax_states_its_registers_invariants(
-        flow: str) -> None:
+def test_formal_build_of_the_streaming_shiftmax_states_its_count_invariants(flow: str) -> None:
     from shiftmax.hw.verilog import emit_verilog
     from shiftmax.units import UNITS
 
     params = {"n": 3, "value_bits": 3, "exp_bitwidth": 2, "buffer_bitwidth": 6,
               "lanes_per_beat": 2, "flow_control": flow}
-    text, _ = emit_verilog(UNITS["shiftmax"].build(**params), name="dut", formal=True)
-    # The pointers beside their wrap registers, pass 2's and pass 3's beat counters, and
-    # (fifo) the output queue's thermometer codes: asserted inside the unit.
+    text, meta = emit_verilog(UNITS["shiftmax"].build(**params), name="dut", formal=True)
+    # The pointers beside their wrap registers, pass 2's and pass 3's beat counters, the
+    # row FIFOs' counts, and (fifo) the output queue's words: asserted inside the unit. The
+    # rows it holds are not reported yet.
     assert "read_pointer_at_last ==" in text and "row_wp_at_last ==" in text
-    assert "at_end2 ==" in text and "at_end3 ==" in text
+    assert "at_end2 ==" in text and "at_end3 ==" in text and "formal_count" in text
     if flow == "fifo":
-        assert "stored0" in text and text.count("assert") > 20
+        assert "formal_stored" in text and "formal_word0" in text
+    assert meta.get("formal_rows_held", 0) == 0
     normal, _ = emit_verilog(UNITS["shiftmax"].build(**params), name="dut")
     assert "assert" not in normal and "formal_" not in normal
 
 
 @needs_tools
 @pytest.mark.parametrize("flow", ["enable", "fifo"])
-def test_streaming_shiftmax_register_invariants_close_with_its_local_properties(
+def test_streaming_shiftmax_count_invariants_close_with_its_local_properties(
         flow: str) -> None:
     job = next(job for job in formal.JOBS if job.name == f"shiftmax-streaming-{flow}")
     result = formal.run_job(job, BUILD_ROOT, timeout=120)
