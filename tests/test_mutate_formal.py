@@ -13,7 +13,6 @@ return that loses the credit is not.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import shutil
@@ -21,6 +20,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from tool_modules import load_tool
 
 from shiftmax.sim.config import SimConfig
 from shiftmax.sim.runner import generate_verilog
@@ -37,15 +37,7 @@ needs_tools = pytest.mark.skipif(
     reason="the formal extra is not installed (make formal installs it)")
 
 
-def load_mutate():
-    spec = importlib.util.spec_from_file_location("mutate", ROOT / "tools" / "mutate.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("mutate", module)
-    spec.loader.exec_module(module)
-    return module
-
-
-mutate = load_mutate()
+mutate = load_tool("mutate")
 
 PLAIN = """module top(a, b, y);
   input a; input b; output y;

@@ -4,27 +4,18 @@
 from __future__ import annotations
 
 import base64
-import importlib.util
 import re
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
+from tool_modules import load_tool
 
 pytest.importorskip("matplotlib", reason="the plots need matplotlib (the synth extra)")
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "build" / "tests" / "report_html"
 PNG = b"\x89PNG\r\n\x1a\n"
-
-
-def load_tool(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
 
 
 plots = load_tool("report_plots")

@@ -9,28 +9,18 @@ and the Icarus latency probe. The yowasp tools run inside the project tree (they
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
+from tool_modules import load_tool
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKDIR = ROOT / "build" / "report" / "smoke"
 
 
-def load_report_flow():
-    spec = importlib.util.spec_from_file_location("report_flow",
-                                                  ROOT / "tools" / "report_flow.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["report_flow"] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-flow = load_report_flow()
+flow = load_tool("report_flow")
 
 
 @pytest.fixture(scope="module")
