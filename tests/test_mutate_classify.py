@@ -45,6 +45,16 @@ def mutant_of(verilog: str, pattern: str, change, operator: str) -> mutate.Mutan
     return mutate.Mutant("shiftmax-default", operator, index, lines[index], change(match))
 
 
+def written_mutant(good: Path, mutant: mutate.Mutant, folder: str) -> tuple[Path, Path]:
+    """The folder ``build/mutate-pytest/<folder>`` and the mutant of ``good`` written in it,
+    under the same file name."""
+    work = BUILD_ROOT / folder
+    work.mkdir(parents=True, exist_ok=True)
+    path = work / good.name
+    path.write_text(mutate.apply(good.read_text(), mutant))
+    return work, path
+
+
 def test_a_stuck_bit_only_other_bits_are_read_of_is_equivalent(shiftmax) -> None:
     good, _ = shiftmax
     text = good.read_text()
@@ -72,10 +82,8 @@ def test_a_distance_changed_only_beyond_2e_is_equivalent(shiftmax, change, equiv
     text = good.read_text()
     mask = r"(\s*assign \S+\s+= )(\| \\\$\d+ \[7:5\]);"
     mutant = mutant_of(text, mask, change, "stuck-at-0")
-    work = BUILD_ROOT / f"distance-{'equivalent' if equivalent else 'different'}"
-    work.mkdir(parents=True, exist_ok=True)
-    path = work / good.name
-    path.write_text(mutate.apply(text, mutant))
+    work, path = written_mutant(good, mutant,
+                                f"distance-{'equivalent' if equivalent else 'different'}")
     assert mutate.distance_contract_equivalent(mutant, good, path, sidecar, work,
                                                120.0) is equivalent
 
@@ -98,10 +106,8 @@ def test_a_round_log2_change_no_sum_in_range_meets_is_equivalent(shiftmax, upper
     negation = rf"(\s*assign \S+\s+= )(~ {re.escape(wire)} );"
     mutant = mutant_of(text, negation, lambda m: f"{m.group(1)}({m.group(2)}) | 1;",
                        "stuck-at-1")
-    work = BUILD_ROOT / f"round-log2-{'equivalent' if equivalent else 'different'}"
-    work.mkdir(parents=True, exist_ok=True)
-    path = work / good.name
-    path.write_text(mutate.apply(text, mutant))
+    work, path = written_mutant(good, mutant,
+                                f"round-log2-{'equivalent' if equivalent else 'different'}")
     assert mutate.round_log2_bounded_equivalent(mutant, good, path, sidecar, work,
                                                 120.0) is equivalent
 

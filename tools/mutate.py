@@ -45,6 +45,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from shiftmax.hw.adder_tree import sum_bits
 from shiftmax.sim.config import SimConfig
 from shiftmax.sim.regress import MATRIX
 from shiftmax.sim.runner import SimResult, generate_verilog, simulate
@@ -380,6 +381,12 @@ def _modules(verilog: str) -> dict[str, tuple[int, int]]:
     return found
 
 
+def _module_at(verilog: str, line: int) -> tuple[str, int, int] | None:
+    """The module holding ``line`` (0-based): its name and lines, or None."""
+    return next(((name, start, end) for name, (start, end) in _modules(verilog).items()
+                 if start <= line <= end), None)
+
+
 def _stripped(text: str) -> str:
     return _ATTRIBUTE.sub("", text).strip()
 
@@ -397,10 +404,10 @@ def map_to_formal_build(mutant: Mutant, plain: str, plain_top: str, formal: str,
     module: that line is then the same operation on the same signals."""
     if "\n" in mutant.old or _ASSIGN.match(mutant.old) is None:
         return None
-    module = next((name for name, (start, end) in _modules(plain).items()
-                   if start <= mutant.line <= end), None)
-    if module is None:
+    found = _module_at(plain, mutant.line)
+    if found is None:
         return None
+    module = found[0]
     formal_name = formal_top + module[len(plain_top):] if module.startswith(plain_top) \
         else module
     span = _modules(formal).get(formal_name)
@@ -634,11 +641,10 @@ def distance_contract_equivalent(mutant: Mutant, good: Path, path: Path, sidecar
     every later stage makes a zero term and a zero output of any distance beyond ``2e``
     (ShiftExp, OutputShift). Proven for every input with yosys ``sat`` on the two modules."""
     verilog = good.read_text()
-    module = next((name for name, (start, end) in _modules(verilog).items()
-                   if start <= mutant.line <= end), None)
-    if module is None or not module.split(".")[-1].startswith("distance"):
+    found = _module_at(verilog, mutant.line)
+    if found is None or not found[0].split(".")[-1].startswith("distance"):
         return False
-    start, end = _modules(verilog)[module]
+    module, start, end = found
     body = verilog.splitlines()[start:end + 1]
     if any("posedge" in text for text in body):
         return False
@@ -698,11 +704,10 @@ def round_log2_bounded_equivalent(mutant: Mutant, good: Path, path: Path, sideca
     ``sat -tempinduct`` (RoundLog2 is a pipeline without feedback: the induction closes at its
     depth). A compare or a leading-one test no reachable sum meets, say."""
     verilog = good.read_text()
-    module = next((name for name, (start, end) in _modules(verilog).items()
-                   if start <= mutant.line <= end), None)
-    if module is None or not module.split(".")[-1].startswith("round_log2"):
+    found = _module_at(verilog, mutant.line)
+    if found is None or not found[0].split(".")[-1].startswith("round_log2"):
         return False
-    start, end = _modules(verilog)[module]
+    module, start, end = found
     ports = [re.match(r"\s*(input|output)\s+(?:\[(\d+):0\]\s*)?(\S+)\s*;", text)
              for text in verilog.splitlines()[start:end + 1]]
     ports = {port.group(3): (port.group(1), int(port.group(2) or 0) + 1)
@@ -713,7 +718,7 @@ def round_log2_bounded_equivalent(mutant: Mutant, good: Path, path: Path, sideca
     n, e, b = int(params["n"]), int(params["exp_bitwidth"]), int(params["buffer_bitwidth"])
     largest = min(n << (2 * e), (1 << (b - 1)) - 1)
     width = ports["total"][1]
-    dropped = max(0, min(b - 1, n.bit_length() + 2 * e) - width)
+    dropped = max(0, sum_bits(n, e, b) - width)
     bound = largest >> dropped
     lines = []
     for copy in ("gold", "gate"):
