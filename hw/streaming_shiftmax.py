@@ -728,12 +728,12 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
                      dist_room: Value, dist_pointers, counted: Value, freed: Value,
                      active2: Value, beat2: Value, pass1: Value, pass2: Value,
                      words2: Value, pass3: dict[str, Any]) -> None:
-        """Formal build: the invariants of the counts, stated in terms of what the unit
-        holds in output beats it still owes (``R`` per row taken, less the beats of its
-        oldest row already given out), each beat in flight with its last bit, all proven
-        with the local properties. Reporting ``owed`` (``formal_rows_held``, which the
-        property module would assert equal to ``R * rows in flight - beat of the output
-        row``, tying its output beat to the unit's state) is what is left.
+        """Formal build: what the unit holds, in output beats it still owes (``R`` per row
+        taken, less the beats of its oldest row already given out), reported on
+        ``formal_rows_held`` (the property module asserts it equal to ``R * rows in flight
+        - beat of the output row``, which also ties its output beat to the unit's state),
+        with the invariants of the counts that induction needs and each beat in flight with
+        its last bit.
 
         ``pass1``: row ends past the framer, before ``row_info``; ``pass2``: rows pass 2
         has read, before ``row_shift``; ``words2``: beats pass 2 has read, not yet written
@@ -791,9 +791,7 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
             behind = (owed - ahead - 1).as_unsigned()
             invariants.append(~valid | (last == (behind % r == 0)))
             ahead = ahead + valid
-        # Not yet reported (``formal.hold(m, owed, invariants)``): docs/verification.md, what
-        # the streaming shiftmax needs (the property module's quiet bound).
-        formal.check(m, invariants)
+        formal.hold(m, owed, invariants)
 
     @property
     def _lane_groups(self) -> list[tuple[int, int]]:

@@ -49,8 +49,10 @@ held by their framer, pass and output FIFO, state the framer's and the FIFO's in
 the credit count, and report where the framer is in the input row (``formal_in_beat``,
 ``formal_in_dropping``, asserted equal to the property module's framing): every property but
 the streaming miter is proven by k-induction; the miter (a row's partial result waits in the
-pass for its next beat) is checked from reset. The streaming shiftmax reports no rows yet:
-its local properties are proven, the others checked from reset (``bmc``).
+pass for its next beat) is checked from reset. The streaming shiftmax reports the output
+beats it owes (``R`` per row in flight, less the beats of the output row given out), its
+framing and the invariants of its buffers' counts: every property but its miter by
+k-induction too.
 """
 
 from __future__ import annotations
@@ -163,7 +165,7 @@ def _jobs() -> list[FormalJob]:
                       {**TINY_ARGMAX, **streaming, "mask": True}),
             FormalJob(f"argmax-streaming-miter-{flow}", "argmax", {**TINY_ARGMAX, **streaming},
                       miter=True, well_formed=True),
-            # Its bounded check is the miter job's (every property, 25 cycles: minutes).
+            # Every property by induction (minutes); the miter is the miter job's.
             FormalJob(f"shiftmax-streaming-{flow}", "shiftmax", {**TINY_SHIFTMAX, **streaming},
                       bmc_depth=0),
             # The longest jobs (one row through takes latency + 2R + 3 cycles): the enable
@@ -305,10 +307,18 @@ def harness_verilog(job: FormalJob, sidecar: dict, reference: dict | None) -> st
     if streaming:
         add("        assume(s_axis_tlast == $past(s_axis_tlast));")
     add("    end")
-    add("""
+    if out_beats > 1:
+        # R output beats per row, one per clock: a state with k rows in flight takes about
+        # R * k cycles more to drain, so count the quiet cycles since the last output beat.
+        add("""
+    // Quiet: no input offered, the sink ready and no output beat given out; after QUIET such
+    // cycles in a row the unit is empty (so it never stops short of its last beat).
+    wire f_quiet_now = !s_axis_tvalid && m_axis_tready && !m_axis_tvalid && !rst;""")
+    else:
+        add("""
     // Quiet: no input offered and the sink ready; after QUIET such cycles the unit is empty.
-    wire f_quiet_now = !s_axis_tvalid && m_axis_tready && !rst;
-    reg [7:0] f_quiet = 8'd0;
+    wire f_quiet_now = !s_axis_tvalid && m_axis_tready && !rst;""")
+    add("""    reg [7:0] f_quiet = 8'd0;
     always @(posedge clk) f_quiet <= f_quiet_now ? f_quiet + (f_quiet != 8'hff) : 8'd0;""")
     # Input framing: rows in (as the contract frames them), beats of the row.
     beat_bits = max(1, (beats - 1).bit_length())
@@ -351,14 +361,21 @@ def harness_verilog(job: FormalJob, sidecar: dict, reference: dict | None) -> st
     always @(*) if (!rst) assert(f_pending <= {capacity});
     always @(*) if (!rst && f_quiet >= {quiet}) assert(f_pending == 0 && !m_axis_tvalid);
 `endif""")
-    if rows_held:
+    if rows_held and out_beats > 1:
+        add(f"""    // The output beats still owed are those the unit says it holds (R per row in
+    // flight, less the output row's beats given out): what lets k-induction close, and
+    // what ties f_out_beat to the unit's state.
+`ifdef FULL
+    always @(*) if (!rst) assert({out_beats} * f_pending - f_out_beat == formal_rows_held);
+`endif""")
+    elif rows_held:
         add("""    // The rows in flight are the rows the unit says it holds (its flow-control
     // block's count, whose invariants the unit asserts): what lets k-induction close.
 `ifdef FULL
     always @(*) if (!rst) assert(f_pending == formal_rows_held);
 `endif""")
-        if streaming:
-            add("""    // The unit's framer frames the input as the contract does (the lines above).
+    if rows_held and streaming:
+        add("""    // The unit's framer frames the input as the contract does (the lines above).
 `ifdef FULL
     always @(*) if (!rst) assert(f_beat == formal_in_beat && f_drop == formal_in_dropping);
 `endif""")
@@ -574,7 +591,8 @@ def _generate(job: FormalJob, params: dict, name: str, out: Path, formal: bool) 
 
 
 def quiet_cycles(sidecar: dict) -> int:
-    """Cycles without input, the sink ready, after which the unit must be empty."""
+    """Cycles without input, the sink ready, after which the unit must be empty (a unit
+    with ``R`` output beats per row: such cycles in a row without an output beat)."""
     latency = int(sidecar["latency"]) * max(1, int(sidecar.get("input_cycles", 1)))
     return latency + 2 * int(sidecar.get("beats_per_row", 1)) + 2
 

@@ -8,6 +8,7 @@ the miter, and the property module is written from any sidecar.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -173,30 +174,62 @@ def test_formal_build_of_a_streaming_unit_reports_rows_and_framing(unit: str,
 
 
 @pytest.mark.parametrize("flow", ["enable", "fifo"])
-def test_formal_build_of_the_streaming_shiftmax_states_its_count_invariants(flow: str) -> None:
+def test_formal_build_of_the_streaming_shiftmax_reports_the_beats_it_owes(flow: str) -> None:
     from shiftmax.hw.verilog import emit_verilog
     from shiftmax.units import UNITS
 
     params = {"n": 3, "value_bits": 3, "exp_bitwidth": 2, "buffer_bitwidth": 6,
               "lanes_per_beat": 2, "flow_control": flow}
     text, meta = emit_verilog(UNITS["shiftmax"].build(**params), name="dut", formal=True)
-    # The pointers beside their wrap registers, pass 2's and pass 3's beat counters, the
-    # row FIFOs' counts, and (fifo) the output queue's words: asserted inside the unit. The
-    # rows it holds are not reported yet.
+    # The output beats it owes on formal_rows_held, its framing, and the invariants of its
+    # pointers, pass 2's and pass 3's beat counters, the row FIFOs' counts and (fifo) the
+    # output queue's words: asserted inside the unit.
+    assert meta["formal_rows_held"] == 8
+    assert "output [7:0] formal_rows_held;" in text and "output [7:0] formal_in_beat;" in text
     assert "read_pointer_at_last ==" in text and "row_wp_at_last ==" in text
     assert "at_end2 ==" in text and "at_end3 ==" in text and "formal_count" in text
     if flow == "fifo":
         assert "formal_stored" in text and "formal_word0" in text
-    assert meta.get("formal_rows_held", 0) == 0
     normal, _ = emit_verilog(UNITS["shiftmax"].build(**params), name="dut")
     assert "assert" not in normal and "formal_" not in normal
 
 
+def test_harness_of_the_streaming_shiftmax_counts_output_beats() -> None:
+    sidecar = {"module": "dut", "unit": "shiftmax", "latency": 22, "beats_per_row": 2,
+               "input_cycles": 1, "flow_control": "fifo", "formal_rows_held": 8,
+               "params": {"n": 3, "value_bits": 3, "lanes_per_beat": 2},
+               "ports": {"s_axis_tdata": 8, "s_axis_tlast": 1, "s_axis_tvalid": 1,
+                         "s_axis_tready": 1, "m_axis_tdata": 6, "m_axis_tlast": 1,
+                         "m_axis_tuser": 1, "m_axis_tvalid": 1, "m_axis_tready": 1,
+                         "clk": 1, "rst": 1}}
+    job = next(job for job in formal.JOBS if job.name == "shiftmax-streaming-fifo")
+    text = formal.harness_verilog(job, sidecar, None)
+    # The beats owed tie the output beat to the unit's state; the framing as in the others.
+    assert "assert(2 * f_pending - f_out_beat == formal_rows_held)" in text
+    assert "assert(f_pending == formal_rows_held)" not in text
+    assert "assert(f_beat == formal_in_beat && f_drop == formal_in_dropping)" in text
+    # R beats per row: quiet cycles count only without an output beat, so a unit holding
+    # many rows may take R cycles per row to drain, and the bound stays latency + 2R + 2.
+    assert ("f_quiet_now = !s_axis_tvalid && m_axis_tready && !m_axis_tvalid && !rst;"
+            in text)
+    assert "f_quiet >= 28) assert(f_pending == 0 && !m_axis_tvalid)" in text
+    # Every property by k-induction, no deeper than that bound.
+    assert formal.job_depths(job, sidecar) == {"local": 6, "induct": formal.quiet_cycles(sidecar)}
+    # A one-beat unit's quiet cycles are every cycle without input and with the sink ready.
+    one_beat = {**sidecar, "unit": "argmax", "latency": 3, "beats_per_row": 1,
+                "ports": {**sidecar["ports"], "m_axis_tdata": 2}}
+    assert "f_quiet_now = !s_axis_tvalid && m_axis_tready && !rst;" in formal.harness_verilog(
+        formal.FormalJob("argmax", "argmax", {"n": 3, "value_bits": 3}), one_beat, None)
+
+
 @needs_tools
 @pytest.mark.parametrize("flow", ["enable", "fifo"])
-def test_streaming_shiftmax_count_invariants_close_with_its_local_properties(
-        flow: str) -> None:
+def test_streaming_shiftmax_invariants_close_with_its_local_properties(flow: str) -> None:
+    # Only the local check (seconds); the induction of every property (minutes) is
+    # make formal's.
     job = next(job for job in formal.JOBS if job.name == f"shiftmax-streaming-{flow}")
-    result = formal.run_job(job, BUILD_ROOT, timeout=120)
-    assert result.checks == {"local": "PASS"}, f"{result.detail} {result.trace}"
-    assert result.status == "LOCAL"
+    directory, depths = formal.write_job(job, BUILD_ROOT)
+    sidecar = json.loads((directory / "dut.json").read_text())
+    assert depths == {"local": 6, "induct": formal.quiet_cycles(sidecar)}
+    status, failed, trace = formal._sby(directory, "local.sby", timeout=120)
+    assert status == "PASS", f"{failed} {trace}"
