@@ -233,3 +233,57 @@ def test_streaming_shiftmax_invariants_close_with_its_local_properties(flow: str
     assert depths == {"local": 6, "induct": formal.quiet_cycles(sidecar)}
     status, failed, trace = formal._sby(directory, "local.sby", timeout=120)
     assert status == "PASS", f"{failed} {trace}"
+
+
+
+
+@pytest.mark.parametrize("flow", ["enable", "fifo"])
+def test_streaming_shiftmax_drains_one_beat_per_clock_past_the_one_beat_quiet_bound(
+        flow: str) -> None:
+    # Why its quiet cycles count only those without an output beat: with the sink stalled,
+    # rows of one beat (an early tlast; the unit fills the rest) fill it, and it then gives
+    # them out R beats per row, one per clock, for longer than latency + 2R + 2 cycles (a
+    # state reached from reset), never silent for that long.
+    from amaranth.sim import Simulator
+
+    from shiftmax.hw.verilog import adapter
+    from shiftmax.units import UNITS
+
+    dut = adapter(UNITS["shiftmax"].build(n=3, value_bits=3, exp_bitwidth=2,
+                                          buffer_bitwidth=6, lanes_per_beat=2,
+                                          flow_control=flow))
+    r = dut.beats_per_row
+    quiet = formal.quiet_cycles({"latency": dut.latency, "beats_per_row": r})
+    seen = {}
+
+    async def bench(ctx) -> None:
+        # One-beat rows offered with the sink stalled until the unit refuses for 2 * quiet
+        # cycles (it is full).
+        ctx.set(dut.m_axis_tready, 0)
+        ctx.set(dut.s_axis_tdata, 0x35)
+        ctx.set(dut.s_axis_tlast, 1)
+        rows, refused = 0, 0
+        while refused < 2 * quiet:
+            ctx.set(dut.s_axis_tvalid, 1)
+            taken = ctx.get(dut.s_axis_tready)
+            await ctx.tick()
+            rows, refused = rows + taken, 0 if taken else refused + 1
+        # Quiet: no input, the sink ready.
+        ctx.set(dut.s_axis_tvalid, 0)
+        ctx.set(dut.m_axis_tready, 1)
+        beats, last, silent, longest = 0, 0, 0, 0
+        for cycle in range(1, r * rows + 2 * quiet):
+            valid = ctx.get(dut.m_axis_tvalid)
+            await ctx.tick()
+            if valid:
+                beats, last, longest, silent = beats + 1, cycle, max(longest, silent), 0
+            else:
+                silent += 1
+        seen.update(rows=rows, beats=beats, last=last, longest=longest)
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    sim.add_testbench(bench)
+    sim.run()
+    assert seen["beats"] == r * seen["rows"], seen
+    assert seen["last"] > quiet and seen["longest"] < quiet, seen
