@@ -8,7 +8,7 @@ from amaranth.lib.wiring import In, Out
 
 from shiftmax.golden.params import check_int
 
-from .pipeline import lanes, register, unsigned_bits, wire
+from .pipeline import copy_of, lanes, register, unsigned_bits, wire
 
 __all__ = ["Distance", "distance_bits"]
 
@@ -51,10 +51,14 @@ class Distance(wiring.Component):
     saturate : bool
         Saturate (default True); False gives the raw differences, ``width`` bits, for a
         caller to whom one more bit per lane costs less than the saturation's LUTs.
+    copies : int
+        Copies of the maximum the caller gives (default 1), e.g. from
+        :func:`~shiftmax.hw.pipeline.replicas`: lane ``i`` reads copy
+        ``copy_of(i, n, copies)``, so that no register fans out to every lane.
 
     Members
     -------
-    maximum : In(signed(width))
+    maximum : In(signed(width)), or In(ArrayLayout(signed(width), copies)) for copies > 1
     values : In(ArrayLayout(signed(width), n))
     distance : Out(ArrayLayout(distance_bits, n))
 
@@ -64,7 +68,7 @@ class Distance(wiring.Component):
     """
 
     def __init__(self, *, n: int, width: int, exp_bitwidth: int,
-                 register_inside: bool = False, saturate: bool = True) -> None:
+                 register_inside: bool = False, saturate: bool = True, copies: int = 1) -> None:
         self._n = check_int("n", n, 1)
         self._width = check_int("width", width, 1)
         self._exp_bitwidth = check_int("exp_bitwidth", exp_bitwidth, 1)
@@ -72,10 +76,13 @@ class Distance(wiring.Component):
             if not isinstance(value, bool):
                 raise TypeError(f"{name} must be True or False, not {value!r}")
         self._register_inside = register_inside
+        self._copies = check_int("copies", copies, 1, self._n)
+        maximum = signed(self._width) if copies == 1 \
+            else data.ArrayLayout(signed(self._width), copies)
         self._out_bits = distance_bits(self._width, self._exp_bitwidth) if saturate \
             else self._width
         super().__init__({
-            "maximum": In(signed(self._width)),
+            "maximum": In(maximum),
             "values": In(data.ArrayLayout(signed(self._width), self._n)),
             "distance": Out(data.ArrayLayout(self._out_bits, self._n)),
         })
@@ -93,7 +100,9 @@ class Distance(wiring.Component):
         bits = self._out_bits
         distances = []
         for lane in range(self._n):
-            difference = wire(m, (self.maximum - self.values[lane]).as_unsigned()[:self._width],
+            maximum = self.maximum if self._copies == 1 \
+                else self.maximum[copy_of(lane, self._n, self._copies)]
+            difference = wire(m, (maximum - self.values[lane]).as_unsigned()[:self._width],
                               name=f"difference{lane}")
             if self._register_inside:
                 difference = register(m, difference, name=f"difference{lane}_r")

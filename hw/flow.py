@@ -54,7 +54,7 @@ from shiftmax.golden.params import check_choice, check_int
 from shiftmax.units import DEFAULT_FLOW_CONTROL, FLOW_CONTROLS
 
 from .formal import Slot, formal_build
-from .pipeline import ceil_log2
+from .pipeline import ceil_log2, replicas
 
 __all__ = [
     "FLOW_CONTROLS",
@@ -129,6 +129,10 @@ def _fifo_memory_depth(datapath_latency: int) -> int:
 #: Output bits per bank of the ``"fifo"`` form's FIFO: each bank has its own read pointer and
 #: output-valid flag, so that no address or clock enable fans out to the whole output.
 FIFO_BANK_BITS = 32
+#: Banks per write group of that FIFO: each group has its own copy of the write enable, the
+#: write pointer and the "a result waiting" flag (a single write enable reaching all 1,084
+#: LUT-RAM cells of a 2,167-bit output set the ECP5 Fmax at N = 197).
+FIFO_GROUP_BANKS = 4
 
 
 def flow_memory_bits(datapath_latency: int, flow_control: str, out_width: int) -> int:
@@ -195,6 +199,7 @@ def connect_flow(m: Module, *, i, o, datapath: Datapath, datapath_latency: int,
         m.submodules.datapath = body
         m.d.sync += valid.eq(Cat(beat, valid[:-1]))
         held, block_invariants, slots = _fifo(m, i=i, o=o, result=result, valid=valid[-1],
+                                              arriving=valid[-2] if latency > 1 else beat,
                                               credit=admit, taken=beat, latency=latency,
                                               in_flight=in_flight)
     else:
@@ -263,16 +268,18 @@ def _thermometer(m: Module, name: str, length: int, *, up: Value, down: Value,
     return code
 
 
-def _fifo(m: Module, *, i, o, result: Value, valid: Value, credit: Signal, taken: Value,
-          latency: int, in_flight: Value) -> tuple[Value, list[Value], list[Slot]]:
+def _fifo(m: Module, *, i, o, result: Value, valid: Value, arriving: Value, credit: Signal,
+          taken: Value, latency: int, in_flight: Value) -> tuple[Value, list[Value], list[Slot]]:
     """Credit counter and output FIFO of the free-running form (see :func:`fifo_depth`).
 
     ``credit`` (driven here from a register) is high while at least one credit is left; a beat
     ``taken`` uses one, a result taken at ``o`` returns it. The FIFO is a LUT RAM with
-    asynchronous read (written when ``valid``, always room by the credits) followed by the
-    output register, both split in banks of :data:`FIFO_BANK_BITS` bits, each with its own
-    read pointer and valid flag. Returns the rows held (``in_flight`` in the pipeline, the
-    memory and the output register), the invariants and where the results wait (for
+    asynchronous read (written when ``valid``, the valid bit that ``arriving`` becomes, always
+    room by the credits) followed by the output register, both split in banks of
+    :data:`FIFO_BANK_BITS` bits, each with its own read pointer and valid flag, and the banks
+    in groups of :data:`FIFO_GROUP_BANKS`, each with its own write enable, write pointer and
+    "a result waiting" flag. Returns the rows held (``in_flight`` in the pipeline, the memory
+    and the output register), the invariants and where the results wait (for
     :mod:`shiftmax.hw.formal`).
     """
     # Credits and the results in the memory are thermometer codes: every flag the
@@ -287,13 +294,27 @@ def _fifo(m: Module, *, i, o, result: Value, valid: Value, credit: Signal, taken
     words = _fifo_memory_depth(latency)
     banks = [(low, min(low + FIFO_BANK_BITS, len(result)))
              for low in range(0, len(result), FIFO_BANK_BITS)]
-    produce = Signal(range(words), name="fifo_produce")
-    with m.If(valid):
-        m.d.sync += produce.eq(produce + 1)
-    # The memory's words, like the credits; "a result waiting" is its bit 0.
-    pop = Signal(name="fifo_pop")
-    stored = _thermometer(m, "fifo_stored", credits - 1, up=valid, down=pop, full=False)
-    waiting = stored[0]
+    groups = -(-len(banks) // FIFO_GROUP_BANKS)
+    # Per write group: a copy of the valid bit (the write enable), of the write pointer and of
+    # "a result waiting". Group 0 has the originals; every other copy's next value is a
+    # function of its own, so that synthesis cannot merge the copies.
+    writes = replicas(m, arriving, groups, name="fifo_write", first=valid, reset_less=False)
+    produces = []
+    for group, write in enumerate(writes):
+        produce = Signal(range(words), name=f"fifo_produce{group or ''}")
+        with m.If(write):
+            m.d.sync += produce.eq(produce + 1)
+        produces.append(produce)
+    # The memory's words, like the credits; "a result waiting" is its bit 0. Each group
+    # decides its own pop (its first bank's), so that o.ready reaches it in one hop.
+    pops = [Signal(name=f"fifo_pop{group or ''}") for group in range(groups)]
+    stored = _thermometer(m, "fifo_stored", credits - 1, up=valid, down=pops[0], full=False)
+    waitings = [stored[0]]
+    for group, (write, pop) in enumerate(zip(writes[1:], pops[1:], strict=True), start=1):
+        waiting = Signal(name=f"fifo_waiting{group}")
+        with m.If(write ^ pop):
+            m.d.sync += waiting.eq(write | stored[1])
+        waitings.append(waiting)
 
     # Per bank: the output register loads whenever it is free (empty or being taken), whether
     # or not the memory holds a result, and its valid flag alone says whether what it loaded
@@ -302,6 +323,8 @@ def _fifo(m: Module, *, i, o, result: Value, valid: Value, credit: Signal, taken
     # (and the fan-out of o.ready is one LUT per bank).
     out_valids, consumes, outputs, memories = [], [], [], []
     for bank, (low, high) in enumerate(banks):
+        group = bank // FIFO_GROUP_BANKS
+        waiting = waitings[group]
         memory = Memory(shape=high - low, depth=words, init=[])
         m.submodules[f"fifo_memory{bank}"] = memory
         write = memory.write_port()
@@ -310,15 +333,16 @@ def _fifo(m: Module, *, i, o, result: Value, valid: Value, credit: Signal, taken
         out = Signal(high - low, name=f"fifo_data{bank}", reset_less=True)
         out_valid = Signal(name=f"fifo_valid{bank}")
         free = Signal(name=f"fifo_free{bank}")
-        m.d.comb += [write.addr.eq(produce), write.data.eq(result[low:high]),
-                     write.en.eq(valid), read.addr.eq(consume), free.eq(~out_valid | o.ready)]
+        m.d.comb += [write.addr.eq(produces[group]), write.data.eq(result[low:high]),
+                     write.en.eq(writes[group]), read.addr.eq(consume),
+                     free.eq(~out_valid | o.ready)]
         m.d.sync += out_valid.eq(Mux(out_valid, ~o.ready | waiting, waiting))
         with m.If(free):
             m.d.sync += out.eq(read.data)
             with m.If(waiting):
                 m.d.sync += consume.eq(consume + 1)
-        if bank == 0:
-            m.d.comb += pop.eq(free & waiting)
+        if bank % FIFO_GROUP_BANKS == 0:
+            m.d.comb += pops[group].eq(free & waiting)
         out_valids.append(out_valid)
         consumes.append(consume)
         outputs.append(out)
@@ -326,8 +350,8 @@ def _fifo(m: Module, *, i, o, result: Value, valid: Value, credit: Signal, taken
     m.d.comb += [o.payload.eq(Cat(*outputs)), o.valid.eq(out_valids[0])]
 
     # Every credit is either left or held by a row (in the pipeline, the memory or the output
-    # register); the codes are thermometers; the banks agree; the memory holds at most one
-    # result while the output register is empty.
+    # register); the codes are thermometers; the banks and groups agree; the memory holds at
+    # most one result while the output register is empty.
     def count(code: Value) -> Value:
         return sum(code[k] for k in range(len(code)))
 
@@ -349,9 +373,13 @@ def _fifo(m: Module, *, i, o, result: Value, valid: Value, credit: Signal, taken
     slots = [(0, out_valids[0], Cat(*outputs)), (out_valids[0], level, stored_result),
              (out_valids[0] + level, valid, result)]
     return held, [count(left) + held == credits, is_thermometer(left), is_thermometer(stored),
-                  *((produce - consume)[:len(produce)] == level[:len(produce)]
+                  *((produces[0] - consume)[:len(produces[0])] == level[:len(produces[0])]
                     for consume in consumes),
                   *(flag == out_valids[0] for flag in out_valids),
+                  *(copy == writes[0] for copy in writes),
+                  *(copy == produces[0] for copy in produces),
+                  *(copy == stored[0] for copy in waitings),
+                  *(copy == pops[0] for copy in pops),
                   out_valids[0] | (level <= 1)], slots
 
 

@@ -8,7 +8,7 @@ from amaranth.lib.wiring import In, Out
 
 from shiftmax.golden.params import check_int
 
-from .pipeline import lanes, register, unsigned_bits, wire
+from .pipeline import copy_of, lanes, register, unsigned_bits, wire
 
 __all__ = ["OutputShift"]
 
@@ -46,11 +46,14 @@ class OutputShift(wiring.Component):
     register_inside : bool
         Register ``v`` between the subtraction and the decoder (one more cycle, shorter
         steps).
+    copies : int
+        Copies of ``t`` the caller gives (default 1; lane ``i`` reads copy
+        ``copy_of(i, n, copies)``, as in :class:`~shiftmax.hw.distance.Distance`).
 
     Members
     -------
     distance : In(ArrayLayout(distance_bits, n))
-    shift : In(signed(shift_bits))
+    shift : In(signed(shift_bits)), or In(ArrayLayout(signed(shift_bits), copies))
         ``t = 3e - R`` of the same beat as ``distance`` (both arrive together).
     output : Out(ArrayLayout(e + 1, n))
 
@@ -60,7 +63,7 @@ class OutputShift(wiring.Component):
     """
 
     def __init__(self, *, n: int, exp_bitwidth: int, distance_bits: int,
-                 shift_bits: int, register_inside: bool = False) -> None:
+                 shift_bits: int, register_inside: bool = False, copies: int = 1) -> None:
         self._n = check_int("n", n, 1)
         self._exp_bitwidth = check_int("exp_bitwidth", exp_bitwidth, 1)
         self._distance_bits = check_int("distance_bits", distance_bits, 1)
@@ -68,9 +71,12 @@ class OutputShift(wiring.Component):
         if not isinstance(register_inside, bool):
             raise TypeError(f"register_inside must be True or False, not {register_inside!r}")
         self._register_inside = register_inside
+        self._copies = check_int("copies", copies, 1, self._n)
+        shift = signed(self._shift_bits) if copies == 1 \
+            else data.ArrayLayout(signed(self._shift_bits), copies)
         super().__init__({
             "distance": In(data.ArrayLayout(self._distance_bits, self._n)),
-            "shift": In(signed(self._shift_bits)),
+            "shift": In(shift),
             "output": Out(data.ArrayLayout(self._exp_bitwidth + 1, self._n)),
         })
 
@@ -87,7 +93,9 @@ class OutputShift(wiring.Component):
         # decoder inverts it, so no LUT follows the chain).
         fields = []
         for lane in range(self._n):
-            v = wire(m, self.shift - self.distance[lane], name=f"v{lane}")
+            shift = self.shift if self._copies == 1 \
+                else self.shift[copy_of(lane, self._n, self._copies)]
+            v = wire(m, shift - self.distance[lane], name=f"v{lane}")
             fields.append(Cat(v[:low_bits], v[-1]))
         fields = wire(m, Cat(*fields), name="fields")
         if self._register_inside:

@@ -37,6 +37,10 @@ __all__ = [
     "wire",
     "register",
     "delay",
+    "LANES_PER_COPY",
+    "copies_for",
+    "copy_of",
+    "replicas",
     "reduce_tree",
     "UnitProperties",
     "PipelinedUnit",
@@ -143,6 +147,47 @@ def delay(m: Module, value, cycles: int, *, name: str | None = None):
     for stage in range(cycles):
         value = register(m, value, name=None if name is None else f"{name}_d{stage + 1}")
     return value
+
+
+#: Lanes one register copy of a value every lane reads (the maximum, ``t``) drives at most:
+#: a register read by all of 197 lanes sets the ECP5 Fmax with its routing alone.
+LANES_PER_COPY = 16
+
+
+def copies_for(lanes: int) -> int:
+    """Register copies of a value read by ``lanes`` lanes: one per :data:`LANES_PER_COPY`."""
+    return -(-lanes // LANES_PER_COPY)
+
+
+def copy_of(lane: int, lanes: int, copies: int) -> int:
+    """The copy lane ``lane`` of ``lanes`` reads, the lanes shared out evenly in order."""
+    return lane * copies // lanes
+
+
+def replicas(m: Module, value, copies: int, *, name: str, first: Value | None = None,
+             reset_less: bool = True) -> list[Value]:
+    """``copies`` registers of ``value``, each its own flip-flops: reset-less for data, or
+    reset to 0 with the domain (``reset_less=False``) for a copy of a valid bit.
+
+    Synthesis merges flip-flops with the same next value (yosys's ``opt_merge``, bit by bit),
+    so every copy but the first takes the next value as a function of its own: per bit
+    ``v if q != v else q``, which equals ``v`` but differs from copy to copy, one LUT each.
+    The first copy is a plain register (:func:`register`), or ``first``: a register the
+    caller already has that holds ``value`` of the cycle before.
+    """
+    value = Value.cast(value)
+    copies = check_int("copies", copies, 1)
+    if first is None:
+        first = Signal(value.shape(), name=name if copies == 1 else f"{name}_c0",
+                       reset_less=reset_less)
+        m.d.sync += first.eq(value)
+    out = [first]
+    for copy in range(1, copies):
+        reg = Signal(value.shape(), name=f"{name}_c{copy}", reset_less=reset_less)
+        differs = reg.as_unsigned() ^ value.as_unsigned()
+        m.d.sync += reg.eq(differs & value.as_unsigned() | ~differs & reg.as_unsigned())
+        out.append(reg)
+    return out
 
 
 def reduce_tree(

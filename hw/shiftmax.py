@@ -25,9 +25,11 @@ from .pipeline import (
     check_mask,
     check_one_beat_size,
     check_pipeline_params,
+    copies_for,
     delay,
     lanes,
     register,
+    replicas,
     tree_latency,
 )
 from .round_log2 import RoundLog2
@@ -208,6 +210,15 @@ class Shiftmax(UnitProperties, PipelinedUnit, FixedLatencyUnit):
         def stage_register(value, name: str):
             return register(m, value, name=name) if self._stage_registers else value
 
+        # The maximum and t, read by every lane, are registered in a copy per group of lanes.
+        copies = copies_for(n) if self._stage_registers else 1
+
+        def shared_register(value, name: str) -> Value:
+            if not self._stage_registers:
+                return value
+            registers = replicas(m, value, copies, name=name)
+            return registers[0] if copies == 1 else Cat(*registers)
+
         # Stage 1: floor, then the max tree; the floored lanes wait beside the tree.
         m.submodules.floor = floor = FloorInput(n=n, value_bits=self._value_bits,
                                                 frac_bits=self._frac_bits)
@@ -226,7 +237,7 @@ class Shiftmax(UnitProperties, PipelinedUnit, FixedLatencyUnit):
         else:
             m.d.comb += max_tree.values.eq(floor.floored)
         floored = delay(m, floored, max_tree.latency, name="floored")
-        maximum = stage_register(max_tree.maximum, "maximum")
+        maximum = shared_register(max_tree.maximum, "maximum")
         floored = stage_register(floored, "floored_s1")
 
         # Stage 2: saturated distances (the only per-lane data kept from here on).
@@ -236,7 +247,8 @@ class Shiftmax(UnitProperties, PipelinedUnit, FixedLatencyUnit):
         m.submodules.distance = distance = Distance(
             n=n, width=floor.out_bits, exp_bitwidth=e, register_inside=self._split_distance,
             saturate=not (self._split_distance
-                          and floor.out_bits <= distance_bits(floor.out_bits, e) + 1))
+                          and floor.out_bits <= distance_bits(floor.out_bits, e) + 1),
+            copies=copies)
         m.d.comb += [distance.maximum.eq(maximum), distance.values.eq(floored)]
         distances = distance.distance.as_value()
         if self._mask:
@@ -281,13 +293,14 @@ class Shiftmax(UnitProperties, PipelinedUnit, FixedLatencyUnit):
             dropped_bits=dropped)
         m.d.comb += round_log2.total.eq(total)
         distances = delay(m, distances, round_log2.latency, name="distance_rl")
-        shift = stage_register(round_log2.shift, "shift")
+        shift = shared_register(round_log2.shift, "shift")
         distances = stage_register(distances, "distance_s4")
 
         # Stage 5: output shift (with stage registers also split in two), output register.
         m.submodules.output_shift = output_shift = OutputShift(
             n=n, exp_bitwidth=e, distance_bits=distance.out_bits,
-            shift_bits=round_log2.shift_bits, register_inside=self._stage_registers)
+            shift_bits=round_log2.shift_bits, register_inside=self._stage_registers,
+            copies=copies)
         m.d.comb += [output_shift.distance.eq(distances), output_shift.shift.eq(shift)]
         output = output_shift.output.as_value()
         return register(m, output, name="result")

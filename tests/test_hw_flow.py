@@ -11,6 +11,8 @@ from rtl_sim import mismatch
 from shiftmax.golden import argmax
 from shiftmax.hw import ArgmaxTree, Shiftmax
 from shiftmax.hw.flow import (
+    FIFO_BANK_BITS,
+    FIFO_GROUP_BANKS,
     FLOW_CONTROLS,
     FixedLatencyStream,
     fifo_depth,
@@ -100,6 +102,26 @@ def test_a_datapath_callback_becomes_a_stream(flow_control):
     assert results == rows.sum(axis=1).tolist()
     assert ins == list(range(len(rows))), "one beat per clock while the output is ready"
     assert outs == [c + unit.latency for c in ins]
+
+
+def test_a_wide_fifo_keeps_its_write_groups_in_step():
+    # 200 bits: 7 banks of the FIFO in 2 write groups, each with its own write enable, write
+    # pointer and "a result waiting" flag.
+    width = 200
+    assert -(-width // FIFO_BANK_BITS) > FIFO_GROUP_BANKS
+
+    def datapath(m, payload, step):
+        return register(m, register(m, register(m, payload)))
+
+    unit = FixedLatencyStream(datapath, in_shape=unsigned(width), out_shape=unsigned(width),
+                              latency=3, flow_control="fifo")
+    rng = np.random.default_rng(11)
+    words = [int.from_bytes(rng.bytes(width // 8), "little") for _ in range(150)]
+    for stall in (0.5, 0.9):
+        results, _, _, violations = rtl_stream_component(unit, words, seed=2, gap=0.2,
+                                                         stall=stall)
+        assert not violations
+        assert results == words
 
 
 @pytest.mark.parametrize("flow_control", FLOW_CONTROLS)

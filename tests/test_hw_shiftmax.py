@@ -68,6 +68,8 @@ CONFIGS = [
     dict(n=13, value_bits=5, frac_bits=-1, exp_bitwidth=2, buffer_bitwidth=6,
          register_every=3, stage_registers=False, flow_control="enable"),
     dict(n=3, value_bits=10, frac_bits=2, exp_bitwidth=1, buffer_bitwidth=4, register_every=1),
+    # 40 lanes: the maximum and t in 3 register copies, the FIFO's 5 banks in 2 write groups.
+    dict(n=40, value_bits=4, exp_bitwidth=3, buffer_bitwidth=10, register_every=1),
     # The shortest pipeline in the free-running form: two credits more than its latency.
     dict(n=2, value_bits=4, exp_bitwidth=2, buffer_bitwidth=6, register_every=0,
          stage_registers=False, flow_control="fifo"),
