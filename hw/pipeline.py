@@ -171,7 +171,10 @@ def replicas(m: Module, value, copies: int, *, name: str, first: Value | None = 
 
     Synthesis merges flip-flops with the same next value (yosys's ``opt_merge``, bit by bit),
     so every copy but the first takes the next value as a function of its own: per bit
-    ``v if q != v else q``, which equals ``v`` but differs from copy to copy, one LUT each.
+    ``v & (q | v)``, which equals ``v`` but differs from copy to copy (a LUT that abc then
+    maps away: the copies stay, at the cost of their flip-flops). Unlike a form such as
+    ``v if q == v else q``, it is ``v`` in a Verilog simulator even while ``q`` is unknown
+    (X: ``0 & X`` is 0, ``X | 1`` is 1), so a copy that once held X recovers.
     The first copy is a plain register (:func:`register`), or ``first``: a register the
     caller already has that holds ``value`` of the cycle before.
     """
@@ -184,8 +187,8 @@ def replicas(m: Module, value, copies: int, *, name: str, first: Value | None = 
     out = [first]
     for copy in range(1, copies):
         reg = Signal(value.shape(), name=f"{name}_c{copy}", reset_less=reset_less)
-        differs = reg.as_unsigned() ^ value.as_unsigned()
-        m.d.sync += reg.eq(differs & value.as_unsigned() | ~differs & reg.as_unsigned())
+        bits = value.as_unsigned()
+        m.d.sync += reg.eq(bits & (reg.as_unsigned() | bits))
         out.append(reg)
     return out
 

@@ -402,6 +402,8 @@ SHIFTMAX = Unit(
          "register_every": 0, "stage_registers": True},
         {"n": 10, "value_bits": 15, "frac_bits": 10, "register_every": 1,
          "flow_control": "fifo"},
+        # Two copies of the maximum and t, and the FIFO's 5 banks in 2 write groups.
+        {"n": 20, "value_bits": 7, "exp_bitwidth": 7, "buffer_bitwidth": 16},
         {"n": 20, "value_bits": 7, "lanes_per_beat": 6, "mask": True},
     ),
 )
