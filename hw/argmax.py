@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value, signed, unsigned
+from amaranth.hdl import Cat, Const, Module, Mux, ResetSignal, Signal, Value, signed, unsigned
 from amaranth.lib import data
 
 from shiftmax.golden.argmax import ARGMAX_OUTPUTS
@@ -13,7 +13,8 @@ from shiftmax.golden.params import check_choice, check_int
 from shiftmax.units import ARGMAX
 
 from .argmax_tree import ArgmaxTree
-from .flow import FixedLatencyUnit, InputStep
+from .flow import FixedLatencyUnit, InputStep, connect_flow
+from .formal import formal_build
 from .pipeline import (
     PipelinedUnit,
     UnitProperties,
@@ -192,6 +193,32 @@ class Argmax(UnitProperties, PipelinedUnit, FixedLatencyUnit):
                 "stage_registers": self._stage_registers,
                 "lanes_per_cycle": self._lanes_per_cycle, "flow_control": self.flow_control,
                 "lanes_per_beat": self._n, "mask": self._mask}
+
+    def elaborate(self, platform) -> Module:
+        formal = formal_build(platform)
+        if formal is None or not self.folded:
+            return super().elaborate(platform)
+        # The formal build of a folded unit: the same unit, and what its step counter
+        # satisfies in every state a reset reaches. While a beat is read in parts (step above
+        # 0) the source offers it: the first part's cycle had s_axis_tready low, so tvalid and
+        # the payload hold. In the fifo form its credit holds too (only a beat's last part
+        # uses one), so every part after the first is taken in the cycle after the one before:
+        # the partial results of a beat never wait, and the miter closes by induction.
+        steps: list[InputStep] = []
+
+        def datapath(m: Module, payload, step: InputStep) -> Value:
+            steps.append(step)
+            return self.elaborate_datapath(m, payload, step)
+
+        m = Module()
+        connect_flow(m, i=self.i, o=self.o, datapath=datapath,
+                     datapath_latency=self.datapath_latency, flow_control=self.flow_control,
+                     input_cycles=self.input_cycles, platform=platform)
+        step, = steps
+        reading = (step.index != 0) & ~ResetSignal()
+        offered = step.valid if self.flow_control == "fifo" else self.i.valid
+        formal.check(m, [~reading | offered])
+        return m
 
     def elaborate_datapath(self, m: Module, payload, step: InputStep) -> Value:
         m.submodules.tree = tree = ArgmaxTree(n=self._lanes_per_cycle,

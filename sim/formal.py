@@ -43,8 +43,9 @@ and asserts the tracked row's result equal to the reference's wherever it waits 
 position among the rows held and the expected output come from the property module). With
 these every property of a one-beat unit is proven by k-induction (``induct``); the miter
 too, except where an inner stage of the datapath can hold a row while the unit stalls
-(:func:`miter_by_induction`): there the miter is checked from reset for every input and
-stall sequence up to a depth (``bmc``). The streaming argmax and top-K report the rows
+(:func:`miter_by_induction`): there the miter is proven in parts (:func:`miter_by_step`,
+the ``step`` check and the fifo form's miter; a folded datapath also by the fold check,
+:func:`_fold_harness`). The streaming argmax and top-K report the rows
 held by their framer, pass and output FIFO, state the framer's and the FIFO's invariants and
 the credit count, and report where the framer is in the input row (``formal_in_beat``,
 ``formal_in_dropping``, asserted equal to the property module's framing): every property but
@@ -601,9 +602,10 @@ def quiet_cycles(sidecar: dict) -> int:
 #: properties that need no history (reset, hold, stable, s_axis_tready's formula, framing of
 #: one-beat outputs). ``induct``: k-induction of every property (its base case is the bounded
 #: check from reset to the same depth), for a unit whose formal build reports the rows it
-#: holds (the one-beat units): the miter too where :func:`miter_by_induction`. ``bmc``: the
-#: rest from reset, any stalls, ``bmc_depth`` cycles: every property of a streaming unit, the
-#: miter of a one-beat unit whose datapath can hold a row while it stalls (the miter alone).
+#: holds: the miter too where :func:`miter_by_induction`. ``bmc``: the rest from reset, any
+#: stalls, ``bmc_depth`` cycles: every property of a unit that reports no rows, the miter of a
+#: streaming unit (alone when the induction proves the rest: a row's partial result waits in
+#: the unit for its next beat). The ``step`` check (:func:`_step`) is no harness script.
 CHECKS = {"local": "", "induct": "-DFULL ", "bmc": "-DFULL -DMITER "}
 
 
@@ -611,24 +613,27 @@ def miter_by_induction(sidecar: dict) -> bool:
     """Whether the miter closes by k-induction: no inner stage of the datapath can hold a
     row for longer than the induction depth. It can in a frozen form (enable, skid) with a
     datapath latency above 1 (a stall freezes a row in an inner stage, where only the
-    datapath's own invariants could relate it to its input), in a folded datapath (its
-    parts wait for the next) and in a streaming unit (a row's partial result waits for its
-    next beat)."""
+    datapath's own invariants could relate it to its input) and in a streaming unit (a
+    row's partial result waits for its next beat). A folded datapath in the fifo form reads
+    a beat's parts in consecutive cycles (its formal build states that a part is taken in
+    every cycle of a beat but its first), so its partial results never wait."""
     if "s_axis_tlast" in sidecar["ports"]:
         return False
-    frozen_stages = int(sidecar["latency"]) - {"enable": 1, "skid": 2, "fifo": 3}[
-        sidecar["flow_control"]]
-    return sidecar.get("input_cycles", 1) == 1 and (
-        sidecar["flow_control"] == "fifo" or frozen_stages == 0)
+    return sidecar["flow_control"] == "fifo" or datapath_latency(sidecar) == 1
+
+
+def datapath_latency(sidecar: dict) -> int:
+    """The latency of a one-beat unit's datapath: the unit's less what its form adds."""
+    return int(sidecar["latency"]) - {"enable": 0, "skid": 1, "fifo": 2}[sidecar["flow_control"]]
 
 
 def miter_by_step(sidecar: dict) -> bool:
-    """Whether the miter is proven in parts (docs/verification.md): a one-beat unit, not
-    folded, in a frozen form (enable, skid) whose miter does not close by induction. The
+    """Whether the miter is proven in parts (docs/verification.md): a one-beat unit (folded
+    or not) in a frozen form (enable, skid) whose miter does not close by induction. The
     datapath's result where the pipeline ends is tied to its input by the ``step`` check
     (the datapath, enabled, steps as the fifo form's, disabled, holds) and the fifo form's
     proven miter; the induction takes that result as given and proves the rest."""
-    return ("s_axis_tlast" not in sidecar["ports"] and sidecar.get("input_cycles", 1) == 1
+    return ("s_axis_tlast" not in sidecar["ports"]
             and sidecar["flow_control"] in ("enable", "skid")
             and not miter_by_induction(sidecar))
 
@@ -694,8 +699,16 @@ def write_job(job: FormalJob, root: Path) -> tuple[Path, dict[str, int]]:
         _generate(partner, partner.params, "free", directory / "free.v", formal=False)
         for name in ("dut", "free"):
             numbered = (directory / f"{name}.v").read_text()
-            (directory / f"step_{name}.v").write_text(_plain_instance_names(numbered))
+            (directory / f"step_{name}.v").write_text(
+                _plain_signal_names(_plain_instance_names(numbered)))
         (directory / "step.ys").write_text(_step_script("dut", "free"))
+        parts = int(sidecar.get("input_cycles", 1))
+        if parts > 1:
+            (directory / "fold_check.sv").write_text(_fold_harness(
+                (directory / "step_free.v").read_text(), r"\free.unit.datapath", parts,
+                datapath_latency(sidecar)))
+            (directory / "fold.sby").write_text(_FOLD_SBY.format(depth=parts +
+                                                                 datapath_latency(sidecar)))
     for check, depth in depths.items():
         if check == "step":
             continue
@@ -717,6 +730,32 @@ def _plain_instance_names(text: str) -> str:
     flattened, then pair by name. A stem used twice in one module fails the read."""
     return re.sub(r"^(\s+\\\S+\s+\\[A-Za-z_]\w*\$)\d+(\s+\()$", r"\1inst\2", text,
                   flags=re.MULTILINE)
+
+
+def _plain_signal_names(text: str) -> str:
+    """The Verilog with each numbered signal a module declares, ``stem$<number>`` (a name
+    used twice, such as the unnamed registers ``reg`` of a folded datapath, numbered across
+    the whole design like the instances), named ``stem$n<rank>``, its rank among the numbers
+    of that stem in the module: the same code declares them in the same order in every form,
+    so they pair by name. A wrong pairing can only make the step check fail."""
+    name = r"\\([A-Za-z_][^\s$]*)\$(\d+)(?=\s)"
+
+    def plain(module: re.Match) -> str:
+        body = module.group(0)
+        numbers: dict[str, list[int]] = {}
+        for stem, number in re.findall(rf"^\s+(?:reg|wire|input|output)\b[^\\\n]*{name}",
+                                       body, flags=re.MULTILINE):
+            numbers.setdefault(stem, []).append(int(number))
+        ranks = {(stem, number): rank for stem, found in numbers.items()
+                 for rank, number in enumerate(sorted(set(found)))}
+
+        def rename(match: re.Match) -> str:
+            rank = ranks.get((match.group(1), int(match.group(2))))
+            return match.group(0) if rank is None else f"\\{match.group(1)}$n{rank}"
+
+        return re.sub(name, rename, body)
+
+    return re.sub(r"(?ms)^module .*?^endmodule$", plain, text)
 
 
 def _step_script(gate: str, gold: str) -> str:
@@ -797,7 +836,8 @@ def _held_harness(netlist: dict) -> str:
 
 
 def _step(directory: Path, timeout: float) -> tuple[str, str, str]:
-    """The ``step`` check: step.ys ((b), and held.v for (a)), then held.sby ((a))."""
+    """The ``step`` check: step.ys ((b), and held.v for (a)), then held.sby ((a)), and for
+    a folded datapath fold.sby ((c), :func:`_fold_harness`)."""
     status, failed, trace = _yosys(directory, "step.ys", timeout)
     if status != "PASS":
         return status, failed, trace
@@ -823,7 +863,79 @@ prep -top held_check
 held.v
 held_check.sv
 """)
-    return _sby(directory, "held.sby", timeout)
+    status, failed, trace = _sby(directory, "held.sby", timeout)
+    if status != "PASS" or not (directory / "fold.sby").exists():
+        return status, failed, trace
+    return _sby(directory, "fold.sby", timeout)
+
+
+#: The fold check (c): from any state of the two copies (the initial values of the
+#: datapath's registers, attributes once ``proc`` has run, removed before the harness is
+#: read), as many cycles as the beat's parts and the latency.
+_FOLD_SBY = """[options]
+mode bmc
+depth {depth}
+
+[engines]
+smtbmc yices
+
+[script]
+read_verilog -formal step_free.v
+proc
+attrmap -remove init
+read_verilog -formal -sv fold_check.sv
+prep -top fold_check
+
+[files]
+step_free.v
+fold_check.sv
+"""
+
+
+def _fold_harness(verilog: str, module: str, parts: int, latency: int) -> str:
+    """``fold_check``: two copies of the free-running folded datapath ``module``, each from
+    any state, fed the same beat, its ``parts`` parts in consecutive cycles (``step`` 0 to
+    ``parts - 1``, ``take`` high, the payload held, no reset), then each its own inputs;
+    asserted: their outputs are equal ``latency`` cycles after the last part. So the result
+    of a beat read that way depends on its parts alone, not on what the datapath held
+    before (a beat whose first parts a reset cut short, say) or reads after."""
+    body = re.search(rf"(?ms)^module {re.escape(module)} \(.*?^endmodule$", verilog)
+    if body is None:
+        raise RuntimeError(f"no module {module} in the datapath's Verilog")
+    ports = {name: (direction, int(high or 0) + 1) for direction, high, name in re.findall(
+        r"^\s+(input|output)\s+(?:\[(\d+):0\]\s+)?(\S+);", body.group(0), flags=re.MULTILINE)}
+    if not {"clk", "rst", "step", "take"} <= ports.keys() or any(
+            not re.fullmatch(r"[A-Za-z_]\w*", name) for name in ports):
+        raise RuntimeError(f"unexpected ports of {module}: {sorted(ports)}")
+    inputs = [name for name, (direction, _) in ports.items()
+              if direction == "input" and name != "clk"]
+    outputs = [name for name, (direction, _) in ports.items() if direction == "output"]
+    payload = [name for name in inputs if name not in ("rst", "step", "take")]
+
+    def width(name: str) -> str:
+        bits = ports[name][1]
+        return f"[{bits - 1}:0] " if bits > 1 else ""
+
+    lines = ["module fold_check (", ",\n".join(
+        ["    input wire clk"] + [f"    input wire {width(name)}{copy}_{name}"
+                                  for copy in "ab" for name in inputs]), ");"]
+    lines += [f"    wire {width(name)}{copy}_{name};" for copy in "ab" for name in outputs]
+    for copy in "ab":
+        connections = [".clk(clk)"] + [f".{name}({copy}_{name})" for name in inputs + outputs]
+        lines.append(f"    {module} {copy} ({', '.join(connections)});")
+    lines += ["    reg [7:0] f_cycle = 8'd0;",
+              "    always @(posedge clk) f_cycle <= f_cycle + (f_cycle != 8'hff);"]
+    lines += [f"    reg {width(name)}f_{name};" for name in payload]
+    lines.append("    always @(posedge clk) if (f_cycle == 0) begin")
+    lines += [f"        f_{name} <= a_{name};" for name in payload]
+    lines += ["    end", f"    always @(*) if (f_cycle < {parts}) begin",
+              "        assume(a_take && !a_rst && a_step == f_cycle);"]
+    lines += [f"        assume(b_{name} == a_{name});" for name in inputs]
+    lines += [f"        if (f_cycle != 0) assume(a_{name} == f_{name});" for name in payload]
+    lines += ["    end", f"    always @(*) if (f_cycle == {parts - 1 + latency}) begin"]
+    lines += [f"        assert(a_{name} == b_{name});" for name in outputs]
+    lines += ["    end", "endmodule", ""]
+    return "\n".join(lines)
 
 
 def _sby_text(mode: str, depth: int, files: list[str], defines: str,
@@ -877,7 +989,8 @@ def _sby(directory: Path, script: str, timeout: float) -> tuple[str, str, str]:
     status_file = work / "status"
     status = status_file.read_text().split()[0] if status_file.exists() else "ERROR"
     failed = sorted(set(re.findall(r"(?:Assert failed in|failed assertion) [^\n]*?"
-                                   r"((?:harness\.sv|dut\.v|held_check\.sv):\d+)", log)))
+                                   r"((?:harness\.sv|dut\.v|(?:held|fold)_check\.sv):\d+)",
+                                   log)))
     failed = [_python_source(directory, where) for where in failed]
     traces = sorted(work.glob("engine_*/trace*.vcd"))
     if status == "ERROR" and not failed:

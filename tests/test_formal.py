@@ -3,7 +3,8 @@
 The tiny argmax with the global enable and with the FIFO is proven (every property and the
 miter against the unpipelined unit by k-induction, with the invariants of the unit's formal
 build), a deliberately broken copy fails with a counterexample trace, a broken datapath fails
-the miter, and the property module is written from any sidecar. The streaming shiftmax's
+the miter, a folded datapath whose result depends on what it held before the beat fails the
+fold check, and the property module is written from any sidecar. The streaming shiftmax's
 formal build reports the output beats it owes, its invariants close with the local
 properties (its induction is make formal's), and it drains past the one-beat quiet bound.
 """
@@ -11,6 +12,7 @@ properties (its induction is make formal's), and it drains past the one-beat qui
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -101,9 +103,11 @@ def test_harness_of_a_one_beat_unit_ties_its_count_to_the_rows_the_unit_holds() 
     assert formal.free_running_partner(
         formal.FormalJob("argmax-x-enable", "argmax", {"flow_control": "enable"})).params == {
         "flow_control": "fifo"}
-    # Folded: still bounded.
-    folded = {**frozen, "input_cycles": 2}
-    assert formal.job_depths(job, folded).keys() == {"local", "induct", "bmc"}
+    # Folded: the fifo form reads a beat's parts in consecutive cycles, so its miter closes
+    # by induction; the frozen forms' miter in parts, as when not folded.
+    assert formal.job_depths(job, {**sidecar, "input_cycles": 2}).keys() == {"local", "induct"}
+    assert formal.job_depths(job, {**frozen, "input_cycles": 2}).keys() == {
+        "local", "induct", "step"}
 
 
 def test_held_harness_asserts_every_flip_flop_holds_while_the_enable_is_low() -> None:
@@ -123,6 +127,59 @@ def test_held_harness_asserts_every_flip_flop_holds_while_the_enable_is_low() ->
     netlist["modules"]["held"]["cells"]["c"] = {"type": "$dff", "connections": {"Q": [9]}}
     with pytest.raises(RuntimeError):
         formal._held_harness(netlist)
+
+
+def test_step_copies_name_numbered_signals_by_rank_so_that_two_forms_pair() -> None:
+    # Amaranth numbers a repeated name across the whole design: the same datapath declares
+    # reg$9 and reg$11 in one form, reg$10 and reg$12 in the other.
+    def module(first: int, second: int) -> str:
+        return "\n".join(["module \\x.unit.datapath (clk);",
+                          f"  reg \\reg${first}  = 1'h0;", f"  reg \\reg${second}  = 1'h0;",
+                          "  reg \\reg ;", "  wire \\$3 ;", "  always @(posedge clk)",
+                          f"    \\reg${second}  <= \\reg${first} ;", "endmodule"])
+
+    one, other = (formal._plain_signal_names(module(*numbers)) for numbers in ((9, 11),
+                                                                               (10, 12)))
+    assert one == other
+    assert "\\reg$n1  <= \\reg$n0 ;" in one and "\\reg ;" in one and "\\$3 ;" in one
+
+
+def test_fold_harness_feeds_two_copies_one_beat_and_compares_them_after_the_latency() -> None:
+    verilog = """module \\free.unit.datapath (clk, rst, take, step, result, i__payload);
+  input clk;
+  wire clk;
+  input [15:0] i__payload;
+  output [1:0] result;
+  input rst;
+  input step;
+  input take;
+endmodule
+"""
+    text = formal._fold_harness(verilog, r"\free.unit.datapath", 2, 3)
+    assert "input wire [15:0] a_i__payload" in text and "input wire b_take" in text
+    assert "assume(a_take && !a_rst && a_step == f_cycle);" in text
+    assert "if (f_cycle < 2) begin" in text and "assume(b_i__payload == a_i__payload);" in text
+    assert "if (f_cycle != 0) assume(a_i__payload == f_i__payload);" in text
+    assert "if (f_cycle == 4) begin\n        assert(a_result == b_result);" in text
+    with pytest.raises(RuntimeError):
+        formal._fold_harness(verilog.replace("input take;", ""), r"\free.unit.datapath", 2, 3)
+
+
+@needs_tools
+def test_fold_check_fails_when_a_beats_result_depends_on_what_the_datapath_held() -> None:
+    job = next(job for job in formal.JOBS if job.name == "argmax-folded-enable")
+    directory, depths = formal.write_job(job, BUILD_ROOT)
+    assert "step" in depths and (directory / "fold.sby").exists()
+    status, failed, _ = formal._sby(directory, "fold.sby", timeout=120)
+    assert status == "PASS", failed
+    # A running best loaded only when greater, also on a beat's first part, keeps what it
+    # held before the beat.
+    text = (directory / "step_free.v").read_text()
+    broken, count = re.subn(r"assign better = first_d1 \|", "assign better = 1'h0 |", text)
+    assert count == 1
+    (directory / "step_free.v").write_text(broken)
+    status, failed, _ = formal._sby(directory, "fold.sby", timeout=120)
+    assert status == "FAIL" and "fold_check.sv:" in failed
 
 
 def test_miter_reference_is_the_unpipelined_one_beat_unit() -> None:
