@@ -8,7 +8,7 @@ from amaranth.lib.wiring import In, Out
 
 from shiftmax.golden.params import check_int
 
-from .pipeline import copy_of, lanes, register, unsigned_bits, wire
+from .pipeline import copies_shape, lane_copy, lanes, register, unsigned_bits, wire
 
 __all__ = ["Distance", "distance_bits"]
 
@@ -77,12 +77,10 @@ class Distance(wiring.Component):
                 raise TypeError(f"{name} must be True or False, not {value!r}")
         self._register_inside = register_inside
         self._copies = check_int("copies", copies, 1, self._n)
-        maximum = signed(self._width) if copies == 1 \
-            else data.ArrayLayout(signed(self._width), copies)
         self._out_bits = distance_bits(self._width, self._exp_bitwidth) if saturate \
             else self._width
         super().__init__({
-            "maximum": In(maximum),
+            "maximum": In(copies_shape(signed(self._width), self._copies)),
             "values": In(data.ArrayLayout(signed(self._width), self._n)),
             "distance": Out(data.ArrayLayout(self._out_bits, self._n)),
         })
@@ -100,8 +98,7 @@ class Distance(wiring.Component):
         bits = self._out_bits
         distances = []
         for lane in range(self._n):
-            maximum = self.maximum if self._copies == 1 \
-                else self.maximum[copy_of(lane, self._n, self._copies)]
+            maximum = lane_copy(self.maximum, lane, self._n, self._copies)
             difference = wire(m, (maximum - self.values[lane]).as_unsigned()[:self._width],
                               name=f"difference{lane}")
             if self._register_inside:

@@ -8,7 +8,7 @@ from amaranth.lib.wiring import In, Out
 
 from shiftmax.golden.params import check_int
 
-from .pipeline import copy_of, lanes, register, unsigned_bits, wire
+from .pipeline import copies_shape, lane_copy, lanes, register, unsigned_bits, wire
 
 __all__ = ["OutputShift"]
 
@@ -72,11 +72,9 @@ class OutputShift(wiring.Component):
             raise TypeError(f"register_inside must be True or False, not {register_inside!r}")
         self._register_inside = register_inside
         self._copies = check_int("copies", copies, 1, self._n)
-        shift = signed(self._shift_bits) if copies == 1 \
-            else data.ArrayLayout(signed(self._shift_bits), copies)
         super().__init__({
             "distance": In(data.ArrayLayout(self._distance_bits, self._n)),
-            "shift": In(shift),
+            "shift": In(copies_shape(signed(self._shift_bits), self._copies)),
             "output": Out(data.ArrayLayout(self._exp_bitwidth + 1, self._n)),
         })
 
@@ -93,8 +91,7 @@ class OutputShift(wiring.Component):
         # decoder inverts it, so no LUT follows the chain).
         fields = []
         for lane in range(self._n):
-            shift = self.shift if self._copies == 1 \
-                else self.shift[copy_of(lane, self._n, self._copies)]
+            shift = lane_copy(self.shift, lane, self._n, self._copies)
             v = wire(m, shift - self.distance[lane], name=f"v{lane}")
             fields.append(Cat(v[:low_bits], v[-1]))
         fields = wire(m, Cat(*fields), name="fields")

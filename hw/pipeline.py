@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 from amaranth.hdl import Cat, Const, Module, Signal, Value
+from amaranth.lib import data
 
 from shiftmax.golden.params import check_int
 
@@ -40,6 +41,8 @@ __all__ = [
     "LANES_PER_COPY",
     "copies_for",
     "copy_of",
+    "copies_shape",
+    "lane_copy",
     "replicas",
     "reduce_tree",
     "UnitProperties",
@@ -162,6 +165,17 @@ def copies_for(lanes: int) -> int:
 def copy_of(lane: int, lanes: int, copies: int) -> int:
     """The copy lane ``lane`` of ``lanes`` reads, the lanes shared out evenly in order."""
     return lane * copies // lanes
+
+
+def copies_shape(shape, copies: int):
+    """The shape of a member that takes ``copies`` copies of a ``shape`` value: the shape
+    itself for one copy, else an array of them (:func:`lane_copy` reads it)."""
+    return shape if copies == 1 else data.ArrayLayout(shape, copies)
+
+
+def lane_copy(member, lane: int, lanes: int, copies: int):
+    """The copy of a :func:`copies_shape` member that lane ``lane`` of ``lanes`` reads."""
+    return member if copies == 1 else member[copy_of(lane, lanes, copies)]
 
 
 def replicas(m: Module, value, copies: int, *, name: str, first: Value | None = None,
