@@ -145,10 +145,11 @@ class RowSample:
 
 class RowMonitor:
     """Samples the ports and checks the output side of the handshake (and ``s_axis_tready``
-    against ``ready_rule``, called once per sample, reset cycles included)."""
+    against ``ready_rule``, called once per sample, reset cycles included; a None from it
+    leaves that sample unchecked)."""
 
     def __init__(self, dut, fail: Callable[[str], None],
-                 ready_rule: Callable[[RowSample], bool] | None = None):
+                 ready_rule: Callable[[RowSample], bool | None] | None = None):
         self.dut = dut
         self.fail = fail
         self.ready_rule = ready_rule  # what s_axis_tready must be (shiftmax.sim.ready_rules)
@@ -341,12 +342,13 @@ class RowHarness(AxisHarness):
     check that many cycles more, counting only the cycles a beat is offered. ``ready_rule``
     (:func:`~shiftmax.sim.ready_rules.row_ready_rule`): what ``s_axis_tready`` must be on
     every cycle; one with a ``row_formed`` method is told each row the framing model forms,
-    at the edge that took its last beat.
+    at the edge that took its last beat, with the beats it lacks (R less those it was formed
+    from: an early ``tlast``'s, which a framer with ``fill`` emits itself).
     """
 
     def __init__(self, dut, rng: np.random.Generator, shape: RowShape, *, latency: int = 0,
                  input_cycles: int = 1, max_failures: int = 8,
-                 ready_rule: Callable[[RowSample], bool] | None = None):
+                 ready_rule: Callable[[RowSample], bool | None] | None = None):
         super().__init__(dut, rng, max_failures=max_failures)
         self.shape = shape
         self.latency = latency  # the sidecar's: how long a row may take before it is lost
@@ -404,7 +406,8 @@ class RowHarness(AxisHarness):
                     formed = report.rows
                     scoreboard.accepted(source.accepted(), self.edge)
                     if report.rows != formed and hasattr(self.ready_rule, "row_formed"):
-                        self.ready_rule.row_formed()
+                        row = scoreboard.pending[-1].row
+                        self.ready_rule.row_formed(r - len(row.beats))
                     idle = 0
                 if sample.output_taken:
                     scoreboard.output(sample, self.edge)

@@ -30,9 +30,11 @@ from shiftmax.sim.config import SimConfig
 from shiftmax.sim.ready_rules import (
     CreditReadyRule,
     RowCreditReadyRule,
+    RowEnableReadyRule,
+    RowFillReadyRule,
     enable_ready,
     row_ready_rule,
-    streaming_argmax_credits,
+    streaming_credits,
 )
 from shiftmax.sim.runner import generate_verilog, simulate
 
@@ -58,7 +60,7 @@ def test_streaming_argmax_credits_agree_with_the_hardware(params) -> None:
     unit = StreamingArgmax(**params)
     assert unit.flow_control == "fifo"
     sidecar = {"latency": unit.latency, "beats_per_row": unit.beats_per_row}
-    assert streaming_argmax_credits(sidecar) * (unit.index_bits + 1) == unit.memory_bits
+    assert streaming_credits(sidecar) * (unit.index_bits + 1) == unit.memory_bits
 
 
 def test_row_credit_rule_counts_a_row_an_edge_after_its_last_beat() -> None:
@@ -86,8 +88,10 @@ def test_rules_of_the_row_bench_by_unit_and_form() -> None:
     streaming = {"unit": "argmax", "beats_per_row": 3, "latency": 7, "input_cycles": 1}
     assert isinstance(row_ready_rule({**streaming, "flow_control": "fifo"}), RowCreditReadyRule)
     assert row_ready_rule({**streaming, "flow_control": "enable"}) is enable_ready
-    assert row_ready_rule({**streaming, "unit": "shiftmax", "flow_control": "fifo"}) is None
-    assert row_ready_rule({**streaming, "unit": "topk", "flow_control": "enable"}) is None
+    assert isinstance(row_ready_rule({**streaming, "unit": "shiftmax", "flow_control": "fifo"}),
+                      RowFillReadyRule)
+    assert isinstance(row_ready_rule({**streaming, "unit": "topk", "flow_control": "enable"}),
+                      RowEnableReadyRule)
     one_beat = {"unit": "argmax", "beats_per_row": 1, "latency": 6, "flow_control": "fifo"}
     assert isinstance(row_ready_rule(one_beat), CreditReadyRule)
 
