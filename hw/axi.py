@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from amaranth.hdl import Cat, Shape, ShapeCastable, Value, ValueCastable
+from amaranth.hdl import Cat, Shape, ShapeCastable, Value, ValueCastable, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -80,7 +80,9 @@ class AxiStream(wiring.Component):
     where the unit has them; m_axis_tvalid : Out(1); m_axis_tready : In(1).
     formal_rows_held : Out(ROWS_HELD_BITS); formal_tracking : In(1);
     formal_position : In(ROWS_HELD_BITS); formal_expect_tdata, ... : In, one per output field;
-    formal_in_beat : Out(ROWS_HELD_BITS), formal_in_dropping : Out(1), units with s_axis_tlast
+    formal_in_beat : Out(ROWS_HELD_BITS), formal_in_dropping : Out(1),
+    formal_row_tracking : In(1), formal_row_tdata : In(n * (value_bits + 1)),
+    formal_row_tuser : In(n) (with a mask), units with s_axis_tlast
         With ``formal`` only: the formal build's ports (:mod:`shiftmax.hw.formal`).
 
     Raises
@@ -115,7 +117,11 @@ class AxiStream(wiring.Component):
             for name, width in self._out_fields.items():
                 ports[_expect_port(name)] = In(width)
             if "last" in self._in_fields:
-                ports.update(formal_in_beat=Out(ROWS_HELD_BITS), formal_in_dropping=Out(1))
+                ports.update(formal_in_beat=Out(ROWS_HELD_BITS), formal_in_dropping=Out(1),
+                             formal_row_tracking=In(1),
+                             formal_row_tdata=In(unit.n * (unit.value_bits + 1)))
+                if "mask" in self._in_fields:
+                    ports.update(formal_row_tuser=In(unit.n))
         super().__init__(ports)
 
     def formal_build(self) -> FormalBuild:
@@ -127,7 +133,18 @@ class AxiStream(wiring.Component):
                            layout=self._unit.signature.members["o"].signature
                            .members["payload"].shape,
                            in_beat=getattr(self, "formal_in_beat", None),
-                           in_dropping=getattr(self, "formal_in_dropping", None))
+                           in_dropping=getattr(self, "formal_in_dropping", None),
+                           row=self._recorded_row(),
+                           row_mask=getattr(self, "formal_row_tuser", None),
+                           row_tracking=getattr(self, "formal_row_tracking", None))
+
+    def _recorded_row(self) -> data.View | None:
+        """The formal build's record of a streaming unit's tracked row, one lane per element."""
+        if not hasattr(self, "formal_row_tdata"):
+            return None
+        unit = self._unit
+        return data.View(data.ArrayLayout(signed(unit.value_bits + 1), unit.n),
+                         self.formal_row_tdata)
 
     @property
     def unit(self) -> wiring.Component:

@@ -20,7 +20,11 @@ They become Asserts inside the unit: k-induction assumes them in the steps befor
 checks, and proves them. Any other block states the relations between its own registers
 with :meth:`FormalBuild.check`, and a streaming unit's row framer reports where it is in the
 input row (:meth:`FormalBuild.frame`, ports ``formal_in_beat`` and ``formal_in_dropping``),
-which the property module asserts equal to its own framing of the input. A block with an
+which the property module asserts equal to its own framing of the input, and states what its
+stages hold of the tracked row while that row streams in (:meth:`FormalBuild.partial`): the
+property module gives it the beats of that row taken so far (``formal_row_tdata``, with a
+mask ``formal_row_tuser``) while the row is in the unit (``formal_row_tracking``, at
+``formal_position``). A block with an
 Amaranth ``SyncFIFOBuffered`` adds it through :func:`add_buffered_fifo`, which gives the
 FIFO's own registers for such statements. In every other build the platform is None and
 none of this is generated.
@@ -60,12 +64,19 @@ class FormalBuild:
 
     def __init__(self, *, rows_held: Signal, tracking: Signal, position: Signal,
                  expect: dict[str, Signal], layout: data.Layout,
-                 in_beat: Signal | None = None, in_dropping: Signal | None = None) -> None:
+                 in_beat: Signal | None = None, in_dropping: Signal | None = None,
+                 row: Value | None = None, row_mask: Value | None = None,
+                 row_tracking: Signal | None = None) -> None:
         self.rows_held, self.tracking, self.position = rows_held, tracking, position
         self.expect, self.layout = expect, layout
         self.in_beat, self.in_dropping = in_beat, in_dropping
+        #: A streaming unit's tracked row as the property module recorded it (the elements
+        #: of the beats taken so far; an ``ArrayLayout`` view, one lane per element), its
+        #: mask (bit ``e`` set: element ``e`` is absent) and whether the row is in the unit.
+        self.row, self.row_mask, self.row_tracking = row, row_mask, row_tracking
         self.reported = False
         self.framed = False
+        self.partials = False  # a block stated what it holds of the tracked row
 
     def check(self, m: Module, invariants: Iterable[Value]) -> None:
         """Each of ``invariants`` (relations between registers of a block of ``m``) is true
@@ -82,6 +93,17 @@ class FormalBuild:
             raise RuntimeError("a second framer reports the unit's input framing")
         self.framed = True
         m.d.comb += [self.in_beat.eq(beat), self.in_dropping.eq(dropping)]
+
+    def partial(self, m: Module, position: Value, holds: Iterable[Value]) -> None:
+        """A stage of a streaming unit holds part of the row at ``position`` among the rows
+        held (0: the oldest; the row still streaming in is at ``rows_held``): if that is the
+        tracked row, each of ``holds`` (relations between the stage's registers and
+        :attr:`row`) is true. Any block, any number of times."""
+        if self.row_tracking is None:
+            raise RuntimeError("the unit has no tlast input, so no row streams in")
+        self.partials = True
+        here = self.row_tracking & (self.position == position)
+        m.d.comb += [Assert(~here | holds_) for holds_ in holds]
 
     def hold(self, m: Module, rows: Value, invariants: Iterable[Value],
              slots: Iterable[Slot] = (), given: Slot | None = None) -> None:

@@ -18,7 +18,7 @@ past ``n`` in the last beat, and, with ``fill``, every lane of the beats that an
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from amaranth.hdl import Cat, Const, EnableInserter, Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import data, stream, wiring
@@ -27,7 +27,7 @@ from amaranth.lib.wiring import In, Out
 from shiftmax.golden.fixedpoint import MAX_VALUE_BITS
 from shiftmax.golden.params import check_int
 
-from .formal import BufferedFifo, FormalBuild, formal_build
+from .formal import BufferedFifo, FormalBuild, Slot, formal_build
 from .pipeline import UnitProperties, lanes, register, wire
 
 __all__ = ["RowFramer", "StreamingUnit", "stall_body", "streaming_input_layout", "beats_per_row",
@@ -75,7 +75,8 @@ def row_ends(stages) -> Value:
 
 def output_fifo_invariants(formal: FormalBuild, m: Module, fifo: BufferedFifo, *,
                            framer: RowFramer, passing: Value, count: Value, credit: Value,
-                           held: Callable[[Value], Value] | None = None) -> None:
+                           held: Callable[[Value], Value] | None = None,
+                           slots: Iterable[Slot] = ()) -> None:
     """The formal build's statements about the output FIFO of a streaming unit's fifo form
     and its credit counter (``count``; the flag ``credit``: two or more left).
 
@@ -85,7 +86,8 @@ def output_fifo_invariants(formal: FormalBuild, m: Module, fifo: BufferedFifo, *
     row (an emitted row end not yet counted, or a row it still fills) always has its credit
     left; so the FIFO never refuses a result. ``held(word)``: what every result the FIFO
     holds satisfies (in the output register and in each word of the inner FIFO held). The
-    unit holds the framer's rows, those passing and those in the FIFO.
+    unit holds the framer's rows, those passing and those in the FIFO, with results in
+    ``slots`` (:meth:`~shiftmax.hw.formal.FormalBuild.hold`).
     """
     inner = fifo.fifo.depth - 1
     invariants = [count + passing + fifo.fifo.level == fifo.fifo.depth,
@@ -94,7 +96,7 @@ def output_fifo_invariants(formal: FormalBuild, m: Module, fifo: BufferedFifo, *
     if held is not None:
         invariants.append(~fifo.fifo.r_rdy | held(fifo.fifo.r_data))
         invariants += [(fifo.inner_level <= k) | held(fifo.word(k)) for k in range(inner)]
-    formal.hold(m, framer.rows_held + passing + fifo.fifo.level, invariants)
+    formal.hold(m, framer.rows_held + passing + fifo.fifo.level, invariants, slots)
 
 
 def streaming_input_layout(*, lanes_per_beat: int, value_bits: int,
@@ -344,11 +346,12 @@ class RowFramer(wiring.Component):
             # tlast came, and the next beat starts a row). The copies agree with their
             # states; an early tlast is sticky exactly while the fill lasts, which follows a
             # beat of its row that is not its last (and never happens without ``fill``); the
-            # drop and the fill exclude each other (no beat is taken while filling).
+            # drop and the fill exclude each other (no beat is taken while filling); a drop
+            # starts after a row's end and takes no beat of a row.
             formal.frame(m, Mux(filling, 0, beat), dropping)
             may_fill = (beat != 0) & ~(self.valid & self.last) if self._fill else Const(0)
             invariants = [beat < beats, at_end == (beat == beats - 1), sticky == filling,
-                          ~(dropping & filling), ~filling | may_fill]
+                          ~(dropping & filling), ~filling | may_fill, ~dropping | (beat == 0)]
             states = {"filling": filling, "at_end": at_end}
             invariants += [copy == states[name] for copy, name in copies]
             formal.check(m, invariants)

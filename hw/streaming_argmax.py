@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value, unsigned
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
@@ -16,7 +17,7 @@ from shiftmax.units import ARGMAX
 
 from .argmax_tree import ArgmaxTree
 from .flow import check_flow_control
-from .formal import add_buffered_fifo, formal_build
+from .formal import FormalBuild, add_buffered_fifo, formal_build
 from .framing import (
     RowFramer,
     StreamingUnit,
@@ -56,6 +57,22 @@ def _check_streaming_common(n: int, lanes_per_beat, flow_control, mask, *,
     if not isinstance(mask, bool):
         raise TypeError(f"mask must be True or False, not {mask!r}")
     return p, flow_control, mask
+
+
+@dataclass(frozen=True)
+class _Beat:
+    """A stage of the pass as the formal build sees it: the beat's flags and number, and its
+    data: the framer's ``lanes``, or a later stage's ``maximum`` and ``lane``."""
+
+    valid: Value
+    first: Value
+    last: Value
+    malformed: Value
+    present: Value
+    number: Value
+    lanes: Value | None = None
+    maximum: Value | None = None
+    lane: Value | None = None
 
 
 class StreamingArgmax(StreamingUnit, wiring.Component):
@@ -254,6 +271,13 @@ class StreamingArgmax(StreamingUnit, wiring.Component):
         maximum, lane = tree.maximum, tree.index
         if self._stage_registers:
             maximum, lane = register(body, maximum, name="beat_max"), register(body, lane)
+        # The beat's stages, oldest last, as the formal build sees them: the framer's lanes,
+        # then (a tree without registers) its maximum and lane at each later stage.
+        beats = [_Beat(framer.valid, *(stages[0] for stages in delayed.values()),
+                       lanes=framer.lanes)]
+        if cycles:
+            beats.append(_Beat(valid, first, last, malformed, present, number,
+                               maximum=maximum, lane=lane))
 
         # 3. The running best (key, beat number, lane), loaded through its clock enable.
         best = Signal(maximum.shape(), name="best", reset_less=True)
@@ -279,6 +303,8 @@ class StreamingArgmax(StreamingUnit, wiring.Component):
                     (number, "ahead_number"), (lane, "ahead_lane"))])
             lasts.append(last)
             maximum = beat_max
+            beats.append(_Beat(valid, first, last, malformed, present, number,
+                               maximum=maximum, lane=lane))
             took = Signal(name="took")  # the best was loaded in the last cycle
             load = wire(body, Mux(took, over_beat, over_best), name="load")
             body.d.sync += took.eq(load)
@@ -309,18 +335,125 @@ class StreamingArgmax(StreamingUnit, wiring.Component):
         body.d.sync += out_valid.eq(final_valid)
         # Rows past the framer: row ends in the pass, the final best, the output register.
         passing = row_ends(zip(valids, lasts, strict=True)) + final_valid + out_valid
+        formal = formal_build(platform)
+        if formal is not None and tree.latency == 0:
+            # Rows ahead of the final best: the output register and (fifo) the FIFO's.
+            ahead = Signal(range(self._fifo_depth + 2), name="formal_rows_ahead")
+            self._formal_pass(formal, body, beats, ahead + final_valid,
+                              best=(best, best_number, best_lane, any_present), load=load)
+        else:
+            ahead = None
+        final = (final_valid, self._payload(index, final_user))
         if not fifo:
             m.d.comb += [self.o.valid.eq(out_valid), self.o.payload.data.eq(out_data),
                          self.o.payload.last.eq(1), self.o.payload.user.eq(out_user)]
-            formal = formal_build(platform)
             if formal is not None:
-                formal.hold(m, framer.rows_held + passing, [])
+                if ahead is not None:
+                    m.d.comb += ahead.eq(out_valid)
+                slots = [(Const(0), out_valid, Cat(out_data, Const(1, 1), out_user)),
+                         (out_valid, *final)]
+                formal.hold(m, framer.rows_held + passing, [], slots)
             return m
-        self._output_fifo(m, out_data, out_user, out_valid, framer, space, passing, platform)
+        self._output_fifo(m, out_data, out_user, out_valid, framer, space, passing, platform,
+                          final=final, ahead=ahead)
         return m
 
+    def _payload(self, index: Value, user: Value) -> Value:
+        """The output payload (data, last, user) of a result, ``index`` as the FIFO holds it."""
+        data_ = (Const(1, self._n) << index)[:self._n] if self._output == "onehot" else index
+        return Cat(data_, Const(1, 1), user)
+
+    def _formal_pass(self, formal: FormalBuild, m: Module, beats: list[_Beat],
+                     base: Value, *, best: tuple[Value, Value, Value, Value],
+                     load: Value) -> None:
+        """The formal build's statements about the pass (a beat's tree without registers):
+        what each stage holds of the tracked row, and the beat numbers along the pass.
+
+        ``beats``: the stages a beat passes, the framer's first; ``base``: the rows held
+        ahead of the running best (the final best, the output register, the FIFO's). The
+        running best (``best``: key, beat number, lane, and whether a present element was
+        seen) is the argmax of the beats of its row absorbed so far; each stage that holds a
+        beat of the tracked row holds what that beat gives (the framer: its keys; a later
+        stage: its maximum and lane), and the tracked row is well formed (the miter's
+        assumption: its beats are not malformed, its last is beat R - 1). Along the pass the
+        beat numbers follow one another (a row's beats in order, the next row from beat 0)
+        up to the framer's next beat, and the running best is loaded exactly when its stage's
+        beat is a row's first or greater (the look-ahead compare of ``stage_registers``).
+        """
+        p, r = self._p, self._beats
+        key_bits = self._key_bits
+        absent_key = Const(-(1 << (key_bits - 1)), signed(key_bits))
+        row, row_mask = formal.row, formal.row_mask
+
+        def element(e: int) -> tuple[Value, Value]:
+            """Element ``e``'s key and absent bit in the recorded row."""
+            if e >= self._n:
+                return absent_key, Const(1, 1)
+            gone = row_mask[e] if self._mask else Const(0, 1)
+            return Mux(gone, absent_key, row[e]), gone
+
+        def argmax(elements: list[tuple[int, int]]) -> tuple[Value, Value, Value, Value]:
+            """The maximum key of the recorded ``(beat, lane)`` elements, its beat and lane
+            (the first on a tie) and whether one is present."""
+            key, gone = element(elements[0][0] * p + elements[0][1])
+            beat, lane, present = Const(elements[0][0]), Const(elements[0][1]), ~gone
+            for b, j in elements[1:]:
+                value, absent = element(b * p + j)
+                greater = value > key
+                key, beat, lane = (Mux(greater, value, key), Mux(greater, b, beat),
+                                   Mux(greater, j, lane))
+                present = present | ~absent
+            return key, beat, lane, present
+
+        # Absorbed: the number and last bit of the last beat the running best took in.
+        load_stage = beats[-1]
+        absorbed = Signal(len(load_stage.number), name="formal_absorbed")
+        absorbed_last = Signal(name="formal_absorbed_last", init=1)
+        with m.If(load_stage.valid):
+            m.d.sync += [absorbed.eq(load_stage.number), absorbed_last.eq(load_stage.last)]
+
+        def after(number: Value, last: Value) -> Value:
+            return Mux(last, 0, number + 1)[:len(number)]
+
+        invariants = [absorbed < r]
+        expected = after(absorbed, absorbed_last)
+        position = base
+        for beat in reversed(beats):
+            number = beat.number
+            if beat is beats[0]:  # the framer's number register: its beat, else the next one
+                invariants.append(beat.valid | (number == expected))
+            invariants += [~beat.valid | (number == expected),
+                           ~beat.valid | (beat.first == (number == 0)),
+                           ~beat.valid | (number != r - 1) | beat.last]
+            holds = [~beat.malformed, beat.last == (number == r - 1)]
+            for b in range(r):
+                key, _, lane, present = argmax([(b, j) for j in range(p)])
+                if beat.lanes is not None:
+                    keys = [element(b * p + j)[0] for j in range(p)]
+                    same = Cat(*(beat.lanes[j] == keys[j] for j in range(p))).all()
+                else:
+                    same = (beat.maximum == key) & (beat.lane == lane)
+                holds.append((number != b) | (same & (beat.present == present)))
+            formal.partial(m, position, [~beat.valid | hold for hold in holds])
+            expected = Mux(beat.valid, after(number, beat.last), expected)
+            position = position + (beat.valid & beat.last)
+        invariants.append(formal.in_beat == expected)
+        if len(beats) > 1:  # the look-ahead compare
+            invariants.append(load == (load_stage.valid & (load_stage.first
+                                                           | (load_stage.maximum > best[0]))))
+        # The running best of an open row: the argmax of its beats absorbed so far.
+        key, number, lane, present = best
+        holds = []
+        for a in range(r - 1):
+            want = argmax([(b, j) for b in range(a + 1) for j in range(p)])
+            holds.append((absorbed != a) | ((key == want[0]) & (number == want[1])
+                                            & (lane == want[2]) & (present == want[3])))
+        formal.partial(m, base, [absorbed_last | hold for hold in holds])
+        formal.check(m, invariants)
+
     def _output_fifo(self, m: Module, out_data: Value, out_user: Value, out_valid: Value,
-                     framer: RowFramer, credit: Signal, passing: Value, platform) -> None:
+                     framer: RowFramer, credit: Signal, passing: Value, platform, *,
+                     final: tuple[Value, Value], ahead: Signal | None) -> None:
         """The ``"fifo"`` form's output: a FIFO of results (the index and the flag; a one-hot
         result is decoded from the FIFO's output register) with a credit per entry.
 
@@ -350,5 +483,18 @@ class StreamingArgmax(StreamingUnit, wiring.Component):
             m.d.sync += [count.eq(count - 1), credit.eq(count >= 3)]
         formal = formal_build(platform)
         if formal is not None:
+            level = out_fifo.level
+            if ahead is not None:
+                m.d.comb += ahead.eq(level + out_valid)
+
+            def payload(word: Value) -> Value:
+                return self._payload(word[:-1], word[-1])
+
+            slots = [(Const(0), out_fifo.r_rdy, payload(out_fifo.r_data))]
+            # The output register holds the oldest result; the inner FIFO's words follow it.
+            slots += [(out_fifo.r_rdy + k, registers.inner_level > k, payload(registers.word(k)))
+                      for k in range(out_fifo.depth - 1)]
+            slots += [(level, out_valid, payload(Cat(out_data, out_user))),
+                      (level + out_valid, *final)]
             output_fifo_invariants(formal, m, registers, framer=framer, passing=passing,
-                                   count=count, credit=credit)
+                                   count=count, credit=credit, slots=slots)

@@ -105,7 +105,8 @@ def emit_verilog(unit, *, name: str | None = None,
     ``name`` is the module name (default: the unit's name, ``shiftmax`` or ``argmax``).
     ``formal``: the formal build (:mod:`shiftmax.hw.formal`): the flow-control blocks'
     invariants and tracked-row checks as assertions, and the formal ports; the sidecar's
-    ``formal_rows_held`` is its width, or 0 when no block drives it.
+    ``formal_rows_held`` is its width, or 0 when no block drives it, and ``formal_partial``
+    whether a streaming unit states what its stages hold of the tracked row.
     """
     axi = adapter(unit, formal=formal)
     name = check_module_name(axi.unit_name if name is None else name)
@@ -119,6 +120,7 @@ def emit_verilog(unit, *, name: str | None = None,
     meta = sidecar(axi, name)
     if formal:
         meta["formal_rows_held"] = len(axi.formal_rows_held) if platform.reported else 0
+        meta["formal_partial"] = platform.partials
     return text, meta
 
 

@@ -166,6 +166,8 @@ def _jobs() -> list[FormalJob]:
                       {**TINY_ARGMAX, **streaming, "mask": True}),
             FormalJob(f"argmax-streaming-miter-{flow}", "argmax", {**TINY_ARGMAX, **streaming},
                       miter=True, well_formed=True),
+            FormalJob(f"argmax-streaming-mask-miter-{flow}", "argmax",
+                      {**TINY_ARGMAX, **streaming, "mask": True}, miter=True, well_formed=True),
             # Every property by induction (minutes); the miter is the miter job's.
             FormalJob(f"shiftmax-streaming-{flow}", "shiftmax", {**TINY_SHIFTMAX, **streaming},
                       bmc_depth=0),
@@ -216,7 +218,16 @@ BROKEN_STEP_JOB = FormalJob(
     "broken-frozen-register", "shiftmax",
     {**TINY_SHIFTMAX, "register_every": 1, "flow_control": "enable"}, miter=True,
     broken=(r"(?s)(module \\dut\.unit\.datapath .*?)if \(ce\) begin", r"\1if (1'b1) begin"))
-BROKEN_JOBS = (BROKEN_JOB, BROKEN_MITER_JOB, BROKEN_STEP_JOB)
+#: A streaming argmax whose running best forgets that a row's first beat starts afresh (its
+#: look-ahead compares ``first | maximum > ...`` made ``maximum > ...``): a row's best then
+#: carries over from the row before. The formal build's statement of the look-ahead compare
+#: fails from reset (the local check), before the miter's own counterexample.
+BROKEN_STREAMING_JOB = FormalJob(
+    "broken-streaming-first", "argmax",
+    {**TINY_ARGMAX, "lanes_per_beat": 2, "flow_control": "fifo"}, miter=True, well_formed=True,
+    broken=(r"(assign \\\$\d+  = )first_d1 \|( (?:\(\* src = \"[^\"]*\" \*\) )?\\\$\d+ \[\d+\];)",
+            r"\g<1>1'h0 |\2"))
+BROKEN_JOBS = (BROKEN_JOB, BROKEN_MITER_JOB, BROKEN_STEP_JOB, BROKEN_STREAMING_JOB)
 
 
 # The property module.
@@ -273,18 +284,31 @@ def harness_verilog(job: FormalJob, sidecar: dict, reference: dict | None) -> st
         connections += [f".formal_expect_{name}(formal_expect_{name})"
                         for name in ("tuser", "tlast") if f"m_axis_{name}" in ports]
         if streaming:
-            # Where the unit's row framer is in the input row (its beat and drop state).
+            # Where the unit's row framer is in the input row (its beat and drop state), and
+            # the tracked row's beats taken so far, for the unit's statements about them.
+            params = sidecar["params"]
             add(f"    wire [{rows_held - 1}:0] formal_in_beat;")
-            add("    wire formal_in_dropping;")
+            add("    wire formal_in_dropping, formal_row_tracking;")
+            add(f"    wire [{params['n'] * (params['value_bits'] + 1) - 1}:0] formal_row_tdata;")
             connections += [".formal_in_beat(formal_in_beat)",
-                            ".formal_in_dropping(formal_in_dropping)"]
-        if reference is None or streaming:
-            # No tracked row inside the unit (a streaming unit lists no results it holds).
+                            ".formal_in_dropping(formal_in_dropping)",
+                            ".formal_row_tracking(formal_row_tracking)",
+                            ".formal_row_tdata(formal_row_tdata)"]
+            if user_width:
+                add(f"    wire [{params['n'] - 1}:0] formal_row_tuser;")
+                connections.append(".formal_row_tuser(formal_row_tuser)")
+        if reference is None or (streaming and not sidecar.get("formal_partial")):
+            # No tracked row inside the unit (a streaming unit that states nothing of it).
             add("    assign formal_tracking = 1'b0;")
             add("    assign formal_position = 0;")
             add("    assign formal_expect_tdata = 0;")
             add("    assign formal_expect_tuser = 1'b0;")
             add("    assign formal_expect_tlast = 1'b0;")
+            if streaming:
+                add("    assign formal_row_tracking = 1'b0;")
+                add("    assign formal_row_tdata = 0;")
+                if user_width:
+                    add("    assign formal_row_tuser = 0;")
     add(f"    {sidecar['module']} dut ({', '.join(connections)});")
     cb = COUNTER_BITS
     capacity = latency + 2 * beats + 3
@@ -462,9 +486,10 @@ def _miter_lines(job: FormalJob, sidecar: dict, reference: dict, streaming: bool
     # output is the tracked row's from REF_LATENCY - 1 cycles after the capture (f_age counts
     # from 0), before the unit's own result; that of a streaming unit (whose result comes
     # much later) reads the captured row, one cycle later.
-    tracked = sidecar.get("formal_rows_held", 0) > 0 and not streaming
-    ready_age = int(reference["latency"]) - tracked
-    ref_row = "f_row_next" if tracked else "f_row"
+    one_beat = sidecar.get("formal_rows_held", 0) > 0 and not streaming
+    tracked = one_beat or (streaming and bool(sidecar.get("formal_partial")))
+    ready_age = int(reference["latency"]) - one_beat
+    ref_row = "f_row_next" if one_beat else "f_row"
     lines = [f"""
     // The tracked row: position f_idx (any), captured, computed by the unpipelined unit.
     (* anyconst *) reg [{cb - 1}:0] f_idx;
@@ -545,6 +570,17 @@ def _miter_lines(job: FormalJob, sidecar: dict, reference: dict, streaming: bool
             add(f"    assign formal_expect_tuser = {expect_user};")
         if "m_axis_tlast" in ports:
             add("    assign formal_expect_tlast = 1'b1;")
+    if tracked and streaming:
+        # The tracked row is in the unit from its first beat taken to its result given out.
+        add("""`ifdef MITER
+    assign formal_row_tracking = f_position < f_pending
+        || (f_rows_in == f_idx && f_beat != 0 && !f_drop);
+`else
+    assign formal_row_tracking = 1'b0;
+`endif
+    assign formal_row_tdata = f_row;""")
+        if user_width:
+            add("    assign formal_row_tuser = f_row_user;")
     add("""`ifdef FULL
     always @(*) if (!rst && f_position < f_pending) assert(f_have);
     always @(*) if (m_take && f_rows_out == f_idx) assert(f_have);
@@ -618,7 +654,7 @@ def miter_by_induction(sidecar: dict) -> bool:
     a beat's parts in consecutive cycles (its formal build states that a part is taken in
     every cycle of a beat but its first), so its partial results never wait."""
     if "s_axis_tlast" in sidecar["ports"]:
-        return False
+        return bool(sidecar.get("formal_partial"))
     return sidecar["flow_control"] == "fifo" or datapath_latency(sidecar) == 1
 
 

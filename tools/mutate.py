@@ -443,7 +443,9 @@ def _wrapper(formal: str, top: str, name: str, pair: str) -> str | None:
     if span is None:
         return None
     lines = formal.splitlines()[span[0]:span[1] + 1]
-    header = re.match(r"\s*module\s+\S+?\s*\((.*)\);", lines[0])
+    # The port list may run over several lines (yosys wraps a long one).
+    end = next((k for k, text in enumerate(lines) if text.rstrip().endswith(");")), 0)
+    header = re.match(r"\s*module\s+\S+?\s*\((.*)\);", " ".join(lines[:end + 1]))
     declarations = [_stripped(text) for text in lines
                     if re.match(r"\s*(input|output)\b", _stripped(text))]
     if header is None or not declarations:
