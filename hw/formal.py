@@ -77,6 +77,7 @@ class FormalBuild:
         self.reported = False
         self.framed = False
         self.partials = False  # a block stated what it holds of the tracked row
+        self.unstated = 0
 
     def check(self, m: Module, invariants: Iterable[Value]) -> None:
         """Each of ``invariants`` (relations between registers of a block of ``m``) is true
@@ -94,14 +95,21 @@ class FormalBuild:
         self.framed = True
         m.d.comb += [self.in_beat.eq(beat), self.in_dropping.eq(dropping)]
 
-    def partial(self, m: Module, position: Value, holds: Iterable[Value]) -> None:
+    def partial(self, m: Module, position: Value, holds: Iterable[Value], *,
+                unstated: int = 0) -> None:
         """A stage of a streaming unit holds part of the row at ``position`` among the rows
         held (0: the oldest; the row still streaming in is at ``rows_held``): if that is the
         tracked row, each of ``holds`` (relations between the stage's registers and
-        :attr:`row`) is true. Any block, any number of times."""
+        :attr:`row`) is true. Any block, any number of times.
+
+        ``unstated``: cycles a beat of the tracked row may spend after it was taken in stages
+        the unit states nothing of (the unit states only what its pass holds once a beat
+        has left it, say); the induction then looks that much further back
+        (:attr:`unstated`, the sidecar's ``formal_unstated``)."""
         if self.row_tracking is None:
             raise RuntimeError("the unit has no tlast input, so no row streams in")
         self.partials = True
+        self.unstated = max(self.unstated, unstated)
         here = self.row_tracking & (self.position == position)
         m.d.comb += [Assert(~here | holds_) for holds_ in holds]
 

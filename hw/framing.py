@@ -99,6 +99,42 @@ def output_fifo_invariants(formal: FormalBuild, m: Module, fifo: BufferedFifo, *
     formal.hold(m, framer.rows_held + passing + fifo.fifo.level, invariants, slots)
 
 
+def absorbed_beats(formal: FormalBuild, m: Module, framer: RowFramer,
+                   stages: list[tuple[Value, ...]]) -> tuple[Signal, Signal]:
+    """The formal build's statements about the beat numbers along a streaming unit's pass,
+    and the number and last bit of the last beat its running state took in (registers of
+    the formal build alone, in ``m``; after a reset, as if a row had just ended).
+
+    ``stages``: ``(valid, number, first, last)`` of each stage a beat passes, the framer's
+    first (its ``number`` is the unit's beat counter: its beat's number, else the next
+    one's) and the one whose beat the running state takes in next last. Along them the beat
+    numbers of the valid stages follow one another (a row's beats in order, the next row
+    from beat 0), from the last beat taken in up to the framer's next beat (its filler beats
+    included); a beat is its row's first exactly at number 0 and its last at number R - 1
+    (or earlier, on an early ``tlast``)."""
+    beats = framer.beats_per_row
+    valid, number, _, last = stages[-1]
+    absorbed = Signal(len(number), name="formal_absorbed")
+    absorbed_last = Signal(name="formal_absorbed_last", init=1)
+    with m.If(valid):
+        m.d.sync += [absorbed.eq(number), absorbed_last.eq(last)]
+
+    def after(number: Value, last: Value) -> Value:
+        return Mux(last, 0, number + 1)[:len(number)]
+
+    invariants = [absorbed < beats]
+    expected = after(absorbed, absorbed_last)
+    for k, (valid, number, first, last) in reversed(list(enumerate(stages))):
+        if k == 0:
+            invariants.append(valid | (number == expected))
+        invariants += [~valid | (number == expected), ~valid | (first == (number == 0)),
+                       ~valid | (number != beats - 1) | last]
+        expected = Mux(valid, after(number, last), expected)
+    invariants.append(framer.next_beat == expected)
+    formal.check(m, invariants)
+    return absorbed, absorbed_last
+
+
 def streaming_input_layout(*, lanes_per_beat: int, value_bits: int,
                            mask: bool) -> data.StructLayout:
     """The input payload of a streaming unit: ``data``, ``mask`` (with ``mask``), ``last``."""
@@ -234,6 +270,8 @@ class RowFramer(wiring.Component):
         #: Formal build only (:mod:`shiftmax.hw.formal`): the rows the framer holds, driven
         #: by it: its output beat with ``last``, or a row whose missing beats it still fills.
         self.rows_held = Signal(range(2), name="framer_rows")
+        #: Formal build only: the number of the next beat it emits (its beat counter).
+        self.next_beat = Signal(range(self._beats), name="framer_next_beat")
         layout = streaming_input_layout(lanes_per_beat=self._p, value_bits=self._value_bits,
                                         mask=self._mask)
         super().__init__({
@@ -355,5 +393,6 @@ class RowFramer(wiring.Component):
             states = {"filling": filling, "at_end": at_end}
             invariants += [copy == states[name] for copy, name in copies]
             formal.check(m, invariants)
-            m.d.comb += self.rows_held.eq((self.valid & self.last) | filling)
+            m.d.comb += [self.rows_held.eq((self.valid & self.last) | filling),
+                         self.next_beat.eq(beat)]
         return m

@@ -21,6 +21,7 @@ from .formal import FormalBuild, add_buffered_fifo, formal_build
 from .framing import (
     RowFramer,
     StreamingUnit,
+    absorbed_beats,
     beats_per_row,
     delay_stages,
     output_fifo_invariants,
@@ -339,7 +340,7 @@ class StreamingArgmax(StreamingUnit, wiring.Component):
         if formal is not None and tree.latency == 0:
             # Rows ahead of the final best: the output register and (fifo) the FIFO's.
             ahead = Signal(range(self._fifo_depth + 2), name="formal_rows_ahead")
-            self._formal_pass(formal, body, beats, ahead + final_valid,
+            self._formal_pass(formal, body, framer, beats, ahead + final_valid,
                               best=(best, best_number, best_lane, any_present), load=load)
         else:
             ahead = None
@@ -363,7 +364,8 @@ class StreamingArgmax(StreamingUnit, wiring.Component):
         data_ = (Const(1, self._n) << index)[:self._n] if self._output == "onehot" else index
         return Cat(data_, Const(1, 1), user)
 
-    def _formal_pass(self, formal: FormalBuild, m: Module, beats: list[_Beat],
+    def _formal_pass(self, formal: FormalBuild, m: Module, framer: RowFramer,
+                     beats: list[_Beat],
                      base: Value, *, best: tuple[Value, Value, Value, Value],
                      load: Value) -> None:
         """The formal build's statements about the pass (a beat's tree without registers):
@@ -405,26 +407,12 @@ class StreamingArgmax(StreamingUnit, wiring.Component):
                 present = present | ~absent
             return key, beat, lane, present
 
-        # Absorbed: the number and last bit of the last beat the running best took in.
-        load_stage = beats[-1]
-        absorbed = Signal(len(load_stage.number), name="formal_absorbed")
-        absorbed_last = Signal(name="formal_absorbed_last", init=1)
-        with m.If(load_stage.valid):
-            m.d.sync += [absorbed.eq(load_stage.number), absorbed_last.eq(load_stage.last)]
-
-        def after(number: Value, last: Value) -> Value:
-            return Mux(last, 0, number + 1)[:len(number)]
-
-        invariants = [absorbed < r]
-        expected = after(absorbed, absorbed_last)
+        absorbed, absorbed_last = absorbed_beats(
+            formal, m, framer, [(beat.valid, beat.number, beat.first, beat.last) for beat in beats])
+        invariants = []
         position = base
         for beat in reversed(beats):
             number = beat.number
-            if beat is beats[0]:  # the framer's number register: its beat, else the next one
-                invariants.append(beat.valid | (number == expected))
-            invariants += [~beat.valid | (number == expected),
-                           ~beat.valid | (beat.first == (number == 0)),
-                           ~beat.valid | (number != r - 1) | beat.last]
             holds = [~beat.malformed, beat.last == (number == r - 1)]
             for b in range(r):
                 key, _, lane, present = argmax([(b, j) for j in range(p)])
@@ -435,12 +423,10 @@ class StreamingArgmax(StreamingUnit, wiring.Component):
                     same = (beat.maximum == key) & (beat.lane == lane)
                 holds.append((number != b) | (same & (beat.present == present)))
             formal.partial(m, position, [~beat.valid | hold for hold in holds])
-            expected = Mux(beat.valid, after(number, beat.last), expected)
             position = position + (beat.valid & beat.last)
-        invariants.append(formal.in_beat == expected)
         if len(beats) > 1:  # the look-ahead compare
-            invariants.append(load == (load_stage.valid & (load_stage.first
-                                                           | (load_stage.maximum > best[0]))))
+            stage = beats[-1]
+            invariants.append(load == (stage.valid & (stage.first | (stage.maximum > best[0]))))
         # The running best of an open row: the argmax of its beats absorbed so far.
         key, number, lane, present = best
         holds = []

@@ -27,6 +27,7 @@ from .formal import add_buffered_fifo, formal_build
 from .framing import (
     RowFramer,
     StreamingUnit,
+    absorbed_beats,
     beats_per_row,
     delay_stages,
     output_fifo_invariants,
@@ -283,12 +284,13 @@ class StreamingTopK(StreamingUnit, PipelinedUnit, wiring.Component):
 
         # 3. The chain of cells.
         held: list[Entry] = []
+        vacant: list[Value] = []  # each cell's flag: it holds no element
         results: list[Entry] = []
         moved = empty = [Const(0, 1)] * len(incoming)
         flags = _Flags(valid, first, last, malformed, stages=list(zip(valids, lasts, strict=True)))
         for c in range(self._k):
             incoming, moved, empty, flags, results = self._cell(
-                body, c, incoming, moved, empty, flags, results, held)
+                body, c, incoming, moved, empty, flags, results, held, vacant)
         if not self._stage_registers:
             # The last cell's held element is final once the row's last beat has left it.
             results = results + [held[-1]]
@@ -305,15 +307,70 @@ class StreamingTopK(StreamingUnit, PipelinedUnit, wiring.Component):
         # Rows past the framer: the row ends in the tree's stages and in the chain's (the
         # last of which is the enable form's output).
         passing = row_ends(flags.stages)
+        formal = formal_build(platform)
         if not fifo:
             m.d.comb += [self.o.valid.eq(flags.valid & flags.last),
                          self.o.payload.as_value().eq(word)]
-            formal = formal_build(platform)
             if formal is not None:
                 formal.hold(m, framer.rows_held + passing, [])
             return m
-        self._output_fifo(m, word, flags.valid & flags.last, framer, space, passing, platform)
+        ahead = None
+        if formal is not None:
+            # The chain of an open row, the pass drained, holds the top-K of its beats so far.
+            ahead = Signal(range(self._fifo_depth + 1), name="formal_rows_ahead")
+            entering = [(framer.valid, delayed["number"][0], framer.first, framer.last)]
+            entering += [(valids[s], *(delayed[name][s + 1] for name in ("number", "first",
+                                                                         "last")))
+                         for s in range(cycles)]
+            drained = ~framer.valid & ~Cat(*(v for v, _ in flags.stages)).any()
+            self._formal_chain(formal, body, framer, entering, drained, ahead, held, vacant)
+        self._output_fifo(m, word, flags.valid & flags.last, framer, space, passing, platform,
+                          ahead=ahead)
         return m
+
+    def _formal_chain(self, formal, m: Module, framer: RowFramer,
+                      entering: list[tuple[Value, ...]],
+                      drained: Value, position: Value, held: list[Entry],
+                      vacant: list[Value]) -> None:
+        """The formal build's statements about the chain of cells (``"fifo"`` form): the beat
+        numbers up to the chain (``entering``: ``(valid, number, first, last)`` of the
+        framer's stage and the tree's, see :func:`~shiftmax.hw.framing.absorbed_beats`),
+        and, while no beat is in the pass (``drained``), that the cells of the tracked row,
+        open at ``position`` among the rows held, hold the top-K of its beats taken so far:
+        cell ``c`` the ``c``-th (largest first, the lower index first among equal keys),
+        vacant where the beats hold fewer elements. Of a beat in the pass it states nothing:
+        the induction looks back past the pass (``unstated``)."""
+        p, r = self._p, self._beats
+        absorbed, absorbed_last = absorbed_beats(formal, m, framer, entering)
+        width = self._value_bits + 1
+        absent_value = Const(-(1 << self._value_bits), signed(width))
+
+        def key(e: int) -> Value:
+            """Element ``e``'s key in the recorded row, as the unit ranks it."""
+            gone = formal.row_mask[e] if self._mask else Const(0, 1)
+            lane = Mux(gone, absent_value, formal.row[e])
+            return key_of(lane, present=~gone if self._mask else None, gate=False)
+
+        holds = []
+        for a in range(r - 1):  # the row is open: beats 0 .. a taken
+            # Insert the elements in index order into a sorted list of K places.
+            places = [(Const(0, len(held[0].key)), Const(0), Const(1, 1))] * self._k
+            for e in range(min((a + 1) * p, self._n)):
+                x = key(e)
+                ahead = [vacant_ | key_greater(x, k_) for k_, _, vacant_ in places]
+                places = [Entry(Mux(ahead[i], Mux(ahead[i - 1], places[i - 1][0], x)
+                                    if i else x, places[i][0]),
+                                Mux(ahead[i], Mux(ahead[i - 1], places[i - 1][1], e)
+                                    if i else e, places[i][1]),
+                                Mux(ahead[i], Mux(ahead[i - 1], places[i - 1][2], 0)
+                                    if i else 0, places[i][2]))
+                          for i in range(self._k)]
+                places = [(entry.key, entry.index, entry.payload) for entry in places]
+            same = [(vacant[c] == v) & (v | ((held[c].key == k_) & (held[c].index == i_)))
+                    for c, (k_, i_, v) in enumerate(places)]
+            holds.append((absorbed != a) | Cat(*same).all())
+        formal.partial(m, position, [~drained | absorbed_last | hold for hold in holds],
+                       unstated=self._pass_latency)
 
     @property
     def _fifo_depth(self) -> int:
@@ -329,7 +386,8 @@ class StreamingTopK(StreamingUnit, PipelinedUnit, wiring.Component):
         return 1 + tree + (1 + 2 * self._k) * int(self._stage_registers) + self._k
 
     def _output_fifo(self, m: Module, word: Value, done: Value, framer: RowFramer,
-                     credit: Signal, passing: Value, platform) -> None:
+                     credit: Signal, passing: Value, platform, *,
+                     ahead: Signal | None = None) -> None:
         """The ``"fifo"`` form's output: a FIFO of results with a credit per entry.
 
         A credit is taken when the framer emits a row's last beat and returned when a result
@@ -358,12 +416,21 @@ class StreamingTopK(StreamingUnit, PipelinedUnit, wiring.Component):
         formal = formal_build(platform)
         if formal is not None:
             offset = self.o.payload.shape()["last"].offset
+            slots = []
+            if ahead is not None:
+                # The results the FIFO holds, oldest first (its output register, then the
+                # inner FIFO's words), and the rows ahead of the pass.
+                m.d.comb += ahead.eq(out_fifo.level)
+                slots = [(Const(0), out_fifo.r_rdy, out_fifo.r_data)]
+                slots += [(out_fifo.r_rdy + k, registers.inner_level > k, registers.word(k))
+                          for k in range(depth - 1)]
             output_fifo_invariants(formal, m, registers, framer=framer, passing=passing,
                                    count=count, credit=credit,
-                                   held=lambda result: result[offset])
+                                   held=lambda result: result[offset], slots=slots)
 
     def _cell(self, m: Module, c: int, incoming: list[Entry], moved: list[Value],
-              empty: list[Value], flags: _Flags, results: list[Entry], held: list[Entry]):
+              empty: list[Value], flags: _Flags, results: list[Entry], held: list[Entry],
+              vacant: list[Value]):
         """Cell ``c`` of the chain; returns what its output registers pass to the next one.
 
         ``moved[b]`` marks an incoming entry that an earlier cell held and let go in this
@@ -420,6 +487,7 @@ class StreamingTopK(StreamingUnit, PipelinedUnit, wiring.Component):
         if held and not self._stage_registers:
             results = results + [held[-1]]
         held.append(h)
+        vacant.append(h_empty)
 
         # What leaves the held place if the incoming list outranks it: the held element (it
         # exists), or on a row's first beat an empty slot in place of the stale one.

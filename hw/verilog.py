@@ -106,7 +106,8 @@ def emit_verilog(unit, *, name: str | None = None,
     ``formal``: the formal build (:mod:`shiftmax.hw.formal`): the flow-control blocks'
     invariants and tracked-row checks as assertions, and the formal ports; the sidecar's
     ``formal_rows_held`` is its width, or 0 when no block drives it, and ``formal_partial``
-    whether a streaming unit states what its stages hold of the tracked row.
+    whether a streaming unit states what its stages hold of the tracked row (and
+    ``formal_unstated`` the cycles a beat may spend in stages it states nothing of).
     """
     axi = adapter(unit, formal=formal)
     name = check_module_name(axi.unit_name if name is None else name)
@@ -121,6 +122,7 @@ def emit_verilog(unit, *, name: str | None = None,
     if formal:
         meta["formal_rows_held"] = len(axi.formal_rows_held) if platform.reported else 0
         meta["formal_partial"] = platform.partials
+        meta["formal_unstated"] = platform.unstated
     return text, meta
 
 

@@ -178,6 +178,8 @@ def _jobs() -> list[FormalJob]:
                        **({"stage_registers": False} if flow == "enable" else {})},
                       miter=True, well_formed=True),
             FormalJob(f"topk-streaming-{flow}", "topk", {**TINY_ARGMAX, "k": 2, **streaming}),
+            FormalJob(f"topk-streaming-miter-{flow}", "topk",
+                      {**TINY_ARGMAX, "k": 2, **streaming}, miter=True, well_formed=True),
         ]
     # The mutation campaign's streaming argmax (tools/mutate.py), and its surviving mutant of
     # the output FIFO's w_rdy (inner_level != 5 made != 6), which differs from it only while
@@ -684,8 +686,11 @@ def job_depths(job: FormalJob, sidecar: dict) -> dict[str, int]:
     quiet = quiet_cycles(sidecar)
     depths = {"local": job.local_depth}
     if sidecar.get("formal_rows_held"):
-        # As long as the unit takes to empty: the shortest that closes for every job.
-        depths["induct"] = job.depth or quiet
+        # As long as the unit takes to empty: the shortest that closes for every job; a
+        # streaming miter looks further back by the cycles a beat of the tracked row may
+        # spend where the unit states nothing of it.
+        unstated = int(sidecar.get("formal_unstated", 0)) if job.miter else 0
+        depths["induct"] = job.depth or quiet + unstated
         if not job.miter or miter_by_induction(sidecar):
             return depths
         if miter_by_step(sidecar):
