@@ -19,6 +19,12 @@ numpy only (no cocotb, no Amaranth). The compares, and where each one decides:
 - The saturating adder tree: sums just below, at and above ``2**(B-1) - 1``.
 - The argmax tree (and any compare network over lanes): every pair of lanes equal, one
   above and one below, at both ends of the input range.
+- The saturation of ``Distance`` (``hw/distance.py``): a lane's difference keeps its low
+  ``b`` bits (:func:`distance_widths`) and one OR per kept bit ``k`` of the dropped bits
+  forces it to ones. Stuck at 0, that OR lets a lane at a distance ``D >= 2**b`` with bit
+  ``k`` clear read ``2**b - 1 - 2**k``; when that is at most ``2e``, the lane gains a term
+  (:func:`saturation_bits`), shown by a lane-term sum whose deciding lane sits at ``D``
+  instead (:func:`saturation_distances`).
 
 A sum is reachable only as ``m * 2**(2e) + r`` with ``m >= 1`` lanes at the maximum and one
 more lane per set bit of ``r`` (``m + popcount(r) <= n``), so a target interval is met by its
@@ -44,6 +50,7 @@ if TYPE_CHECKING:  # sim.vectors calls compare_rows: import it lazily, not at mo
 
 __all__ = ["CompareTarget", "compare_targets", "compare_field", "compare_rows", "target_sums",
            "sum_cost", "reachable_sums", "register_pairs", "lane_term_distances",
+           "SaturationBit", "distance_widths", "saturation_bits", "saturation_distances",
            "SPLIT_COMPARE_BITS"]
 
 #: The width from which a pipelined RoundLog2 splits a threshold compare in two halves
@@ -249,14 +256,8 @@ def register_pairs(shape: UnitShape) -> list[tuple[int, int]]:
     return pairs
 
 
-def lane_term_distances(shape: UnitShape) -> list[list[int | None]]:
-    """Per rounding binade ``k`` and per term ``2**j`` (a lane at distance ``2e - j``), the
-    lane distances of a sum ``S`` at or above ``T[k]`` by less than ``2**j`` that has that
-    term: without it ``S`` would round down, so a lane whose term is wrong at that distance
-    (a wrong decoder of its distance) changes the output. ``S`` is ``T[k]`` rounded up to a
-    multiple of ``2**j``; when its bit ``j`` is clear, its lowest set bit is split into
-    ``2**(b-1) + .. + 2**j + 2**j``, one lane per term. Lanes beyond the cut-off: None.
-    Sums that take more than n lanes are left out."""
+def _lane_terms(shape: UnitShape) -> list[tuple[int, list[int | None]]]:
+    """``(j, distances)`` of every :func:`lane_term_distances` row, ``j`` its deciding term."""
     if shape.unit != "shiftmax":
         return []
     two_e, n = 2 * shape.exp_bitwidth, shape.n
@@ -282,7 +283,92 @@ def lane_term_distances(shape: UnitShape) -> list[list[int | None]]:
                 terms += list(range(j, lowest)) + [j]
             distances = [0] * (total >> two_e) + [two_e - b for b in sorted(terms, reverse=True)]
             if len(distances) <= n:
-                found.append(distances + [None] * (n - len(distances)))
+                found.append((j, distances + [None] * (n - len(distances))))
+    return found
+
+
+def lane_term_distances(shape: UnitShape) -> list[list[int | None]]:
+    """Per rounding binade ``k`` and per term ``2**j`` (a lane at distance ``2e - j``), the
+    lane distances of a sum ``S`` at or above ``T[k]`` by less than ``2**j`` that has that
+    term: without it ``S`` would round down, so a lane whose term is wrong at that distance
+    (a wrong decoder of its distance) changes the output. ``S`` is ``T[k]`` rounded up to a
+    multiple of ``2**j``; when its bit ``j`` is clear, its lowest set bit is split into
+    ``2**(b-1) + .. + 2**j + 2**j``, one lane per term. Lanes beyond the cut-off: None.
+    Sums that take more than n lanes are left out."""
+    return [distances for _, distances in _lane_terms(shape)]
+
+
+@dataclass(frozen=True)
+class SaturationBit:
+    """One saturation OR of ``Distance``: the OR of a lane's dropped difference bits that
+    forces its kept bit ``bit`` to one.
+
+    ``distance`` is what the lane reads with that OR stuck at 0 at a distance ``D >= 2**b``
+    whose bit ``bit`` is clear: ``2**b - 1 - 2**bit``. ``term``: that distance is at most
+    ``2e``, so the lane gains an exponent term; otherwise the stuck OR changes no output
+    (every distance beyond ``2e`` has the term 0: the mutant is equivalent).
+    """
+
+    bit: int
+    distance: int
+    term: bool
+
+
+def distance_widths(shape: UnitShape) -> tuple[int, int]:
+    """``(w, b)``: the bits of a floored lane, sign included (``hw/floor_input.py``'s
+    ``floored_bits``), and of a saturated distance, which holds ``min(2**w - 1, 2e + 1)``
+    (``hw/distance.py``'s ``distance_bits``). Repeated so that this module needs no Amaranth;
+    tests/test_directed_saturation.py checks that they agree."""
+    vb = shape.value_bits
+    fracs = np.broadcast_to(np.asarray(shape.frac_bits), (shape.n,))
+    width = max(max(vb - int(f), 0) + 1 if f >= 0 else vb + 1 for f in fracs)
+    return width, max(1, min((1 << width) - 1, 2 * shape.exp_bitwidth + 1).bit_length())
+
+
+def saturation_bits(shape: UnitShape) -> list[SaturationBit]:
+    """Every saturation OR of a shiftmax's ``Distance``, lowest kept bit first; empty when a
+    difference never exceeds the saturated width (no ORs) or for other units. (A most
+    pipelined design that passes the raw differences on has no ORs: its rows still hold.)"""
+    if shape.unit != "shiftmax":
+        return []
+    width, bits = distance_widths(shape)
+    if width <= bits:
+        return []
+    ones = (1 << bits) - 1
+    return [SaturationBit(k, ones - (1 << k), ones - (1 << k) <= 2 * shape.exp_bitwidth)
+            for k in range(bits)]
+
+
+def _far_distances(shape: UnitShape, bit: int, count: int = 8) -> list[int]:
+    """Distances beyond the saturated width with bit ``bit`` clear, ``2**b`` first."""
+    width, bits = distance_widths(shape)
+    found = []
+    for distance in range(1 << bits, 1 << width):
+        if not distance >> bit & 1:
+            found.append(distance)
+            if len(found) == count:
+                break
+    return found
+
+
+def saturation_distances(shape: UnitShape) -> list[tuple[SaturationBit, int, list[int | None]]]:
+    """``(bit, lane, distances)`` per saturation OR with a term and per lane-term sum decided
+    by a lane at that OR's stuck distance (:func:`lane_term_distances`, term ``2**j`` with
+    ``j = 2e - distance``): the deciding lane ``lane`` moved to distance ``2**b``. Without
+    its term the sum rounds down, as the right design computes it; with that OR stuck at 0
+    the lane reads ``2**b - 1 - 2**k``, keeps its term, and the row rounds up."""
+    two_e = 2 * shape.exp_bitwidth
+    found = []
+    for saturation in saturation_bits(shape):
+        if not saturation.term:
+            continue
+        far = _far_distances(shape, saturation.bit, 1)[0]
+        for j, distances in _lane_terms(shape):
+            if j == two_e - saturation.distance:
+                lane = distances.index(saturation.distance)
+                moved = list(distances)
+                moved[lane] = far
+                found.append((saturation, lane, moved))
     return found
 
 
@@ -326,8 +412,10 @@ def compare_rows(shape: UnitShape) -> np.ndarray:
     shiftmax: one row per sum of :func:`target_sums`, built lane by lane, rotated so that
     the maximum lanes sit at every lane (n <= 16), and reversed (every n); a sum
     whose lanes the input format cannot express (narrow inputs, per-lane frac_bits) is left
-    out, and with per-lane frac_bits the rows are not moved. argmax, top-K and any
-    other unit: :func:`_pair_rows`.
+    out, and with per-lane frac_bits the rows are not moved. Then the rows of
+    :func:`lane_term_distances` and of :func:`saturation_distances`, each at every lane
+    (n <= 16), and the pairs of :func:`register_pairs`. argmax, top-K and any other unit:
+    :func:`_pair_rows`.
     """
     from .vectors import _row_for_distances, _sum_distances
 
@@ -356,6 +444,16 @@ def compare_rows(shape: UnitShape) -> np.ndarray:
             if row is not None:
                 row = np.asarray(row, dtype=np.int64)
                 rows += [np.roll(row, shift) for shift in shifts] if uniform else [row]
+        # A lane beyond the saturated width whose stuck saturation OR would give it the
+        # deciding term, at every lane (a distance 2**b, else the next with that bit clear).
+        for saturation, lane, distances in saturation_distances(shape):
+            for far in _far_distances(shape, saturation.bit):
+                row = _row_for_distances(shape, distances[:lane] + [far]
+                                         + distances[lane + 1:])
+                if row is not None:
+                    row = np.asarray(row, dtype=np.int64)
+                    rows += [np.roll(row, shift) for shift in shifts] if uniform else [row]
+                    break
         # Back to back, in this order: a register of RoundLog2 one cycle off shows here.
         for pair in register_pairs(shape):
             built = [_row_for_distances(shape, _sum_distances(shape, total)) for total in pair]
