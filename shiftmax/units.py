@@ -294,8 +294,7 @@ FLOW_CONTROL = Param(
     "flip-flop), 'skid' (a register slice, registered s_axis_tready), 'fifo' (free-running "
     "datapath, credit-counted output FIFO)", default=None, choices=FLOW_CONTROLS,
     tag="fc", group="pipeline",
-    default_text=f"{DEFAULT_FLOW_CONTROL}, or the form's only one: enable for the streaming "
-                 f"argmax")
+    default_text=f"{DEFAULT_FLOW_CONTROL}; the streaming units take enable or fifo")
 
 
 # --- shiftmax ------------------------------------------------------------------------------
