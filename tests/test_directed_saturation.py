@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_directed_compares import CONFIGS, config_id
 
 from shiftmax.golden import (
     FixedPoint,
@@ -31,19 +32,6 @@ from shiftmax.sim.directed import (
     saturation_distances,
 )
 from shiftmax.sim.vectors import UnitShape, corner_inputs
-
-CONFIGS = [
-    {"n": 10, "value_bits": 7},
-    {"n": 10, "value_bits": 7, "round_log2": "quantizeml"},
-    {"n": 8, "value_bits": 6, "exp_bitwidth": 6, "buffer_bitwidth": 16},
-    {"n": 3, "value_bits": 3, "exp_bitwidth": 2, "buffer_bitwidth": 6},
-    {"n": 6, "value_bits": 4, "exp_bitwidth": 3, "buffer_bitwidth": 8},
-    {"n": 16, "value_bits": 7, "exp_bitwidth": 7, "buffer_bitwidth": 18},
-]
-
-
-def config_id(params: dict) -> str:
-    return "-".join(f"{key}{value}" for key, value in params.items())
 
 
 def stuck_outputs(shape: UnitShape, rows: np.ndarray, bit: int | None,

@@ -13,21 +13,14 @@ unmodified design passes the same bench in tests/test_sim_cocotb.py.
 from __future__ import annotations
 
 import re
-import shutil
-from pathlib import Path
 
-import pytest
+from default_mutant import DEFAULT, assert_fails_directed_corners, needs_icarus
 
-from shiftmax.sim.config import SimConfig
 from shiftmax.sim.directed import distance_widths, saturation_bits
-from shiftmax.sim.runner import generate_verilog, simulate
 from shiftmax.sim.vectors import UnitShape
 
-pytestmark = pytest.mark.skipif(shutil.which("iverilog") is None,
-                                reason="Icarus Verilog is not installed (make iverilog)")
+pytestmark = needs_icarus
 
-BUILD_ROOT = Path(__file__).resolve().parents[1] / "build" / "mutant-pytest"
-DEFAULT = SimConfig(unit="shiftmax", n=10, value_bits=7)
 SHAPE = UnitShape("shiftmax", {"n": DEFAULT.n, "value_bits": DEFAULT.value_bits})
 
 
@@ -59,14 +52,6 @@ def stick_saturation_or(verilog: str, lane: int, bit: int) -> str:
 def test_distance_saturation_or_stuck_at_zero_fails_the_directed_corners() -> None:
     with_term = [s for s in saturation_bits(SHAPE) if s.term]
     assert [(s.bit, s.distance) for s in with_term] == [(4, 15)]
-    verilog, _ = generate_verilog(DEFAULT, BUILD_ROOT / "good")
-    broken = BUILD_ROOT / "distance-lane1-saturation-bit4-stuck-0" / f"{verilog.stem}.v"
-    broken.parent.mkdir(parents=True, exist_ok=True)
-    broken.write_text(stick_saturation_or(verilog.read_text(), 1, with_term[0].bit))
-    shutil.copy(verilog.with_suffix(".json"), broken.with_suffix(".json"))
-    result = simulate(DEFAULT, simulator="icarus", seed=1, flow="runner", verilog=broken)
-    assert not result.passed, "the mutant passed the default bench"
-    failed = {test.name: test.message for test in result.tests if test.status == "failed"}
-    assert "test_directed_corners" in failed, result.failure_text()
-    assert " expected " in failed["test_directed_corners"]
-    assert " actual " in failed["test_directed_corners"]
+    assert_fails_directed_corners(
+        "distance-lane1-saturation-bit4-stuck-0",
+        lambda verilog: stick_saturation_or(verilog, 1, with_term[0].bit))

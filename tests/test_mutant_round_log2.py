@@ -12,21 +12,13 @@ default run do not meet such a sum; the directed compare rows must.
 from __future__ import annotations
 
 import re
-import shutil
-from pathlib import Path
 
-import pytest
+from default_mutant import DEFAULT, assert_fails_directed_corners, needs_icarus
 
 from shiftmax.golden import round_log2_thresholds
 from shiftmax.hw import Shiftmax
-from shiftmax.sim.config import SimConfig
-from shiftmax.sim.runner import generate_verilog, simulate
 
-pytestmark = pytest.mark.skipif(shutil.which("iverilog") is None,
-                                reason="Icarus Verilog is not installed (make iverilog)")
-
-BUILD_ROOT = Path(__file__).resolve().parents[1] / "build" / "mutant-pytest"
-DEFAULT = SimConfig(unit="shiftmax", n=10, value_bits=7)
+pytestmark = needs_icarus
 
 
 DROPPED = Shiftmax(n=DEFAULT.n, value_bits=DEFAULT.value_bits).dropped_term_bits
@@ -54,15 +46,6 @@ def mutate_upper_constant(verilog: str, k: int, change: int) -> str:
 
 
 def test_round_log2_upper_constant_one_high_fails_the_directed_corners() -> None:
-    verilog, _ = generate_verilog(DEFAULT, BUILD_ROOT / "good")
     assert split_upper_compare(21)[:2] == ("total[18:9]", 0x1a8)
-    broken = BUILD_ROOT / "round-log2-k21-upper-plus-one" / f"{verilog.stem}.v"
-    broken.parent.mkdir(parents=True, exist_ok=True)
-    broken.write_text(mutate_upper_constant(verilog.read_text(), 21, +1))
-    shutil.copy(verilog.with_suffix(".json"), broken.with_suffix(".json"))
-    result = simulate(DEFAULT, simulator="icarus", seed=1, flow="runner", verilog=broken)
-    assert not result.passed, "the mutant passed the default bench"
-    failed = {test.name: test.message for test in result.tests if test.status == "failed"}
-    assert "test_directed_corners" in failed, result.failure_text()
-    assert " expected " in failed["test_directed_corners"]
-    assert " actual " in failed["test_directed_corners"]
+    assert_fails_directed_corners("round-log2-k21-upper-plus-one",
+                                  lambda verilog: mutate_upper_constant(verilog, 21, +1))
