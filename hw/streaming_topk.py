@@ -288,9 +288,10 @@ class StreamingTopK(StreamingUnit, PipelinedUnit, wiring.Component):
         results: list[Entry] = []
         moved = empty = [Const(0, 1)] * len(incoming)
         flags = _Flags(valid, first, last, malformed, stages=list(zip(valids, lasts, strict=True)))
+        record = [] if formal_build(platform) is not None else None  # the chain's stages
         for c in range(self._k):
             incoming, moved, empty, flags, results = self._cell(
-                body, c, incoming, moved, empty, flags, results, held, vacant)
+                body, c, incoming, moved, empty, flags, results, held, vacant, record)
         if not self._stage_registers:
             # The last cell's held element is final once the row's last beat has left it.
             results = results + [held[-1]]
@@ -308,20 +309,28 @@ class StreamingTopK(StreamingUnit, PipelinedUnit, wiring.Component):
         # last of which is the enable form's output).
         passing = row_ends(flags.stages)
         formal = formal_build(platform)
+        if formal is not None:
+            # (valid, number, first, last, malformed) of the framer's stage and the tree's.
+            entering = [(framer.valid, delayed["number"][0], framer.first, framer.last,
+                         framer.malformed)]
+            entering += [(valids[s], *(delayed[name][s + 1] for name in (
+                "number", "first", "last", "malformed"))) for s in range(cycles)]
         if not fifo:
             m.d.comb += [self.o.valid.eq(flags.valid & flags.last),
                          self.o.payload.as_value().eq(word)]
             if formal is not None:
+                if (self._stage_registers and tree.latency == 1 and not self._mask
+                        and self._output == "index"):
+                    # What every stage of the pass holds of the tracked row.
+                    self._formal_stages(formal, body, framer, entering, tree, entries,
+                                        record, held, vacant)
                 formal.hold(m, framer.rows_held + passing, [])
             return m
         ahead = None
         if formal is not None:
             # The chain of an open row, the pass drained, holds the top-K of its beats so far.
             ahead = Signal(range(self._fifo_depth + 1), name="formal_rows_ahead")
-            entering = [(framer.valid, delayed["number"][0], framer.first, framer.last)]
-            entering += [(valids[s], *(delayed[name][s + 1] for name in ("number", "first",
-                                                                         "last")))
-                         for s in range(cycles)]
+            entering = [stage[:4] for stage in entering]
             drained = ~framer.valid & ~Cat(*(v for v, _ in flags.stages)).any()
             self._formal_chain(formal, body, framer, entering, drained, ahead, held, vacant)
         self._output_fifo(m, word, flags.valid & flags.last, framer, space, passing, platform,
@@ -371,6 +380,187 @@ class StreamingTopK(StreamingUnit, PipelinedUnit, wiring.Component):
             holds.append((absorbed != a) | Cat(*same).all())
         formal.partial(m, position, [~drained | absorbed_last | hold for hold in holds],
                        unstated=self._pass_latency)
+
+    def _formal_stages(self, formal, m: Module, framer: RowFramer,
+                       entering: list[tuple[Value, ...]], tree: TopKTree,
+                       entries: list[tuple[Value, Value, Value | None]],
+                       record: list[dict[str, Any]], held: list[Entry],
+                       vacant: list[Value]) -> None:
+        """The formal build's statements about every stage of the pass (``"enable"`` form,
+        ``stage_registers``, a beat's tree of one register stage, no mask, indices alone):
+        the pass freezes while a result waits, so a beat of the tracked row may sit in any
+        stage for ever, and each stage states what it holds of that row.
+
+        ``entering``: ``(valid, number, first, last, malformed)`` of the framer's stage and
+        the tree's (the tree's outputs, then ``entries``, its registered outputs); ``record``:
+        the chain's stages, three per cell (:meth:`_cell`). Of a beat ``b`` of the tracked
+        row (its number travels in registers of the formal build along the chain), with
+        ``S_b`` the row's elements of beats ``0 .. b`` in rank order (largest first, the
+        lower index first among equal keys): the framer holds its lanes (absent ones
+        replaced), the tree its best ``L``, sorted; the list entering cell ``c`` holds, in
+        rank order, the elements of the beat's best ``L`` and of ``S_(b-1)[:c]`` that are
+        not in ``S_b[:c]``, as many as it has slots (``moved``: from ``S_(b-1)[:c]``,
+        ``empty``: no element); the let-go element of cell ``c`` is ``S_(b-1)[c]`` (none on
+        a row's first beat); the results beside it are ``S_b[:c]``, then ``S_b[:c+1]`` once
+        the cell took the beat in (its held element, then its output register). The row is
+        well formed (no beat malformed, the last at ``R - 1``; the framer fills none of it).
+        Each cell of an open row, after its beat ``a``, holds ``S_a[c]`` (vacant without
+        one).
+        Always: the look-ahead compare of a cell equals the compare it stands for, and its
+        registered ``ahead`` bits what they were computed from.
+        """
+        p, r, k = self._p, self._beats, self._k
+        length = min(k, p)
+        bits = self.index_bits
+        width = self._value_bits + 1
+        count = r * p  # the row's lanes, absent ones included
+        absent_value = Const(-(1 << self._value_bits), signed(width))
+        lanes = [formal.row[e] if e < self._n else absent_value for e in range(count)]
+        keys = [wire(m, key_of(lane, gate=False), name=f"formal_key{e}")
+                for e, lane in enumerate(lanes)]
+        # before[x, y]: element x ranks before element y.
+        before = {(x, y): wire(m, ~key_greater(keys[y], keys[x]) if x < y
+                               else key_greater(keys[x], keys[y]), name=f"formal_before{x}_{y}")
+                  for x in range(count) for y in range(count) if x != y}
+        rank_bits = ceil_log2(count + 1) + 1
+
+        def ranks(members: dict[int, Value]) -> dict[int, Value]:
+            """Each member's rank among the members (``members``: element -> membership)."""
+            return {e: wire(m, sum((Value.cast(u) & before[x, e] for x, u in members.items()
+                                    if x != e), Const(0, rank_bits)), name=f"formal_rank{e}")
+                    for e in members}
+
+        def ordered(members: dict[int, Value], slots: int, flag: dict[int, Value] | None = None,
+                    base: int = 0) -> list[tuple[Value, ...]]:
+            """The first ``slots`` members in rank order: ``(exists, key, index, flag)``, the
+            index counted from element ``base``."""
+            rank = ranks(members)
+            total = sum((Value.cast(u) for u in members.values()), Const(0, rank_bits))
+            out = []
+            for j in range(slots):
+                key, index, bit = Const(0, signed(width)), Const(0, bits), Const(0, 1)
+                for e, u in members.items():
+                    here = Value.cast(u) & (rank[e] == j)
+                    key = Mux(here, keys[e], key)
+                    index = Mux(here, Const((e - base) & ((1 << bits) - 1), bits), index)
+                    if flag is not None:
+                        bit = Mux(here, flag[e], bit)
+                out.append(tuple(wire(m, value, name=f"formal_{name}") for value, name in (
+                    (total > j, "exists"), (key, "key"), (index, "index"), (bit, "flag"))))
+            return out
+
+        def same(entry: Entry, want: tuple[Value, ...]) -> Value:
+            return (entry.key == want[1]) & (entry.index == want[2])
+
+        # Per beat b: S_b (ranks and order), the beat's best L.
+        one = Const(1, 1)
+        rank_s = [ranks({e: one for e in range((b + 1) * p)}) for b in range(r)]
+        order_s = [ordered({e: one for e in range((b + 1) * p)}, k) for b in range(r)]
+        beat_rank = [ranks({e: one for e in range(b * p, (b + 1) * p)}) for b in range(r)]
+        best = [{e: beat_rank[b][e] < length for e in range(b * p, (b + 1) * p)}
+                for b in range(r)]
+
+        lists = {}
+
+        def entering_list(b: int, c: int, slots: int) -> list[tuple[Value, ...]]:
+            """The list entering cell ``c`` for beat ``b``, ``moved`` as the flag."""
+            if (b, c) not in lists:
+                lists[b, c] = entering_set(b, c)
+            return lists[b, c][:slots]
+
+        def entering_set(b: int, c: int) -> list[tuple[Value, ...]]:
+            earlier = {e: (rank_s[b - 1][e] < c) if b and e < b * p else Const(0, 1)
+                       for e in range((b + 1) * p)}
+            earlier = {e: wire(m, bit, name=f"formal_earlier{e}") for e, bit in earlier.items()}
+            members = {e: wire(m, (best[b].get(e, Const(0, 1)) | earlier[e])
+                               & ~(rank_s[b][e] < c), name=f"formal_member{e}")
+                       for e in range((b + 1) * p)}
+            return ordered(members, length, earlier)
+
+        def slot_holds(entry: Entry, moved: Value, empty: Value,
+                       want: tuple[Value, ...]) -> Value:
+            return Mux(want[0], ~empty & same(entry, want) & (moved == want[3]),
+                       empty & ~moved)
+
+        def results_hold(results: list[Entry], b: int) -> list[Value]:
+            return [same(entry, order_s[b][i]) for i, entry in enumerate(results)
+                    if i < (b + 1) * p]
+
+        # Every stage: (valid, number, first, last, malformed, holds(b) -> list).
+        stages = []
+        stages.append((*entering[0], lambda b: [framer.lanes[j] == lanes[b * p + j]
+                                                  for j in range(p)]))
+        sorted_best = [ordered({e: one for e in range(b * p, (b + 1) * p)}, length, base=b * p)
+                       for b in range(r)]
+        stages.append((*entering[1], lambda b: [
+            (Value.cast(tree.key[s]) == want[1])
+            & (Value.cast(tree.index[s]) == want[2][:len(tree.index[s])])
+            for s, want in enumerate(sorted_best[b])]))
+        stages.append((*entering[2], lambda b: [
+            (key == want[1]) & (lane == want[2][:len(lane)])
+            for (key, lane, _), want in zip(entries, sorted_best[b], strict=True)]))
+        number = entering[-1][1]
+        chain_at = []  # index in stages of each cell's first stage
+        for stage in record:
+            flags = stage["flags"]
+            number = register(m, number, name="formal_number")
+            if "head_greater" in stage:
+                chain_at.append(len(stages))
+
+            def holds(b: int, stage=stage) -> list[Value]:
+                c = stage["cell"]
+                want = entering_list(b, c, len(stage["list"]))
+                out = [slot_holds(entry, moved, empty, w) for entry, moved, empty, w in zip(
+                    stage["list"], stage["moved"], stage["empty"], want, strict=True)]
+                out += results_hold(stage["results"], b)
+                if "stale" in stage:
+                    if b and c < b * p:
+                        prior = order_s[b - 1][c]
+                        out.append(Mux(prior[0], stage["let_go"] & same(stage["stale"], prior),
+                                       ~stage["let_go"]))
+                    else:
+                        out.append(~stage["let_go"])
+                return out
+
+            stages.append((flags.valid, number, flags.first, flags.last, flags.malformed,
+                           holds))
+        # The beat numbers along the pass, and the beats each cell took in.
+        beats = [stage[:4] for stage in stages]
+        absorbed_beats(formal, m, framer, beats)
+        position = Const(0, 1)
+        positions = []
+        for valid, number, _, last, malformed, holds in reversed(stages):
+            positions.append(position)
+            checks = [~malformed, last == (number == r - 1)]
+            checks += [(number != b) | Cat(*holds(b)).all() for b in range(r)]
+            formal.partial(m, position, [~valid | check for check in checks])
+            position = position + (valid & last)
+        positions.reverse()
+        # The framer fills no beat of the tracked row (it ends at beat R - 1).
+        filling = framer.rows_held & ~(framer.valid & framer.last)
+        formal.partial(m, positions[0], [~filling])
+        invariants = []
+        for c, at in enumerate(chain_at):
+            absorbed, absorbed_last = absorbed_beats(formal, m, framer, beats[:at + 1])
+            wants = []
+            for a in range(r - 1):
+                want = order_s[a][c] if c < len(order_s[a]) else None
+                hold = (Mux(want[0], ~vacant[c] & same(held[c], want), vacant[c])
+                        if want is not None else vacant[c])
+                wants.append((absorbed != a) | hold)
+            formal.partial(m, positions[at], [absorbed_last | want for want in wants])
+            pre, after = record[3 * c], record[3 * c + 1]
+            h = held[c]
+            head = pre["list"][0]
+            invariants.append(~pre["flags"].valid
+                              | (pre["head_greater"] == key_greater(head.key, h.key)))
+            stale = after["stale"]
+            for j, bit in enumerate(after["ahead"]):
+                entry = after["list"][j]
+                invariants.append(~after["flags"].valid | (bit == (
+                    ~after["let_go"] | after["moved"][j]
+                    | (~after["empty"][j] & key_greater(entry.key, stale.key)))))
+        formal.check(m, invariants)
 
     @property
     def _fifo_depth(self) -> int:
@@ -430,7 +620,7 @@ class StreamingTopK(StreamingUnit, PipelinedUnit, wiring.Component):
 
     def _cell(self, m: Module, c: int, incoming: list[Entry], moved: list[Value],
               empty: list[Value], flags: _Flags, results: list[Entry], held: list[Entry],
-              vacant: list[Value]):
+              vacant: list[Value], record: list[dict[str, Any]] | None = None):
         """Cell ``c`` of the chain; returns what its output registers pass to the next one.
 
         ``moved[b]`` marks an incoming entry that an earlier cell held and let go in this
@@ -443,6 +633,9 @@ class StreamingTopK(StreamingUnit, PipelinedUnit, wiring.Component):
         after the cell took the beat (when it is final if the beat is its row's last, and
         before the next beat changes it): in the next cell, or with ``stage_registers`` in
         the cell's own second stage.
+
+        ``record`` (a formal build's): the registers of each of the cell's stages, appended
+        in order (see :meth:`_formal_stages`).
 
         With ``stage_registers`` a cell is three stages: the head's compares, the update and
         the other compares, the outgoing selection. The held element is either what it was
@@ -469,6 +662,9 @@ class StreamingTopK(StreamingUnit, PipelinedUnit, wiring.Component):
             over_head = register(m, key_greater(early, head.key), name=f"cell{c}_over_head")
             took = Signal(name=f"cell{c}_took")  # the held element is the previous head
             head_greater = Mux(took, over_head, over_held)
+            if record is not None:
+                record.append({"flags": flags, "list": incoming, "moved": moved, "empty": empty,
+                               "results": results, "head_greater": head_greater, "cell": c})
         else:
             head_greater = key_greater(head.key, h.key)
         first = flags.first
@@ -509,6 +705,10 @@ class StreamingTopK(StreamingUnit, PipelinedUnit, wiring.Component):
             results = [register_entry(m, r, f"cell{c}_res{i}") for i, r in enumerate(results)]
             flags = flags.registered(m, f"cell{c}_a")
             length = len(incoming)
+            if record is not None:
+                record.append({"flags": flags, "list": incoming, "moved": moved, "empty": empty,
+                               "results": [*results, h], "ahead": ahead, "stale": stale,
+                               "let_go": let_go, "cell": c})
             results = results + [h]  # final now if the beat was its row's last
 
         # The outgoing list: the incoming one without its head if the cell took it, with the
@@ -532,8 +732,11 @@ class StreamingTopK(StreamingUnit, PipelinedUnit, wiring.Component):
             outgoing_empty.append(register(m, pick(stale_empty, empty),
                                            name=f"cell{c}_out{j}_empty"))
         results = [register_entry(m, r, f"cell{c}_out_res{i}") for i, r in enumerate(results)]
-        return (outgoing, outgoing_moved, outgoing_empty, flags.registered(m, f"cell{c}"),
-                results)
+        flags = flags.registered(m, f"cell{c}")
+        if record is not None and self._stage_registers:
+            record.append({"flags": flags, "list": outgoing, "moved": outgoing_moved,
+                           "empty": outgoing_empty, "results": results, "cell": c + 1})
+        return outgoing, outgoing_moved, outgoing_empty, flags, results
 
 
 @dataclass(frozen=True)
