@@ -374,7 +374,12 @@ class StreamingTopK(StreamingUnit, PipelinedUnit, wiring.Component):
                                 Mux(ahead[i], Mux(ahead[i - 1], places[i - 1][2], 0)
                                     if i else 0, places[i][2]))
                           for i in range(self._k)]
-                places = [(entry.key, entry.index, entry.payload) for entry in places]
+                # Named, so that the next insertion reads them rather than copies of them.
+                places = [tuple(wire(m, value, name=f"formal_top{a}_{e}_{i}_{field}")
+                                for value, field in zip(
+                                    (entry.key, entry.index, entry.payload),
+                                    ("key", "index", "vacant"), strict=True))
+                          for i, entry in enumerate(places)]
             same = [(vacant[c] == v) & (v | ((held[c].key == k_) & (held[c].index == i_)))
                     for c, (k_, i_, v) in enumerate(places)]
             holds.append((absorbed != a) | Cat(*same).all())
