@@ -37,7 +37,7 @@ help:
 	@echo "make bench-sim        simulated vectors per second, Icarus vs Verilator"
 	@echo "make report [QUICK=1] area, Fmax, latency and accuracy reports into build/report/"
 	@echo "make accuracy         only the accuracy report"
-	@echo "make formal           AXI4-Stream properties and miters proven with sby (about 8 min on 2 cores;"
+	@echo "make formal           AXI4-Stream properties and miters proven with sby (about 10 min on 2 cores;"
 	@echo "                      docs/verification.md)"
 	@echo "make mutate           mutation campaign over the generated Verilog into build/mutate/"
 	@echo "                      (MUTATE_MAX mutants per configuration, default 30; 24 took 8 min on 2 cores)"
