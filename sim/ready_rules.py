@@ -10,6 +10,7 @@ and may count transfers. No Amaranth here: the benches run without it.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 
 __all__ = ["enable_ready", "fifo_credits", "CreditReadyRule", "ready_rule",
@@ -72,7 +73,7 @@ def streaming_credits(sidecar: dict) -> int:
     return -(-(int(sidecar["latency"]) - 2 + 4) // beats) + 3
 
 
-class RowReadyRule:
+class RowReadyRule(ABC):
     """``s_axis_tready`` of a streaming unit on the row bench: high while the form admits a
     beat (:meth:`admits`) and the framer fills no row; None (not checked) where the form's
     admission is not fixed by the ports.
@@ -101,17 +102,17 @@ class RowReadyRule:
         else:
             self._row_end()
 
-    def _row_end(self) -> None:
+    def _row_end(self) -> None:  # noqa: B027 (a hook: only a credit rule counts rows)
         """The framer emitted a row's last beat at this edge."""
 
+    @abstractmethod
     def admits(self, sample) -> bool | None:
         """The form admits a beat in this sample, or None where the ports do not say (called
         once per sample, not in reset)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def moves(self, sample) -> bool:
         """The framer's state moves at the edge after this sample."""
-        raise NotImplementedError
 
     def __call__(self, sample) -> bool | None:
         if sample.rst:
