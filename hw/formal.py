@@ -39,13 +39,17 @@ from amaranth.hdl import Assert, Cat, Module, Mux, Signal, Value
 from amaranth.lib import data
 from amaranth.lib.fifo import SyncFIFOBuffered
 
-__all__ = ["BufferedFifo", "FormalBuild", "GIVEN_RESULT", "ROWS_HELD_BITS", "Slot",
-           "add_buffered_fifo", "formal_build"]
+__all__ = ["BufferedFifo", "FormalBuild", "GIVEN_RESULT", "ROW_HOLDS", "ROWS_HELD_BITS",
+           "Slot", "add_buffered_fifo", "formal_build"]
 
 #: Bits of the ``formal_rows_held`` and ``formal_position`` ports.
 ROWS_HELD_BITS = 8
 #: The wire that a given slot's check is asserted through (:meth:`FormalBuild.hold`).
 GIVEN_RESULT = "formal_given_result"
+#: The wires that the statements of what a streaming unit holds of the tracked row, and of
+#: its results, are asserted through (:meth:`FormalBuild.partial`, :meth:`FormalBuild.hold`):
+#: the miter's own check proves them, with every other property taken as given.
+ROW_HOLDS = "formal_row_holds"
 
 #: Results a block holds, oldest first: ``(first, count, result)``, the rows at positions
 #: ``first .. first + count - 1`` among the rows held; ``result`` (in the output payload's
@@ -111,7 +115,15 @@ class FormalBuild:
         self.partials = True
         self.unstated = max(self.unstated, unstated)
         here = self.row_tracking & (self.position == position)
-        m.d.comb += [Assert(~here | holds_) for holds_ in holds]
+        for holds_ in holds:
+            self._assert_row(m, ~here | holds_)
+
+    @staticmethod
+    def _assert_row(m: Module, holds: Value) -> None:
+        """Assert ``holds`` through a wire :data:`ROW_HOLDS` declared where the block
+        called :meth:`partial` or :meth:`hold` (its ``src``: the statement's Python line)."""
+        named = Signal(name=ROW_HOLDS, src_loc_at=2)
+        m.d.comb += [named.eq(holds), Assert(named)]
 
     def hold(self, m: Module, rows: Value, invariants: Iterable[Value],
              slots: Iterable[Slot] = (), given: Slot | None = None) -> None:
@@ -130,7 +142,7 @@ class FormalBuild:
         m.d.comb += self.rows_held.eq(rows)
         self.check(m, invariants)
         for first, count, result in slots:
-            m.d.comb += Assert(self._slot_holds(first, count, result))
+            self._assert_row(m, self._slot_holds(first, count, result))
         if given is not None:
             holds = Signal(name=GIVEN_RESULT)
             m.d.comb += [holds.eq(self._slot_holds(*given)), Assert(holds)]

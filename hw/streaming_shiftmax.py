@@ -20,6 +20,7 @@ from .formal import formal_build
 from .framing import (
     RowFramer,
     StreamingUnit,
+    absorbed_beats,
     beats_per_row,
     delay_stages,
     row_ends,
@@ -162,6 +163,24 @@ def _held_at_most(m: Module, name: str, depth: int, limit: int, *, up, down,
     return _next_at_most(count, up, down, 1, limit)
 
 
+def _wrapped(pointer: Value, offset: Value, depth: int) -> Value:
+    """Formal build: the address ``offset`` (0 to ``depth - 1``) words past ``pointer`` in a
+    circular buffer of ``depth`` words."""
+    address = pointer + offset
+    return Mux(address >= depth, address - depth, address)[:len(Value.cast(pointer))]
+
+
+def _div_mod(value: Value, divisor: int) -> tuple[Value, Value]:
+    """Formal build: ``value // divisor`` and ``value % divisor`` of an unsigned ``value``
+    (bits for a power of two)."""
+    value = Value.cast(value)
+    if divisor & (divisor - 1) == 0:
+        bits = divisor.bit_length() - 1
+        return value[bits:] if len(value) > bits else Const(0, 1), value[:bits] if bits else \
+            Const(0, 1)
+    return value // divisor, value % divisor
+
+
 def _count_next(count: Signal, up, down, step: int):
     """``count + step * up - down``, as a selection among sums of the register alone (the
     late ``up``/``down`` reach no carry chain)."""
@@ -189,6 +208,10 @@ class _RowFifo(wiring.Component):
         #: counted); driven by the FIFO.
         self.formal_count = Signal(range(depth + 1), name="formal_count")
         self.formal_taken = Signal(name="formal_taken")
+        #: Formal build only: the entry ``formal_offset`` entries from the head (driven by
+        #: the unit), read asynchronously into ``formal_entry`` (driven by the FIFO).
+        self.formal_offset = Signal(range(depth), name="formal_offset")
+        self.formal_entry = Signal(width, name="formal_entry")
 
     def elaborate(self, platform) -> Module:
         m = Module()
@@ -220,6 +243,9 @@ class _RowFifo(wiring.Component):
                            ~(taken & self.r_en)]
             formal.check(m, invariants)
             m.d.comb += [self.formal_count.eq(count), self.formal_taken.eq(taken)]
+            entry = memory.read_port(domain="comb")
+            m.d.comb += [entry.addr.eq(_wrapped(read_pointer, self.formal_offset, depth)),
+                         self.formal_entry.eq(entry.data)]
         return m
 
 
@@ -473,7 +499,7 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
         # Pass 1: framing, floor, row buffer write, running maximum.
         framer = RowFramer(n=self._n, lanes_per_beat=p, value_bits=self._value_bits,
                            mask=self._mask, fill=True)
-        framer_beat = None
+        framer_beat = framer_filling = None
         if formal is None:
             m.submodules.framer = framer
         else:
@@ -481,7 +507,8 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
             body = framer.elaborate(platform)
             framer._MustUse__silence = True
             m.submodules.framer = body
-            framer_beat = {signal.name: signal for signal in body._driving}["beat"]
+            driven = {signal.name: signal for signal in body._driving}
+            framer_beat, framer_filling = driven["beat"], driven["filling"]
         wiring.connect(m, wiring.flipped(self.i), framer.i)
         m.submodules.floor = floor = FloorInput(n=p, value_bits=self._value_bits,
                                                 frac_bits=self._frac_bits)
@@ -490,10 +517,13 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
         # addressed by its own copy of the pointers.
         groups = self._lane_groups
         row_ports = []
+        row_memories: list[Memory] = []  # (formal build: read by its statements)
+        dist_memories: list[Memory] = []
         for g, (lo, hi) in enumerate(groups):
             memory = Memory(shape=unsigned((hi - lo) * (fb + 1)), depth=row_depth, init=[])
             m.submodules[f"row_buffer{g}" if len(groups) > 1 else "row_buffer"] = memory
             row_ports.append((memory.write_port(), memory.read_port()))
+            row_memories.append(memory)
         # Beats in the row buffer or on their way (one may be in the framer's register).
         # The framer's space is a register: computed a cycle ahead, as if a beat were
         # taken in every cycle (conservative by at most one word), so no adder or compare
@@ -512,16 +542,17 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
         m.d.comb += max_tree.values.eq(floor.floored)
         # (Formal build: the valid and last bits of every stage of pass 1, of pass 2.)
         valids1: list[Value] = []
-        lasts1: list[Value] = []
         valid1 = stage_valid(valid_delay(m, framer.valid, max_tree.latency, name="v1",
                                          stages=valids1), "v1s", valids1)
+        flags1: dict[str, list[Value]] = {"first1": [], "last1": [], "malformed1": []}
         first1, last1, malformed1 = (
-            stage(kept(f, max_tree.latency, name, lasts1 if name == "last1" else None),
-                  f"{name}_s") for f, name in (
+            stage(kept(f, max_tree.latency, name, flags1[name]), f"{name}_s") for f, name in (
                 (framer.first, "first1"), (framer.last, "last1"),
                 (framer.malformed, "malformed1")))
         if s:
-            lasts1.append(last1)
+            for name, flag in zip(flags1, (first1, last1, malformed1), strict=True):
+                flags1[name].append(flag)
+        lasts1 = flags1["last1"]
         beat_max = stage(max_tree.maximum, "beat_max")
         running = Signal(signed(fb), name="running_max", reset_less=True)
         row_max = wire_signed(m, Mux(first1 | is_greater(beat_max, running), beat_max, running),
@@ -533,9 +564,9 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
         # The row's maximum goes into the FIFO from the register, a cycle after its last beat
         # (the compare-select stays out of the FIFO's write path).
         row_done = valid_delay(m, valid1 & last1, 1, name="row_done")
+        row_malformed = register(m, malformed1, name="row_malformed")
         m.d.comb += [row_info.w_en.eq(row_done),
-                     row_info.w_data.eq(Cat(running, register(m, malformed1,
-                                                              name="row_malformed")))]
+                     row_info.w_data.eq(Cat(running, row_malformed))]
 
         # Pass 2: read the row back with its maximum; distances; the exact sum; RoundLog2.
         # The distance buffer, in the "fifo" form one memory per half lane group, each
@@ -550,6 +581,7 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
                 memory = Memory(shape=unsigned((hi - lo) * db), depth=dist_depth, init=[])
                 m.submodules[f"dist_buffer{g}_{k}"] = memory
                 ports.append((memory.write_port(), memory.read_port()))
+                dist_memories.append(memory)
             dist_ports.append(ports)
         active2 = Signal(name="active2")
         beat2 = Signal(range(r), name="beat2")
@@ -585,8 +617,9 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
         valid2 = stage_valid(valid_delay(m, active2, 1, name="v2", stages=valids2), "v2s",
                              valids2)
         staged2 = []
+        firsts2 = {}
         for f, name in issued:
-            first_stage = register(m, f, name=f"{name}_m")
+            first_stage = firsts2[name] = register(m, f, name=f"{name}_m")
             staged2.append(stage(first_stage, f"{name}_s"))
             if name == "last2":
                 lasts2 += [first_stage] + ([staged2[-1]] if s else [])
@@ -595,14 +628,23 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
                                                                      strict=True)]
         word = stage(Cat(*(data[:size * fb] for data, size in reads),
                          *(data[size * fb:] for data, size in reads)), "row_word")
+        # (Formal build: what each stage of pass 2 holds, by kind, parallel to ``valids2``;
+        # then the stages of ``row_ends2``.)
+        held2: list[dict[str, Value]] = [
+            {"words": Cat(*(data for data, _ in reads)), "max": firsts2["max2"],
+             "user": firsts2["user2"]}]
+        if s:
+            held2.append({"word": word, "max": max2d, "user": user2d})
         m.submodules.distance = distance = Distance(n=p, width=fb, exp_bitwidth=e,
                                                     register_inside=self._split_distance)
         m.d.comb += [distance.maximum.eq(max2d), distance.values.eq(word[:p * fb])]
         split = distance.latency
         absent2 = delay(m, word[p * fb:], split, name="absent2")
         valid2 = valid_delay(m, valid2, split, name="v2d", stages=valids2)
-        last2, user2d = (kept(f, split, name, lasts2 if name == "last2d" else None)
+        users: list[Value] = []
+        last2, user2d = (kept(f, split, name, lasts2 if name == "last2d" else users)
                          for f, name in ((last2, "last2d"), (user2d, "user2d")))
+        held2 += [{"user": user} for user in users]  # the differences inside: not stated
         # Absent lanes take the saturated distance: a zero term and a zero output.
         saturated = [distance.distance[j] | absent2[j].replicate(db) for j in range(p)]
         distances = register(m, lanes(saturated, db), name="distances")
@@ -610,6 +652,7 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
         last2, user2d = (register(m, f, name=f"{name}_r") for f, name in (
             (last2, "last2"), (user2d, "user2")))
         lasts2.append(last2)
+        held2.append({"distances": distances, "user": user2d})
         words_stages = len(valids2)  # the stages up to the distance buffer's write
         flat_parts = [part for parts in dist_parts for part in parts]
         flat_ports = [port for ports in dist_ports for port in ports]
@@ -650,8 +693,11 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
         beat_sum = register(m, beat_tree.total, name="beat_sum")
         cycles = beat_tree.latency + 1 + int(self._split_distance)
         valid2 = valid_delay(m, valid2, cycles, name="v2t", stages=valids2)
-        last2, user2d = (kept(f, cycles, name, lasts2 if name == "last2t" else None)
+        users = []
+        last2, user2d = (kept(f, cycles, name, lasts2 if name == "last2t" else users)
                          for f, name in ((last2, "last2t"), (user2d, "user2t")))
+        held2 += [{"user": user} for user in users]  # the terms and the tree: not stated
+        held2[-1]["beat_sum"] = beat_sum
 
         # The one loop of pass 2: an exact accumulator (nothing clamps before the row's end).
         total_bits = self._n.bit_length() + 2 * e
@@ -674,8 +720,11 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
             clamped = Mux(total[cap:].any(), (1 << cap) - 1, total[:cap])
         clamped = stage(clamped[:sum_bits(self._n, e, self._buffer_bitwidth)], "clamped")
         row_ends2 = [total_valid]  # rows pass 2 has summed, not yet in row_shift
+        summed2 = [{"total": total, "user": total_user}]  # (formal build: as held2)
         total_valid, total_user = (stage_valid(total_valid, "tv_s", row_ends2),
                                    stage(total_user, "tu_s"))
+        if s:
+            summed2.append({"clamped": clamped, "user": total_user})
         m.submodules.round_log2 = round_log2 = RoundLog2(
             n=self._n, exp_bitwidth=e, buffer_bitwidth=self._buffer_bitwidth,
             round_log2=self._round_log2, register_inside=s)
@@ -686,7 +735,10 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
         shift = register(m, round_log2.shift, name="shift")
         shift_valid = valid_delay(m, total_valid, round_log2.latency + 1, name="shift_valid",
                                   stages=row_ends2)
-        shift_user = delay(m, total_user, round_log2.latency + 1, name="shift_user")
+        shift_users = delay_stages(m, total_user, round_log2.latency + 1, name="shift_user")
+        shift_user = shift_users[-1]
+        summed2 += [{"user": user} for user in shift_users[1:]]  # inside RoundLog2: not stated
+        summed2[-1]["shift"] = shift
         m.submodules.row_shift = row_shift = _RowFifo(width=round_log2.shift_bits + 1,
                                                       depth=dist_rows)
         m.d.comb += [row_shift.w_en.eq(shift_valid),
@@ -719,7 +771,16 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
                 counted=counted, freed=freed, active2=active2, beat2=beat2,
                 pass1=row_ends(zip(valids1, lasts1, strict=True)) + row_done,
                 pass2=row_ends(zip(valids2, lasts2, strict=True)) + sum(row_ends2),
-                words2=sum(valids2[:words_stages]), pass3=pass3)
+                words2=sum(valids2[:words_stages]), pass3=pass3,
+                row_state=dict(filling=framer_filling,
+                               pass1=dict(valids=valids1, flags=flags1, beat_max=beat_max,
+                                          running=running, done=row_done,
+                                          malformed=row_malformed),
+                               row_memories=row_memories, dist_memories=dist_memories,
+                               dist_parts=flat_parts, shift_bits=round_log2.shift_bits,
+                               pass2=dict(valids=valids2, lasts=lasts2, held=held2,
+                                          ends=row_ends2, summed=summed2, carried=carried,
+                                          maximum=maximum2, user=user2)))
         return m
 
     def _formal_counts(self, formal, m: Module, invariants: list[Value], *, r: int, framer,
@@ -727,7 +788,8 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
                      row_held: list[Value], row_space: Value, row_pointers, dist_held,
                      dist_room: Value, dist_pointers, counted: Value, freed: Value,
                      active2: Value, beat2: Value, pass1: Value, pass2: Value,
-                     words2: Value, pass3: dict[str, Any]) -> None:
+                     words2: Value, pass3: dict[str, Any],
+                     row_state: dict[str, Any]) -> None:
         """Formal build: what the unit holds, in output beats it still owes (``R`` per row
         taken, less the beats of its oldest row already given out), reported on
         ``formal_rows_held`` (the property module asserts it equal to ``R * rows in flight
@@ -792,6 +854,299 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
             invariants.append(~valid | (last == (behind % r == 0)))
             ahead = ahead + valid
         formal.hold(m, owed, invariants)
+        queue_slots = []
+        if self._flow_control == "fifo":
+            queue_slots = [(queue.formal_out_valid, queue.formal_out),
+                           (queue.formal_skid_valid, queue.formal_skid)]
+            queue_slots += [(stored > k, word) for k, word in enumerate(queue.formal_words)]
+        named = {name: wire(m, value, name=f"formal_{name}") for name, value in (
+            ("row_count", row_count), ("dist_words", dist_words), ("rows1", rows1),
+            ("rows2", rows2), ("owed", owed),
+            ("rows3", _div_mod(reading3 + issued + r - 1, r)[0]))}
+        self._formal_row(
+            formal, m, r=r, framer=framer, row_info=row_info, row_shift=row_shift,
+            row_pointers=row_pointers, dist_pointers=dist_pointers, active2=active2,
+            beat2=beat2, **named, queue_slots=queue_slots, pass3=pass3, **row_state)
+
+    def _formal_row(self, formal, m: Module, *, r: int, framer, row_info: _RowFifo,
+                    row_shift: _RowFifo, row_count: Value, row_pointers, dist_words: Value,
+                    dist_pointers, active2: Value, beat2: Value, rows1: Value, rows2: Value,
+                    owed: Value, rows3: Value, queue_slots, pass3: dict, filling: Value,
+                    pass1: dict[str, Any], row_memories: list[Memory],
+                    dist_memories: list[Memory], dist_parts: list[tuple[int, int]],
+                    shift_bits: int, pass2: dict[str, Any]) -> None:
+        """Formal build: what every place that holds part of the tracked row holds of it,
+        computed from the property module's record of the row (:attr:`FormalBuild.row`)
+        with the unit's own blocks, combinational: pass 1's stages (the framer's lanes, the
+        beat's maximum) and running maximum, the row buffer, the maximum FIFO, pass 2's row
+        maximum, each stage of pass 2 (words, distances, beat sums, the accumulator, the
+        row's sum, clamped, t), the distance buffer, the ``t`` FIFO, pass 3's row, each
+        stage of pass 3 (distances, t, the output shift's results, the result register) and
+        (``"fifo"``) the output queue's beats (``queue_slots``). Only the stages inside a
+        block (the max tree, Distance, the adder tree, RoundLog2, the output shift) state
+        nothing (``unstated``: the longest run of them).
+
+        Rows by position (0 the oldest): ``rows3`` rows have beats owed in pass 3 and the
+        output queue (pass 3's row the newest of them), then the rows of ``rows2`` (the
+        ``t`` FIFO, then pass 2's stages), pass 2's row, the rows of the maximum FIFO and
+        pass 1's stages, the framer's row.
+        """
+        p, e, n = self._p, self._exp_bitwidth, self._n
+        fb, db = self._floored_bits, self._distance_bits
+        width = r * p  # the row's lanes, padded to whole beats
+        position = formal.position
+
+        def comb(name: str, block):
+            m.submodules[f"formal_{name}"] = block
+            return block
+
+        # The row as the framer gives it (absent lanes -2**VB), floored; its maximum, its
+        # distances (saturated on absent lanes), its t; each beat's output.
+        absent = []
+        fitted = []
+        for k in range(width):
+            gone = Const(1, 1) if k >= n else (
+                formal.row_mask[k] if formal.row_mask is not None else Const(0, 1))
+            absent.append(gone)
+            value = formal.row[k] if k < n else Const(0, signed(self._value_bits + 1))
+            fitted.append(Mux(gone, Const(-(1 << self._value_bits),
+                                          signed(self._value_bits + 1)), value))
+        floor = comb("floor", FloorInput(n=width, value_bits=self._value_bits,
+                                         frac_bits=self._frac_bits))
+        m.d.comb += floor.x.eq(lanes(fitted, self._value_bits + 1))
+        floored = [floor.floored[k] for k in range(width)]
+
+        def maximum(count: int, name: str) -> Value:
+            if count == 1:
+                return floored[0]
+            tree = comb(name, MaxTree(n=count, width=fb))
+            m.d.comb += tree.values.eq(lanes(floored[:count], fb))
+            return tree.maximum
+
+        row_max = maximum(width, "max")
+        distance = comb("distance", Distance(n=width, width=fb, exp_bitwidth=e))
+        m.d.comb += [distance.maximum.eq(row_max), distance.values.eq(lanes(floored, fb))]
+        saturated = [wire(m, distance.distance[k] | absent[k].replicate(db),
+                          name=f"formal_distance{k}") for k in range(width)]
+        decoder = comb("shift_exp", ShiftExp(n=width, exp_bitwidth=e, distance_bits=db))
+        m.d.comb += decoder.distance.eq(lanes(saturated, db))
+        terms = [Value.cast(decoder.term[k]) for k in range(width)]
+        total_bits = n.bit_length() + 2 * e
+        # The sums of the row's terms: of its first b beats (pass 2's accumulator), and of
+        # beat b alone (its beat sum).
+        sums = [wire(m, Value.cast(sum(terms[:b * p], Const(0, 1)))[:total_bits],
+                     name=f"formal_sum{b}") for b in range(r + 1)]
+        beat_sums = [Value.cast(sum(terms[b * p:(b + 1) * p])) for b in range(r)]
+        total = sums[r]
+        cap = self._buffer_bitwidth - 1
+        clamped = total
+        if total_bits > cap:
+            clamped = Mux(total[cap:].any(), (1 << cap) - 1, total[:cap])
+        round_log2 = comb("round_log2", RoundLog2(
+            n=n, exp_bitwidth=e, buffer_bitwidth=self._buffer_bitwidth,
+            round_log2=self._round_log2))
+        m.d.comb += round_log2.total.eq(clamped[:sum_bits(n, e, self._buffer_bitwidth)])
+        t = round_log2.shift
+        output = comb("output_shift", OutputShift(n=width, exp_bitwidth=e, distance_bits=db,
+                                                  shift_bits=shift_bits))
+        m.d.comb += [output.distance.eq(lanes(saturated, db)), output.shift.eq(t)]
+
+        def beat_word(values: list[Value], bits: int, b: int, lo: int, hi: int) -> Value:
+            return Cat(*(Value.cast(values[b * p + j])[:bits] for j in range(lo, hi)))
+
+        def held(pointers, count: Value, base: Value, front: Value, memories, words) -> None:
+            """The beats of the tracked row in a circular buffer (``pointers``: its write and
+            read pointers and depth) of ``count`` beats from its read pointer, the first
+            ``front`` of them past the start of the row at position ``base``: each word is
+            ``words(b, k)``, beat ``b`` in memory ``k``."""
+            _, read, depth = pointers
+            rows_before = wire(m, position - base, name="formal_rows_before")
+            for b in range(r):
+                offset = wire(m, rows_before * r + b - front, name="formal_offset")
+                here = (rows_before >= 0) & (offset >= 0) & (offset < count)
+                address = _wrapped(read, offset.as_unsigned()[:len(read)], depth)
+                holds = []
+                for k, memory in enumerate(memories):
+                    port = memory.read_port(domain="comb")
+                    m.d.comb += port.addr.eq(address)
+                    holds.append(port.data == words(b, k))
+                formal.partial(m, position, [~here | Cat(*holds).all()], unstated=unstated)
+
+        # The longest a beat of a row goes unstated: the stages inside the blocks of pass 1
+        # (the beat's max tree), pass 2 (Distance, the beat's adder tree, RoundLog2) and pass
+        # 3 (the output shift).
+        valids1, flags1 = pass1["valids"], pass1["flags"]
+        run = longest = 0
+        for held_ in pass2["held"] + pass2["summed"] + pass3["held"]:
+            run = run + 1 if held_.keys() == {"user"} else 0
+            longest = max(longest, run)
+        unstated = max(longest, len(valids1) - int(self._stage_registers))
+        groups = self._lane_groups
+        base2 = rows3  # the oldest row of rows2
+        base1 = wire(m, rows3 + rows2 + active2, name="formal_base1")  # the oldest row of
+        # pass 1's stages and the maximum FIFO
+        # (a) Pass 1, as the streaming argmax's pass: the beat numbers along it; the framer's
+        # stage holds its beat's lanes (absent ones replaced), the stage the running maximum
+        # takes in next its beat's maximum; the running maximum of an open row is that of
+        # its beats taken in so far, and in the cycle after its last (``done``) the row's;
+        # the framer's row is not filled.
+        number = Signal(range(r), name="formal_number1")  # of the framer's beat
+        with m.If(framer.valid):
+            m.d.sync += number.eq(Mux(framer.last, 0, number + 1))
+        numbers = delay_stages(m, number, len(valids1), name="formal_number1")
+        stages = [(framer.valid, numbers[0], framer.first, framer.last, framer.malformed)]
+        stages += zip(valids1, numbers[1:], flags1["first1"], flags1["last1"],
+                      flags1["malformed1"], strict=True)
+        absorbed, absorbed_last = absorbed_beats(formal, m, framer,
+                                                 [stage[:4] for stage in stages])
+
+        def beat_maximum(b: int) -> Value:
+            tree = comb(f"beat_max{b}", MaxTree(n=p, width=fb))
+            m.d.comb += tree.values.eq(lanes(floored[b * p:(b + 1) * p], fb))
+            return tree.maximum
+
+        position1 = wire(m, base1 + row_info.formal_count - row_info.formal_taken,
+                         name="formal_rows_maxed")
+        formal.partial(m, position1, [~pass1["done"] | ((pass1["running"] == row_max)
+                                                        & ~pass1["malformed"])])
+        position1 = wire(m, position1 + pass1["done"], name="formal_row_open")
+        opened = [(absorbed != a) | (pass1["running"] == maximum((a + 1) * p, f"max_b{a}"))
+                  for a in range(r - 1)]
+        formal.partial(m, position1, [absorbed_last | hold for hold in opened])
+        for k in reversed(range(len(stages))):
+            valid, number, _, last, malformed = stages[k]
+            holds = [~malformed, last == (number == r - 1)]
+            for b in range(r):
+                same = []
+                if k == 0:
+                    same += [framer.lanes[j] == fitted[b * p + j] for j in range(p)]
+                    same.append(framer.absent == Cat(*absent[b * p:(b + 1) * p]))
+                if k == len(stages) - 1:
+                    same.append(pass1["beat_max"] == beat_maximum(b))
+                holds.append((number != b) | Cat(*same).all())
+            formal.partial(m, position1, [~valid | hold for hold in holds])
+            position1 = wire(m, position1 + (valid & last), name="formal_rows_maxed")
+        formal.partial(m, wire(m, base1 + rows1, name="formal_framer_row"), [~filling])
+        # (b) The row buffer: each beat's floored lanes and absent bits.
+        held(row_pointers, row_count, rows3 + rows2, Mux(active2, beat2, 0), row_memories,
+             lambda b, k: Cat(beat_word(floored, fb, b, *groups[k]),
+                              beat_word(absent, 1, b, *groups[k])))
+        # (c) The maximum FIFO: the row's maximum, not malformed.
+        entry = position - base1
+        m.d.comb += row_info.formal_offset.eq((entry + row_info.formal_taken)
+                                              .as_unsigned()[:len(row_info.formal_offset)])
+        formal.partial(m, position, [
+            (entry < 0) | (entry + row_info.formal_taken >= row_info.formal_count)
+            | (row_info.formal_entry == Cat(row_max, Const(0, 1)))], unstated=unstated)
+        # (d) The distance buffer: each beat's distances, saturated.
+        active3, beat3 = pass3["active3"], pass3["beat3"]
+        held(dist_pointers, dist_words, rows3 - active3, Mux(active3, beat3, 0),
+             dist_memories, lambda b, k: beat_word(saturated, db, b, *dist_parts[k]))
+        # (e) The t FIFO: the row's t, not malformed.
+        entry = position - base2
+        m.d.comb += row_shift.formal_offset.eq((entry + row_shift.formal_taken)
+                                               .as_unsigned()[:len(row_shift.formal_offset)])
+        formal.partial(m, position, [
+            (entry < 0) | (entry + row_shift.formal_taken >= row_shift.formal_count)
+            | (row_shift.formal_entry == Cat(t, Const(0, 1)))], unstated=unstated)
+        # (f) Pass 3's row (while it reads one): its t, not malformed.
+        formal.partial(m, rows3 - 1, [~active3 | ((shift3 == t) & ~pass3["user3"])
+                                      for shift3 in pass3["shift3s"]], unstated=unstated)
+        # (g) Pass 2: its row's maximum, and what each of its stages holds of a beat.
+        formal.partial(m, rows3 + rows2, [~active2 | ((pass2["maximum"] == row_max)
+                                                      & ~pass2["user"])], unstated=unstated)
+        expected = {
+            "words": lambda b: Cat(*(Cat(beat_word(floored, fb, b, lo, hi),
+                                         beat_word(absent, 1, b, lo, hi)) for lo, hi in groups)),
+            "word": lambda b: Cat(*(beat_word(floored, fb, b, lo, hi) for lo, hi in groups),
+                                  *(beat_word(absent, 1, b, lo, hi) for lo, hi in groups)),
+            "max": lambda b: row_max, "user": lambda b: Const(0, 1),
+            "distances": lambda b: beat_word(saturated, db, b, 0, p),
+            "beat_sum": lambda b: beat_sums[b], "total": lambda b: total,
+            "clamped": lambda b: clamped[:sum_bits(n, e, self._buffer_bitwidth)],
+            "shift": lambda b: t}
+
+        def stage_holds(held: dict[str, Value], number: Value | None) -> list[Value]:
+            """``held``'s registers (by kind) equal to what the tracked row gives them, for
+            the beat ``number`` (None: a row's sum)."""
+            holds = []
+            for kind, value in held.items():
+                value = Value.cast(value).as_unsigned()
+                same = [value == Value.cast(expected[kind](b)).as_unsigned()[:len(value)]
+                        for b in (range(r) if number is not None else [0])]
+                holds.append(same[0] if number is None else
+                             Cat(*((number != b) | same_ for b, same_ in enumerate(same))).all())
+            return holds
+
+        # The beat numbers along pass 2, which reads a row's beats one per clock: each
+        # stage's beat is the one before the next stage's (or pass 2's), up to the row's last.
+        valids, lasts = pass2["valids"], pass2["lasts"]
+        numbers = delay_stages(m, beat2, len(valids), name="formal_beat2")[1:]
+        invariants = []
+        newer = (active2, beat2)
+        for valid, last, number in zip(valids, lasts, numbers, strict=True):
+            invariants += [~valid | (last == (number == r - 1)),
+                           ~valid | last | (newer[0] & (newer[1] == number + 1)),
+                           ~newer[0] | (newer[1] == 0) | (valid & (number == newer[1] - 1))]
+            newer = (valid, number)
+        formal.check(m, invariants)
+        # Rows by position: the rows summed (row_ends2, oldest last) ahead of pass 2's stages.
+        ends, summed = pass2["ends"], pass2["summed"]
+        ahead = wire(m, rows3 + row_shift.formal_count - row_shift.formal_taken,
+                     name="formal_rows_summed")
+        for end, held in reversed(list(zip(ends, summed, strict=True))):
+            formal.partial(m, ahead, [~end | hold for hold in stage_holds(held, None)],
+                           unstated=unstated)
+            ahead = wire(m, ahead + end, name="formal_rows_summed")
+        for k in reversed(range(len(valids))):
+            valid, last, number, held = valids[k], lasts[k], numbers[k], pass2["held"][k]
+            holds = stage_holds(held, number)
+            if "beat_sum" in held:  # the accumulator beside the beat it adds next
+                holds.append(Cat(*((number != b) | (pass2["carried"] == sums[b])
+                                   for b in range(r))).all())
+            formal.partial(m, ahead, [~valid | hold for hold in holds], unstated=unstated)
+            ahead = wire(m, ahead + (valid & last), name="formal_rows_summed")
+        # The output queue (its bank 0: group 0's lanes and the flags): a beat with k beats
+        # ahead of it is beat k + (-owed mod R) of the owed beats, from the oldest row's
+        # first: the output beat of its row, not malformed.
+        lo, hi = groups[0]
+        bits = (hi - lo) * (e + 1)
+        outputs = [beat_word([output.output[k] for k in range(width)], e + 1, b, lo, hi)
+                   for b in range(r)]
+        behind = _div_mod(owed, r)[1]  # -owed mod R: the oldest owed beat's number
+        out_beat = wire(m, Mux(behind == 0, 0, r - behind), name="formal_out_beat")
+        ahead: Value = Const(0, 1)
+        for valid, word in queue_slots:
+            row, beat = _div_mod(ahead + out_beat, r)
+            want = outputs[0]
+            for b in range(1, r):
+                want = Mux(beat == b, outputs[b], want)
+            formal.partial(m, row, [~valid | ((word[:bits] == want)
+                                                      & ~word[bits + 1])], unstated=unstated)
+            ahead = wire(m, ahead + valid, name="formal_ahead")
+        # Pass 3's stages, the oldest (the result register) first: the beats owed behind the
+        # queue's.
+        expected.update(
+            distances=lambda b: Cat(*(beat_word(saturated, db, b, lo, hi)
+                                      for lo, hi in dist_parts)),
+            outputs=lambda b: Cat(*(beat_word([output.output[k] for k in range(width)], e + 1,
+                                              b, lo, hi) for lo, hi in groups)))
+        for (valid, _), held in reversed(list(zip(pass3["beats"], pass3["held"], strict=True))):
+            row, beat = _div_mod(ahead + out_beat, r)
+            holds = []
+            for kind, values in held.items():
+                value = Cat(*values) if kind in ("distances", "outputs") else None
+                for b in range(r):
+                    if value is not None:
+                        same = value == expected[kind](b)
+                    else:
+                        same = Cat(*(Value.cast(v).as_unsigned()
+                                     == Value.cast(expected[kind[:-1] if kind == "shifts"
+                                                            else kind](b)).as_unsigned()
+                                     for v in values)).all()
+                    holds.append((beat != b) | same)
+            formal.partial(m, row, [~valid | hold for hold in holds], unstated=unstated)
+            ahead = wire(m, ahead + valid, name="formal_ahead")
 
     @property
     def _lane_groups(self) -> list[tuple[int, int]]:
@@ -885,12 +1240,15 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
         # (about 4 ns on ECP5) would otherwise add to the output shift's.
         read_cycles = 2
         beat_lasts: list[Value] = []  # the last bit of each stage after the read (formal)
-        last3, user3d = (delay_stages(body, f, read_cycles, name=name)[-1]
-                         if name != "last3" else _last(delay_stages(body, f, read_cycles,
-                                                                    name=name), beat_lasts)
-                         for f, name in ((last3s[0], "last3"), (user3, "user3")))
-        # An output shift per lane group, each from its group's copy of t.
+        last3 = _last(delay_stages(body, last3s[0], read_cycles, name="last3"), beat_lasts)
+        users3 = delay_stages(body, user3, read_cycles, name="user3")
+        user3d = users3[-1]
+        # An output shift per lane group, each from its group's copy of t. (Formal build:
+        # what each stage of the pass holds, by kind: the distances read, then registered,
+        # t beside them, the output shift's results, the result register.)
         results = []
+        held3: list[dict[str, list[Value]]] = [
+            {"distances": [], "shifts": [], "user": [user]} for user in users3[1:]]
         for g, ((lo, hi), reads, shift3) in enumerate(zip(groups, dist_reads, shifts,
                                                           strict=True)):
             output_shift = OutputShift(
@@ -898,11 +1256,15 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
                 shift_bits=shift_bits, register_inside=s)
             body.submodules[f"output_shift{g}" if len(groups) > 1 else "output_shift"] = \
                 output_shift
-            body.d.comb += [
-                output_shift.distance.eq(Cat(*(register(body, read.data,
-                                                        name=f"dist_word{g}_{k}")
-                                               for k, read in enumerate(reads)))),
-                output_shift.shift.eq(delay(body, shift3, read_cycles, name=shift3.name))]
+            words = [register(body, read.data, name=f"dist_word{g}_{k}")
+                     for k, read in enumerate(reads)]
+            shifts3 = delay_stages(body, shift3, read_cycles, name=shift3.name)
+            body.d.comb += [output_shift.distance.eq(Cat(*words)),
+                            output_shift.shift.eq(shifts3[-1])]
+            for held, distances, shift in zip(held3, ([read.data for read in reads], words),
+                                              shifts3[1:], strict=True):
+                held["distances"] += distances
+                held["shifts"].append(shift)
             results.append(output_shift.output.as_value())
         cycles = output_shift.latency + 1  # the output shift and the result register
         out_stages: list[list[Value]] = [[] for _ in issues]
@@ -915,15 +1277,18 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
                            for control, stages in zip(controls[1:], out_stages[1:], strict=True)
                            for copy, first in zip(control + stages, controls[0] + out_stages[0],
                                                   strict=True)]
-        out_last, out_user = (delay_stages(body, f, cycles, name=name)[-1]
-                              if name != "out_last" else _last(delay_stages(
-                                  body, f, cycles, name=name), beat_lasts)
-                              for f, name in ((last3, "out_last"), (user3d, "out_user")))
+        out_last = _last(delay_stages(body, last3, cycles, name="out_last"), beat_lasts)
+        out_users = delay_stages(body, user3d, cycles, name="out_user")
+        out_user = out_users[-1]
+        held3 += [{"user": [user]} for user in out_users[1:]]  # inside the output shift
+        held3[-2]["outputs"] = results  # the output shift's, then
+        out_data = register(body, Cat(*results), name="result")
+        held3[-1]["outputs"] = [out_data]  # the result register's
         if pass3 is not None:
+            pass3.update(shift3s=shifts, user3=user3, held=held3)
             pass3.update(read_pointer=read_pointers[0], active3=controls[0][0],
                          beat3=controls[0][1], beats=list(zip(out_stages[0], beat_lasts,
                                                               strict=True)))
-        out_data = register(body, Cat(*results), name="result")
         if not fifo:
             m.d.comb += [self.o.valid.eq(out_valids[0]),
                          self.o.payload.eq(Cat(out_data, out_last, out_user))]

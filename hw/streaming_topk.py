@@ -348,7 +348,8 @@ class StreamingTopK(StreamingUnit, PipelinedUnit, wiring.Component):
         open at ``position`` among the rows held, hold the top-K of its beats taken so far:
         cell ``c`` the ``c``-th (largest first, the lower index first among equal keys),
         vacant where the beats hold fewer elements. Of a beat in the pass it states nothing:
-        the induction looks back past the pass (``unstated``)."""
+        the miter's induction looks back past the beats of a row in the pass
+        (``unstated``)."""
         p, r = self._p, self._beats
         absorbed, absorbed_last = absorbed_beats(formal, m, framer, entering)
         width = self._value_bits + 1
@@ -383,8 +384,10 @@ class StreamingTopK(StreamingUnit, PipelinedUnit, wiring.Component):
             same = [(vacant[c] == v) & (v | ((held[c].key == k_) & (held[c].index == i_)))
                     for c, (k_, i_, v) in enumerate(places)]
             holds.append((absorbed != a) | Cat(*same).all())
+        # The pass drains only when no beat follows within its latency: a row's beats may
+        # keep it busy from the row's first beat taken to its last one's leaving.
         formal.partial(m, position, [~drained | absorbed_last | hold for hold in holds],
-                       unstated=self._pass_latency)
+                       unstated=r * (self._pass_latency - 1) + 1)
 
     def _formal_stages(self, formal, m: Module, framer: RowFramer,
                        entering: list[tuple[Value, ...]], tree: TopKTree,

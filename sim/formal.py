@@ -71,7 +71,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shiftmax.hw.formal import GIVEN_RESULT
+from shiftmax.hw.formal import GIVEN_RESULT, ROW_HOLDS
 
 __all__ = ["FormalJob", "JOBS", "FAST_JOBS", "harness_verilog", "write_job", "run_job",
            "JobResult", "main"]
@@ -640,24 +640,41 @@ def quiet_cycles(sidecar: dict) -> int:
 #: properties that need no history (reset, hold, stable, s_axis_tready's formula, framing of
 #: one-beat outputs). ``induct``: k-induction of every property (its base case is the bounded
 #: check from reset to the same depth), for a unit whose formal build reports the rows it
-#: holds: the miter too where :func:`miter_by_induction`. ``bmc``: the rest from reset, any
-#: stalls, ``bmc_depth`` cycles: every property of a unit that reports no rows, the miter of a
-#: streaming unit (alone when the induction proves the rest: a row's partial result waits in
-#: the unit for its next beat). The ``step`` check (:func:`_step`) is no harness script.
-CHECKS = {"local": "", "induct": "-DFULL ", "bmc": "-DFULL -DMITER "}
+#: holds: the miter too where :func:`miter_by_induction`. ``row``: the miter of a streaming
+#: unit whose formal build states what it holds of the tracked row (:func:`miter_apart`), by a
+#: k-induction of its own: the miter and those statements asserted, every property that
+#: ``induct`` proves without them assumed. ``bmc``: the rest from reset, any stalls,
+#: ``bmc_depth`` cycles: every property of a unit that reports no rows, the miter of a
+#: streaming unit that states nothing of the tracked row (alone when the induction proves the
+#: rest). The ``step`` check (:func:`_step`) is no harness script.
+CHECKS = {"local": "", "induct": "-DFULL ", "row": "-DFULL -DMITER ", "bmc": "-DFULL -DMITER "}
+#: The ``row`` check's depth beyond the cycles a beat of the tracked row may spend where the
+#: unit states nothing of it (``formal_unstated``): the statements hold of the stages the
+#: beat passes through, so a few steps close it.
+ROW_DEPTH = 2
 
 
 def miter_by_induction(sidecar: dict) -> bool:
-    """Whether the miter closes by k-induction: no inner stage of the datapath can hold a
-    row for longer than the induction depth. It can in a frozen form (enable, skid) with a
-    datapath latency above 1 (a stall freezes a row in an inner stage, where only the
-    datapath's own invariants could relate it to its input) and in a streaming unit (a
-    row's partial result waits for its next beat). A folded datapath in the fifo form reads
-    a beat's parts in consecutive cycles (its formal build states that a part is taken in
-    every cycle of a beat but its first), so its partial results never wait."""
+    """Whether the miter closes by k-induction with every other property: no inner stage of
+    the datapath can hold a row for longer than the induction depth. It can in a frozen form
+    (enable, skid) with a datapath latency above 1 (a stall freezes a row in an inner stage,
+    where only the datapath's own invariants could relate it to its input) and in a
+    streaming unit (a row's partial result waits for its next beat; :func:`miter_apart`). A
+    folded datapath in the fifo form reads a beat's parts in consecutive cycles (its formal
+    build states that a part is taken in every cycle of a beat but its first), so its
+    partial results never wait."""
     if "s_axis_tlast" in sidecar["ports"]:
-        return bool(sidecar.get("formal_partial"))
+        return False
     return sidecar["flow_control"] == "fifo" or datapath_latency(sidecar) == 1
+
+
+def miter_apart(sidecar: dict) -> bool:
+    """Whether the miter of a streaming unit is proven by the ``row`` check: its formal
+    build states what its stages hold of the tracked row (``formal_partial``), so a
+    k-induction of those statements and the miter closes, a few steps deeper than the cycles
+    a beat spends where nothing is stated, with every other property (proven by ``induct``
+    without them) taken as given."""
+    return "s_axis_tlast" in sidecar["ports"] and bool(sidecar.get("formal_partial"))
 
 
 def datapath_latency(sidecar: dict) -> int:
@@ -686,12 +703,13 @@ def job_depths(job: FormalJob, sidecar: dict) -> dict[str, int]:
     quiet = quiet_cycles(sidecar)
     depths = {"local": job.local_depth}
     if sidecar.get("formal_rows_held"):
-        # As long as the unit takes to empty: the shortest that closes for every job; a
-        # streaming miter looks further back by the cycles a beat of the tracked row may
-        # spend where the unit states nothing of it.
-        unstated = int(sidecar.get("formal_unstated", 0)) if job.miter else 0
-        depths["induct"] = job.depth or quiet + unstated
+        # As long as the unit takes to empty: the shortest that closes for every job.
+        depths["induct"] = job.depth or quiet
         if not job.miter or miter_by_induction(sidecar):
+            return depths
+        if miter_apart(sidecar):
+            # Back to where each beat of the tracked row is stated again.
+            depths["row"] = int(sidecar.get("formal_unstated", 0)) + ROW_DEPTH
             return depths
         if miter_by_step(sidecar):
             depths["step"] = 1  # one step of the transition relation (yosys equiv, sat)
@@ -750,6 +768,15 @@ def write_job(job: FormalJob, root: Path) -> tuple[Path, dict[str, int]]:
                 datapath_latency(sidecar)))
             (directory / "fold.sby").write_text(_FOLD_SBY.format(depth=parts +
                                                                  datapath_latency(sidecar)))
+    if "row" in depths:
+        # The statements of the tracked row and the miter apart: the induction of the rest
+        # leaves them out, the row check takes the rest as given (proven by that induction).
+        rest, row = _row_statements_apart((directory / "dut.v").read_text())
+        (directory / "dut_rest.v").write_text(rest)
+        (directory / "dut_row.v").write_text(row)
+        (directory / "harness_row.sv").write_text(
+            _assumed_but_miter((directory / "harness.sv").read_text()))
+        given = ["dut_rest.v", *files[1:]]
     for check, depth in depths.items():
         if check == "step":
             continue
@@ -759,9 +786,46 @@ def write_job(job: FormalJob, root: Path) -> tuple[Path, dict[str, int]]:
         if check == "bmc" and "induct" in depths:
             defines = "-DMITER "  # the other properties are proven by the induction
         mode = "bmc" if check == "bmc" else "prove"
+        reads = {"induct": (given, "harness.sv"),
+                 "row": (["dut_row.v", *files[1:]], "harness_row.sv")}
         (directory / f"{check}.sby").write_text(
-            _sby_text(mode, depth, given if check == "induct" else files, defines))
+            _sby_text(mode, depth, *reads.get(check, (files, "harness.sv")), defines))
     return directory, depths
+
+
+#: An Assert of the formal build as written in dut.v: ``assert (<wire> );``.
+_DUT_ASSERT = re.compile(r"^(\s+)assert \((\S+?) ?\);$", flags=re.MULTILINE)
+
+
+def _row_statements_apart(text: str) -> tuple[str, str]:
+    """dut.v without the statements of the tracked row (the Asserts of the wires
+    :data:`ROW_HOLDS`: what a unit holds of the tracked row, and its results), for the
+    induction of every other property; and with only those asserted, every other Assert of
+    the formal build an assumption, for the ``row`` check. Each line stays where it is, so a
+    failed assertion names the same line of dut.v."""
+    def statement(match: re.Match) -> bool:
+        return re.fullmatch(rf"\\?{ROW_HOLDS}(\$\d+)?", match.group(2)) is not None
+
+    rest = _DUT_ASSERT.sub(lambda match: match.group(1) + (
+        ";" if statement(match) else match.group(0).strip()), text)
+    row = _DUT_ASSERT.sub(lambda match: match.group(0) if statement(match) else
+                          f"{match.group(1)}assume ({match.group(2)} );", text)
+    if rest == text:
+        raise RuntimeError(f"the formal build asserts no {ROW_HOLDS}")
+    return rest, row
+
+
+def _assumed_but_miter(text: str) -> str:
+    """harness.sv with every assertion outside its ``ifdef MITER`` blocks an assumption."""
+    lines, blocks = [], []
+    for line in text.splitlines():
+        directive = line.strip()
+        if directive.startswith(("`ifdef", "`ifndef")):
+            blocks.append(directive == "`ifdef MITER")
+        elif directive.startswith("`endif"):
+            blocks.pop()
+        lines.append(line if any(blocks) else line.replace("assert(", "assume("))
+    return "\n".join(lines) + "\n"
 
 
 def _plain_instance_names(text: str) -> str:
@@ -979,7 +1043,7 @@ def _fold_harness(verilog: str, module: str, parts: int, latency: int) -> str:
     return "\n".join(lines)
 
 
-def _sby_text(mode: str, depth: int, files: list[str], defines: str,
+def _sby_text(mode: str, depth: int, files: list[str], harness: str, defines: str,
               solver: str = "yices") -> str:
     reads = "\n".join(f"read_verilog -formal {name}" for name in files)
     return f"""[options]
@@ -991,12 +1055,12 @@ smtbmc {solver}
 
 [script]
 {reads}
-read_verilog -formal -sv {defines}harness.sv
+read_verilog -formal -sv {defines}{harness}
 prep -top formal_top
 
 [files]
 {chr(10).join(files)}
-harness.sv
+{harness}
 """
 
 
@@ -1030,8 +1094,8 @@ def _sby(directory: Path, script: str, timeout: float) -> tuple[str, str, str]:
     status_file = work / "status"
     status = status_file.read_text().split()[0] if status_file.exists() else "ERROR"
     failed = sorted(set(re.findall(r"(?:Assert failed in|failed assertion) [^\n]*?"
-                                   r"((?:harness\.sv|dut\.v|(?:held|fold)_check\.sv):\d+)",
-                                   log)))
+                                   r"((?:harness(?:_row)?\.sv|dut(?:_\w+)?\.v"
+                                   r"|(?:held|fold)_check\.sv):\d+)", log)))
     failed = [_python_source(directory, where) for where in failed]
     traces = sorted(work.glob("engine_*/trace*.vcd"))
     if status == "ERROR" and not failed:
@@ -1067,19 +1131,24 @@ def passed_status(depths: dict[str, int]) -> str:
 
 def _python_source(directory: Path, where: str) -> str:
     """``dut.v:LINE`` with the Python line of the Assert (an invariant of the unit's formal
-    build, :mod:`shiftmax.hw.formal`), read from the ``src`` attribute of the assign that
-    computes the asserted value; ``where`` unchanged for the harness."""
+    build, :mod:`shiftmax.hw.formal`): the ``src`` attribute of the asserted wire's
+    declaration (a statement of the tracked row, :data:`ROW_HOLDS`, is declared where the
+    unit states it), else of the assign that computes it; ``where`` unchanged for the
+    harness."""
     name, line = where.split(":")
-    if name != "dut.v":
+    if not name.startswith("dut"):
         return where
     lines = (directory / name).read_text().splitlines()
-    asserted = re.search(r"assert \((\S+) \);", lines[int(line) - 1])
+    asserted = re.search(r"assert \((\S+?) ?\);", lines[int(line) - 1])
     if asserted:
-        assign = re.compile(rf"assign {re.escape(asserted.group(1))}  = .*?src = \"([^\"]+)\"")
-        for text in lines:
-            found = assign.search(text)
-            if found:
+        wire = re.escape(asserted.group(1))
+        for pattern in (rf"\(\* src = \"([^\"]+)\" \*\)\n\s+wire (?:\[\d+:0\] )?{wire} ?;",
+                        rf"assign {wire} += .*?src = \"([^\"]+)\""):
+            found = re.search(pattern, "\n".join(lines))
+            if found and "hw/formal.py" not in found.group(1):
                 return f"{where} ({'/'.join(Path(found.group(1)).parts[-2:])})"
+        if found:
+            return f"{where} ({'/'.join(Path(found.group(1)).parts[-2:])})"
     return where
 
 

@@ -5,12 +5,15 @@ miter against the unpipelined unit by k-induction, with the invariants of the un
 build), a deliberately broken copy fails with a counterexample trace, a broken datapath fails
 the miter, a folded datapath whose result depends on what it held before the beat fails the
 fold check, and the property module is written from any sidecar. The streaming shiftmax's
-formal build reports the output beats it owes, its invariants close with the local
-properties (its induction is make formal's), and it drains past the one-beat quiet bound.
+formal build reports the output beats it owes and states what it holds of the tracked row,
+its invariants close with the local properties (its induction is make formal's), its miter
+closes by the row check (a broken accumulator does not), and it drains past the one-beat
+quiet bound.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shutil
@@ -211,6 +214,11 @@ def test_harness_of_a_streaming_unit_that_reports_its_rows_ties_its_framing_too(
     assert "assert(f_refused < 17)" in text
     # Every property but the streaming miter by induction; the miter from reset.
     assert formal.job_depths(job, sidecar).keys() == {"local", "induct", "bmc"}
+    # A formal build that states what it holds of the tracked row: the miter by the row
+    # check, back to where each beat is stated again.
+    stated = {**sidecar, "formal_partial": True, "formal_unstated": 9}
+    assert formal.job_depths(job, stated) == {
+        "local": 6, "induct": formal.quiet_cycles(sidecar), "row": 9 + formal.ROW_DEPTH}
 
 
 @pytest.mark.parametrize("unit, params", [
@@ -256,6 +264,10 @@ def test_formal_build_of_the_streaming_shiftmax_reports_the_beats_it_owes(flow: 
     assert "at_end2 ==" in text and "at_end3 ==" in text and "formal_count" in text
     if flow == "fifo":
         assert "formal_stored" in text and "formal_word0" in text
+    # What every stage holds of the tracked row, so that its miter closes by induction; only
+    # the stage inside RoundLog2 states nothing.
+    assert meta["formal_partial"] and meta["formal_unstated"] == 1
+    assert "formal_row_holds" in text and "formal_row_tdata;" in text
     normal, _ = emit_verilog(UNITS["shiftmax"].build(**params), name="dut")
     assert "assert" not in normal and "formal_" not in normal
 
@@ -299,6 +311,51 @@ def test_streaming_shiftmax_invariants_close_with_its_local_properties(flow: str
     assert depths == {"local": 6, "induct": formal.quiet_cycles(sidecar)}
     status, failed, trace = formal._sby(directory, "local.sby", timeout=120)
     assert status == "PASS", f"{failed} {trace}"
+
+
+#: The streaming shiftmax whose accumulator never carries a row's sum to its next beat (the
+#: row's sum is its last beat's): its formal build's statement of the accumulator fails.
+BROKEN_SUM = (r"(\n    carried <= )\\\$\d+ \[\d+:0\];", r"\g<1>0;")
+
+
+@needs_tools
+def test_streaming_shiftmax_miter_closes_by_its_row_check_and_a_broken_sum_does_not() -> None:
+    # The row check alone (seconds): the induction of the rest, which it takes as given, is
+    # make formal's.
+    job = next(job for job in formal.JOBS if job.name == "shiftmax-streaming-miter-enable")
+    directory, depths = formal.write_job(job, BUILD_ROOT)
+    sidecar = json.loads((directory / "dut.json").read_text())
+    assert depths == {"local": 6, "induct": formal.quiet_cycles(sidecar),
+                      "row": sidecar["formal_unstated"] + formal.ROW_DEPTH}
+    status, failed, trace = formal._sby(directory, "row.sby", timeout=300)
+    assert status == "PASS", f"{failed} {trace}"
+    broken = dataclasses.replace(job, name="broken-streaming-sum", broken=BROKEN_SUM)
+    directory, _ = formal.write_job(broken, BUILD_ROOT)
+    status, failed, trace = formal._sby(directory, "row.sby", timeout=300)
+    # The induction step fails (a reset is more than the depth away), with its trace.
+    assert status == "UNKNOWN" and trace.endswith("trace_induct.vcd")
+    assert re.fullmatch(r"dut_row\.v:\d+ \(hw/streaming_shiftmax\.py:\d+\)", failed)
+
+
+def test_row_check_asserts_the_tracked_row_and_the_miter_and_assumes_the_rest() -> None:
+    dut = "\n".join(["module dut;", "  always @*", "    if (1'h1) begin",
+                     "      assert (\\$12 );", "      assert (formal_row_holds);",
+                     "      assert (\\formal_row_holds$3 );", "    end", "endmodule", ""])
+    rest, row = formal._row_statements_apart(dut)
+    # The induction of the rest leaves the statements out, line for line.
+    assert rest.splitlines()[3:6] == ["      assert (\\$12 );", "      ;", "      ;"]
+    # The row check asserts them and assumes every other Assert of the formal build.
+    assert row.splitlines()[3:6] == ["      assume (\\$12 );", "      assert (formal_row_holds);",
+                                     "      assert (\\formal_row_holds$3 );"]
+    with pytest.raises(RuntimeError, match="formal_row_holds"):
+        formal._row_statements_apart("      assert (\\$12 );\n")
+    harness = "\n".join(["    always @(*) assert(a);", "`ifdef FULL", "    assert(b);",
+                         "`ifdef MITER", "    assert(c);", "`endif", "`endif",
+                         "`ifdef MITER", "    assert(d);", "`endif", "    assume(e);"])
+    assert formal._assumed_but_miter(harness).splitlines() == [
+        "    always @(*) assume(a);", "`ifdef FULL", "    assume(b);", "`ifdef MITER",
+        "    assert(c);", "`endif", "`endif", "`ifdef MITER", "    assert(d);", "`endif",
+        "    assume(e);"]
 
 
 
