@@ -972,6 +972,16 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
                     holds.append(port.data == words(b, k))
                 formal.partial(m, position, [~here | Cat(*holds).all()], unstated=unstated)
 
+        def entries(fifo: _RowFifo, base: Value, value: Value) -> None:
+            """The entries of a FIFO of one entry per row, the oldest not taken at position
+            ``base``: the row's ``value``, not malformed."""
+            entry = position - base
+            m.d.comb += fifo.formal_offset.eq((entry + fifo.formal_taken)
+                                              .as_unsigned()[:len(fifo.formal_offset)])
+            formal.partial(m, position, [
+                (entry < 0) | (entry + fifo.formal_taken >= fifo.formal_count)
+                | (fifo.formal_entry == Cat(value, Const(0, 1)))], unstated=unstated)
+
         # The longest a beat of a row goes unstated: the stages inside the blocks of pass 1
         # (the beat's max tree), pass 2 (Distance, the beat's adder tree, RoundLog2) and pass
         # 3 (the output shift).
@@ -1032,23 +1042,13 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
              lambda b, k: Cat(beat_word(floored, fb, b, *groups[k]),
                               beat_word(absent, 1, b, *groups[k])))
         # (c) The maximum FIFO: the row's maximum, not malformed.
-        entry = position - base1
-        m.d.comb += row_info.formal_offset.eq((entry + row_info.formal_taken)
-                                              .as_unsigned()[:len(row_info.formal_offset)])
-        formal.partial(m, position, [
-            (entry < 0) | (entry + row_info.formal_taken >= row_info.formal_count)
-            | (row_info.formal_entry == Cat(row_max, Const(0, 1)))], unstated=unstated)
+        entries(row_info, base1, row_max)
         # (d) The distance buffer: each beat's distances, saturated.
         active3, beat3 = pass3["active3"], pass3["beat3"]
         held(dist_pointers, dist_words, rows3 - active3, Mux(active3, beat3, 0),
              dist_memories, lambda b, k: beat_word(saturated, db, b, *dist_parts[k]))
         # (e) The t FIFO: the row's t, not malformed.
-        entry = position - base2
-        m.d.comb += row_shift.formal_offset.eq((entry + row_shift.formal_taken)
-                                               .as_unsigned()[:len(row_shift.formal_offset)])
-        formal.partial(m, position, [
-            (entry < 0) | (entry + row_shift.formal_taken >= row_shift.formal_count)
-            | (row_shift.formal_entry == Cat(t, Const(0, 1)))], unstated=unstated)
+        entries(row_shift, base2, t)
         # (f) Pass 3's row (while it reads one): its t, not malformed.
         formal.partial(m, rows3 - 1, [~active3 | ((shift3 == t) & ~pass3["user3"])
                                       for shift3 in pass3["shift3s"]], unstated=unstated)

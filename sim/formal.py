@@ -48,12 +48,14 @@ the ``step`` check and the fifo form's miter; a folded datapath also by the fold
 :func:`_fold_harness`). The streaming argmax and top-K report the rows
 held by their framer, pass and output FIFO, state the framer's and the FIFO's invariants and
 the credit count, and report where the framer is in the input row (``formal_in_beat``,
-``formal_in_dropping``, asserted equal to the property module's framing): every property but
-the streaming miter is proven by k-induction; the miter (a row's partial result waits in the
-pass for its next beat) is checked from reset. The streaming shiftmax reports the output
-beats it owes (``R`` per row in flight, less the beats of the output row given out), its
-framing and the invariants of its buffers' counts: every property but its miter by
-k-induction too.
+``formal_in_dropping``, asserted equal to the property module's framing); the streaming
+shiftmax reports the output beats it owes (``R`` per row in flight, less the beats of the
+output row given out), its framing and the invariants of its buffers' counts: every
+property but the miter by k-induction (``induct``). A row's partial result waits in a
+streaming unit for its next beat, so each unit also states what its stages hold of the
+tracked row, from the property module's record of the row's beats (``formal_row_tdata``),
+and the ``row`` check proves those statements and the miter by a k-induction of their own,
+every other property taken as given (:func:`miter_apart`).
 """
 
 from __future__ import annotations
