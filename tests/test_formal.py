@@ -334,6 +334,23 @@ def test_streaming_shiftmax_row_check_fails_on_a_broken_sum() -> None:
     assert re.fullmatch(r"dut_row\.v:\d+ \(hw/streaming_shiftmax\.py:\d+\)", failed)
 
 
+@needs_tools
+@pytest.mark.parametrize("into, status", [("assert", "PASS"), ("register", "FAIL")])
+def test_row_check_rests_on_formal_inputs_reaching_no_register(into: str, status: str) -> None:
+    directory = BUILD_ROOT / f"cone-{into}"
+    directory.mkdir(parents=True, exist_ok=True)
+    use = ("always @* assert (q == formal_position[0] || q != formal_position[0]);"
+           if into == "assert" else "always @(posedge clk) q <= formal_position[0];")
+    (directory / "dut.v").write_text(
+        "module dut (input clk, input d, input [1:0] formal_position, output reg q);\n"
+        f"  always @(posedge clk) q <= d;\n  {use}\nendmodule\n"
+        if into == "assert" else
+        "module dut (input clk, input [1:0] formal_position, output reg q);\n"
+        f"  {use}\nendmodule\n")
+    (directory / "cone.ys").write_text(formal._ROW_CONE)
+    assert formal._yosys(directory, "cone.ys", timeout=60)[0] == status
+
+
 def test_row_check_asserts_the_tracked_row_and_the_miter_and_assumes_the_rest() -> None:
     dut = "\n".join(["module dut;", "  always @*", "    if (1'h1) begin",
                      "      assert (\\$12 );", "      assert (formal_row_holds);",
@@ -348,11 +365,12 @@ def test_row_check_asserts_the_tracked_row_and_the_miter_and_assumes_the_rest() 
         formal._row_statements_apart("      assert (\\$12 );\n")
     harness = "\n".join(["    always @(*) assert(a);", "`ifdef FULL", "    assert(b);",
                          "`ifdef MITER", "    assert(c);", "`endif", "`endif",
-                         "`ifdef MITER", "    assert(d);", "`endif", "    assume(e);"])
+                         "`ifdef MITER", "    assert(d);", "`else", "    assert(f);", "`endif",
+                         "    assume(e);"])
     assert formal._assumed_but_miter(harness).splitlines() == [
         "    always @(*) assume(a);", "`ifdef FULL", "    assume(b);", "`ifdef MITER",
-        "    assert(c);", "`endif", "`endif", "`ifdef MITER", "    assert(d);", "`endif",
-        "    assume(e);"]
+        "    assert(c);", "`endif", "`endif", "`ifdef MITER", "    assert(d);", "`else",
+        "    assume(f);", "`endif", "    assume(e);"]
 
 
 
