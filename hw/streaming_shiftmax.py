@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from amaranth.hdl import Cat, Const, EnableInserter, Module, Mux, Signal, Value, signed, unsigned
@@ -247,6 +249,29 @@ class _RowFifo(wiring.Component):
             m.d.comb += [entry.addr.eq(_wrapped(read_pointer, self.formal_offset, depth)),
                          self.formal_entry.eq(entry.data)]
         return m
+
+
+@dataclass(frozen=True)
+class _RowRecord:
+    """Formal build: what the streaming shiftmax makes of the tracked row, lane by lane over
+    the row padded to whole beats: the lanes as the framer gives them (``fitted``: absent
+    ones ``-2**VB``; ``absent``), floored, the maximum of the first ``count`` lanes
+    (``maximum(count, name)``) and of beat ``b``'s (``beat_maximum(b)``), the row's maximum,
+    the saturated distances, the sums of the terms of the first ``b`` beats (``sums[b]``)
+    and of beat ``b`` alone, the row's sum clamped, ``t`` and each lane's output."""
+
+    fitted: list[Value]
+    absent: list[Value]
+    floored: list[Value]
+    maximum: Callable[[int, str], Value]
+    beat_maximum: Callable[[int], Value]
+    row_max: Value
+    saturated: list[Value]
+    sums: list[Value]
+    beat_sums: list[Value]
+    clamped: Value
+    t: Value
+    outputs: list[Value]
 
 
 class StreamingShiftmax(StreamingUnit, wiring.Component):
@@ -868,40 +893,20 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
             row_pointers=row_pointers, dist_pointers=dist_pointers, active2=active2,
             beat2=beat2, **named, queue_slots=queue_slots, pass3=pass3, **row_state)
 
-    def _formal_row(self, formal, m: Module, *, r: int, framer, row_info: _RowFifo,
-                    row_shift: _RowFifo, row_count: Value, row_pointers, dist_words: Value,
-                    dist_pointers, active2: Value, beat2: Value, rows1: Value, rows2: Value,
-                    owed: Value, rows3: Value, queue_slots, pass3: dict, filling: Value,
-                    pass1: dict[str, Any], row_memories: list[Memory],
-                    dist_memories: list[Memory], dist_parts: list[tuple[int, int]],
-                    shift_bits: int, pass2: dict[str, Any]) -> None:
-        """Formal build: what every place that holds part of the tracked row holds of it,
-        computed from the property module's record of the row (:attr:`FormalBuild.row`)
-        with the unit's own blocks, combinational: pass 1's stages (the framer's lanes, the
-        beat's maximum) and running maximum, the row buffer, the maximum FIFO, pass 2's row
-        maximum, each stage of pass 2 (words, distances, beat sums, the accumulator, the
-        row's sum, clamped, t), the distance buffer, the ``t`` FIFO, pass 3's row, each
-        stage of pass 3 (distances, t, the output shift's results, the result register) and
-        (``"fifo"``) the output queue's beats (``queue_slots``). Only the stages inside a
-        block (the max tree, Distance, the adder tree, RoundLog2, the output shift) state
-        nothing (``unstated``: the longest run of them).
-
-        Rows by position (0 the oldest): ``rows3`` rows have beats owed in pass 3 and the
-        output queue (pass 3's row the newest of them), then the rows of ``rows2`` (the
-        ``t`` FIFO, then pass 2's stages), pass 2's row, the rows of the maximum FIFO and
-        pass 1's stages, the framer's row.
-        """
+    def _formal_record(self, formal, m: Module, *, r: int, shift_bits: int) -> _RowRecord:
+        """Formal build: what the unit makes of the tracked row, computed from the property
+        module's record (:attr:`FormalBuild.row`) with the unit's own blocks, combinational
+        (:class:`_RowRecord`)."""
         p, e, n = self._p, self._exp_bitwidth, self._n
         fb, db = self._floored_bits, self._distance_bits
         width = r * p  # the row's lanes, padded to whole beats
-        position = formal.position
 
         def comb(name: str, block):
             m.submodules[f"formal_{name}"] = block
             return block
 
         # The row as the framer gives it (absent lanes -2**VB), floored; its maximum, its
-        # distances (saturated on absent lanes), its t; each beat's output.
+        # distances (saturated on absent lanes), its t; each lane's output.
         absent = []
         fitted = []
         for k in range(width):
@@ -923,6 +928,11 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
             m.d.comb += tree.values.eq(lanes(floored[:count], fb))
             return tree.maximum
 
+        def beat_maximum(b: int) -> Value:
+            tree = comb(f"beat_max{b}", MaxTree(n=p, width=fb))
+            m.d.comb += tree.values.eq(lanes(floored[b * p:(b + 1) * p], fb))
+            return tree.maximum
+
         row_max = maximum(width, "max")
         distance = comb("distance", Distance(n=width, width=fb, exp_bitwidth=e))
         m.d.comb += [distance.maximum.eq(row_max), distance.values.eq(lanes(floored, fb))]
@@ -942,14 +952,46 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
         clamped = total
         if total_bits > cap:
             clamped = Mux(total[cap:].any(), (1 << cap) - 1, total[:cap])
+        clamped = clamped[:sum_bits(n, e, self._buffer_bitwidth)]
         round_log2 = comb("round_log2", RoundLog2(
             n=n, exp_bitwidth=e, buffer_bitwidth=self._buffer_bitwidth,
             round_log2=self._round_log2))
-        m.d.comb += round_log2.total.eq(clamped[:sum_bits(n, e, self._buffer_bitwidth)])
+        m.d.comb += round_log2.total.eq(clamped)
         t = round_log2.shift
         output = comb("output_shift", OutputShift(n=width, exp_bitwidth=e, distance_bits=db,
                                                   shift_bits=shift_bits))
         m.d.comb += [output.distance.eq(lanes(saturated, db)), output.shift.eq(t)]
+        return _RowRecord(fitted=fitted, absent=absent, floored=floored, maximum=maximum,
+                          beat_maximum=beat_maximum, row_max=row_max, saturated=saturated,
+                          sums=sums, beat_sums=beat_sums, clamped=clamped, t=t,
+                          outputs=[output.output[k] for k in range(width)])
+
+    def _formal_row(self, formal, m: Module, *, r: int, framer, row_info: _RowFifo,
+                    row_shift: _RowFifo, row_count: Value, row_pointers, dist_words: Value,
+                    dist_pointers, active2: Value, beat2: Value, rows1: Value, rows2: Value,
+                    owed: Value, rows3: Value, queue_slots, pass3: dict, filling: Value,
+                    pass1: dict[str, Any], row_memories: list[Memory],
+                    dist_memories: list[Memory], dist_parts: list[tuple[int, int]],
+                    shift_bits: int, pass2: dict[str, Any]) -> None:
+        """Formal build: what every place that holds part of the tracked row holds of it,
+        from what the unit makes of the row (:meth:`_formal_record`): pass 1's stages (the
+        framer's lanes, the beat's maximum) and running maximum, the row buffer, the maximum
+        FIFO, pass 2's row maximum, each stage of pass 2 (words, distances, beat sums, the
+        accumulator, the row's sum, clamped, t), the distance buffer, the ``t`` FIFO, pass
+        3's row, each stage of pass 3 (distances, t, the output shift's results, the result
+        register) and (``"fifo"``) the output queue's beats (``queue_slots``). Only the
+        stages inside a block (the max tree, Distance, the adder tree, RoundLog2, the output
+        shift) state nothing (``unstated``: the longest run of them).
+
+        Rows by position (0 the oldest): ``rows3`` rows have beats owed in pass 3 and the
+        output queue (pass 3's row the newest of them), then the rows of ``rows2`` (the
+        ``t`` FIFO, then pass 2's stages), pass 2's row, the rows of the maximum FIFO and
+        pass 1's stages, the framer's row.
+        """
+        p, e = self._p, self._exp_bitwidth
+        fb, db = self._floored_bits, self._distance_bits
+        position = formal.position
+        row = self._formal_record(formal, m, r=r, shift_bits=shift_bits)
 
         def beat_word(values: list[Value], bits: int, b: int, lo: int, hi: int) -> Value:
             return Cat(*(Value.cast(values[b * p + j])[:bits] for j in range(lo, hi)))
@@ -1010,17 +1052,12 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
         absorbed, absorbed_last = absorbed_beats(formal, m, framer,
                                                  [stage[:4] for stage in stages])
 
-        def beat_maximum(b: int) -> Value:
-            tree = comb(f"beat_max{b}", MaxTree(n=p, width=fb))
-            m.d.comb += tree.values.eq(lanes(floored[b * p:(b + 1) * p], fb))
-            return tree.maximum
-
         position1 = wire(m, base1 + row_info.formal_count - row_info.formal_taken,
                          name="formal_rows_maxed")
-        formal.partial(m, position1, [~pass1["done"] | ((pass1["running"] == row_max)
+        formal.partial(m, position1, [~pass1["done"] | ((pass1["running"] == row.row_max)
                                                         & ~pass1["malformed"])])
         position1 = wire(m, position1 + pass1["done"], name="formal_row_open")
-        opened = [(absorbed != a) | (pass1["running"] == maximum((a + 1) * p, f"max_b{a}"))
+        opened = [(absorbed != a) | (pass1["running"] == row.maximum((a + 1) * p, f"max_b{a}"))
                   for a in range(r - 1)]
         formal.partial(m, position1, [absorbed_last | hold for hold in opened])
         for k in reversed(range(len(stages))):
@@ -1029,42 +1066,43 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
             for b in range(r):
                 same = []
                 if k == 0:
-                    same += [framer.lanes[j] == fitted[b * p + j] for j in range(p)]
-                    same.append(framer.absent == Cat(*absent[b * p:(b + 1) * p]))
+                    same += [framer.lanes[j] == row.fitted[b * p + j] for j in range(p)]
+                    same.append(framer.absent == Cat(*row.absent[b * p:(b + 1) * p]))
                 if k == len(stages) - 1:
-                    same.append(pass1["beat_max"] == beat_maximum(b))
+                    same.append(pass1["beat_max"] == row.beat_maximum(b))
                 holds.append((number != b) | Cat(*same).all())
             formal.partial(m, position1, [~valid | hold for hold in holds])
             position1 = wire(m, position1 + (valid & last), name="formal_rows_maxed")
         formal.partial(m, wire(m, base1 + rows1, name="formal_framer_row"), [~filling])
         # (b) The row buffer: each beat's floored lanes and absent bits.
         held(row_pointers, row_count, rows3 + rows2, Mux(active2, beat2, 0), row_memories,
-             lambda b, k: Cat(beat_word(floored, fb, b, *groups[k]),
-                              beat_word(absent, 1, b, *groups[k])))
+             lambda b, k: Cat(beat_word(row.floored, fb, b, *groups[k]),
+                              beat_word(row.absent, 1, b, *groups[k])))
         # (c) The maximum FIFO: the row's maximum, not malformed.
-        entries(row_info, base1, row_max)
+        entries(row_info, base1, row.row_max)
         # (d) The distance buffer: each beat's distances, saturated.
         active3, beat3 = pass3["active3"], pass3["beat3"]
         held(dist_pointers, dist_words, rows3 - active3, Mux(active3, beat3, 0),
-             dist_memories, lambda b, k: beat_word(saturated, db, b, *dist_parts[k]))
+             dist_memories, lambda b, k: beat_word(row.saturated, db, b, *dist_parts[k]))
         # (e) The t FIFO: the row's t, not malformed.
-        entries(row_shift, base2, t)
+        entries(row_shift, base2, row.t)
         # (f) Pass 3's row (while it reads one): its t, not malformed.
-        formal.partial(m, rows3 - 1, [~active3 | ((shift3 == t) & ~pass3["user3"])
+        formal.partial(m, rows3 - 1, [~active3 | ((shift3 == row.t) & ~pass3["user3"])
                                       for shift3 in pass3["shift3s"]], unstated=unstated)
         # (g) Pass 2: its row's maximum, and what each of its stages holds of a beat.
-        formal.partial(m, rows3 + rows2, [~active2 | ((pass2["maximum"] == row_max)
+        formal.partial(m, rows3 + rows2, [~active2 | ((pass2["maximum"] == row.row_max)
                                                       & ~pass2["user"])], unstated=unstated)
         expected = {
-            "words": lambda b: Cat(*(Cat(beat_word(floored, fb, b, lo, hi),
-                                         beat_word(absent, 1, b, lo, hi)) for lo, hi in groups)),
-            "word": lambda b: Cat(*(beat_word(floored, fb, b, lo, hi) for lo, hi in groups),
-                                  *(beat_word(absent, 1, b, lo, hi) for lo, hi in groups)),
-            "max": lambda b: row_max, "user": lambda b: Const(0, 1),
-            "distances": lambda b: beat_word(saturated, db, b, 0, p),
-            "beat_sum": lambda b: beat_sums[b], "total": lambda b: total,
-            "clamped": lambda b: clamped[:sum_bits(n, e, self._buffer_bitwidth)],
-            "shift": lambda b: t}
+            "words": lambda b: Cat(*(Cat(beat_word(row.floored, fb, b, lo, hi),
+                                         beat_word(row.absent, 1, b, lo, hi))
+                                     for lo, hi in groups)),
+            "word": lambda b: Cat(*(beat_word(row.floored, fb, b, lo, hi) for lo, hi in groups),
+                                  *(beat_word(row.absent, 1, b, lo, hi) for lo, hi in groups)),
+            "max": lambda b: row.row_max, "user": lambda b: Const(0, 1),
+            "distances": lambda b: beat_word(row.saturated, db, b, 0, p),
+            "beat_sum": lambda b: row.beat_sums[b], "total": lambda b: row.sums[r],
+            "clamped": lambda b: row.clamped,
+            "shift": lambda b: row.t}
 
         def stage_holds(held: dict[str, Value], number: Value | None) -> list[Value]:
             """``held``'s registers (by kind) equal to what the tracked row gives them, for
@@ -1102,7 +1140,7 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
             valid, last, number, held = valids[k], lasts[k], numbers[k], pass2["held"][k]
             holds = stage_holds(held, number)
             if "beat_sum" in held:  # the accumulator beside the beat it adds next
-                holds.append(Cat(*((number != b) | (pass2["carried"] == sums[b])
+                holds.append(Cat(*((number != b) | (pass2["carried"] == row.sums[b])
                                    for b in range(r))).all())
             formal.partial(m, ahead, [~valid | hold for hold in holds], unstated=unstated)
             ahead = wire(m, ahead + (valid & last), name="formal_rows_summed")
@@ -1111,28 +1149,28 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
         # first: the output beat of its row, not malformed.
         lo, hi = groups[0]
         bits = (hi - lo) * (e + 1)
-        outputs = [beat_word([output.output[k] for k in range(width)], e + 1, b, lo, hi)
+        outputs = [beat_word(row.outputs, e + 1, b, lo, hi)
                    for b in range(r)]
         behind = _div_mod(owed, r)[1]  # -owed mod R: the oldest owed beat's number
         out_beat = wire(m, Mux(behind == 0, 0, r - behind), name="formal_out_beat")
         ahead: Value = Const(0, 1)
         for valid, word in queue_slots:
-            row, beat = _div_mod(ahead + out_beat, r)
+            owner, beat = _div_mod(ahead + out_beat, r)
             want = outputs[0]
             for b in range(1, r):
                 want = Mux(beat == b, outputs[b], want)
-            formal.partial(m, row, [~valid | ((word[:bits] == want)
-                                                      & ~word[bits + 1])], unstated=unstated)
+            formal.partial(m, owner, [~valid | ((word[:bits] == want) & ~word[bits + 1])],
+                           unstated=unstated)
             ahead = wire(m, ahead + valid, name="formal_ahead")
         # Pass 3's stages, the oldest (the result register) first: the beats owed behind the
         # queue's.
         expected.update(
-            distances=lambda b: Cat(*(beat_word(saturated, db, b, lo, hi)
+            distances=lambda b: Cat(*(beat_word(row.saturated, db, b, lo, hi)
                                       for lo, hi in dist_parts)),
-            outputs=lambda b: Cat(*(beat_word([output.output[k] for k in range(width)], e + 1,
+            outputs=lambda b: Cat(*(beat_word(row.outputs, e + 1,
                                               b, lo, hi) for lo, hi in groups)))
         for (valid, _), held in reversed(list(zip(pass3["beats"], pass3["held"], strict=True))):
-            row, beat = _div_mod(ahead + out_beat, r)
+            owner, beat = _div_mod(ahead + out_beat, r)
             holds = []
             for kind, values in held.items():
                 value = Cat(*values) if kind in ("distances", "outputs") else None
@@ -1145,7 +1183,7 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
                                                             else kind](b)).as_unsigned()
                                      for v in values)).all()
                     holds.append((beat != b) | same)
-            formal.partial(m, row, [~valid | hold for hold in holds], unstated=unstated)
+            formal.partial(m, owner, [~valid | hold for hold in holds], unstated=unstated)
             ahead = wire(m, ahead + valid, name="formal_ahead")
 
     @property
