@@ -1179,8 +1179,7 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
                         same = value == expected[kind](b)
                     else:
                         same = Cat(*(Value.cast(v).as_unsigned()
-                                     == Value.cast(expected[kind[:-1] if kind == "shifts"
-                                                            else kind](b)).as_unsigned()
+                                     == Value.cast(expected[kind](b)).as_unsigned()
                                      for v in values)).all()
                     holds.append((beat != b) | same)
             formal.partial(m, owner, [~valid | hold for hold in holds], unstated=unstated)
@@ -1286,7 +1285,7 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
         # t beside them, the output shift's results, the result register.)
         results = []
         held3: list[dict[str, list[Value]]] = [
-            {"distances": [], "shifts": [], "user": [user]} for user in users3[1:]]
+            {"distances": [], "shift": [], "user": [user]} for user in users3[1:]]
         for g, ((lo, hi), reads, shift3) in enumerate(zip(groups, dist_reads, shifts,
                                                           strict=True)):
             output_shift = OutputShift(
@@ -1302,7 +1301,7 @@ class StreamingShiftmax(StreamingUnit, wiring.Component):
             for held, distances, shift in zip(held3, ([read.data for read in reads], words),
                                               shifts3[1:], strict=True):
                 held["distances"] += distances
-                held["shifts"].append(shift)
+                held["shift"].append(shift)
             results.append(output_shift.output.as_value())
         cycles = output_shift.latency + 1  # the output shift and the result register
         out_stages: list[list[Value]] = [[] for _ in issues]

@@ -1167,14 +1167,14 @@ def _python_source(directory: Path, where: str) -> str:
     lines = (directory / name).read_text().splitlines()
     asserted = re.search(r"assert \((\S+?) ?\);", lines[int(line) - 1])
     if asserted:
-        wire = re.escape(asserted.group(1))
-        for pattern in (rf"\(\* src = \"([^\"]+)\" \*\)\n\s+wire (?:\[\d+:0\] )?{wire} ?;",
-                        rf"assign {wire} += .*?src = \"([^\"]+)\""):
-            found = re.search(pattern, "\n".join(lines))
-            if found and "hw/formal.py" not in found.group(1):
-                return f"{where} ({'/'.join(Path(found.group(1)).parts[-2:])})"
+        wire, text = re.escape(asserted.group(1)), "\n".join(lines)
+        found = [match.group(1) for pattern in (
+            rf"\(\* src = \"([^\"]+)\" \*\)\n\s+wire (?:\[\d+:0\] )?{wire} ?;",
+            rf"assign {wire} += .*?src = \"([^\"]+)\"") if (match := re.search(pattern, text))]
+        # A line of hw/formal.py is where FormalBuild asserts; the block's own line says more.
+        found.sort(key=lambda src: "hw/formal.py" in src)
         if found:
-            return f"{where} ({'/'.join(Path(found.group(1)).parts[-2:])})"
+            return f"{where} ({'/'.join(Path(found[0]).parts[-2:])})"
     return where
 
 
