@@ -69,6 +69,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -750,11 +751,9 @@ def write_job(job: FormalJob, root: Path) -> tuple[Path, dict[str, int]]:
     if "step" in depths:
         # The induction takes the datapath's result as given (the step check and the fifo
         # form's miter prove it): its assertion becomes an assumption in a copy of dut.v.
-        text = (directory / "dut.v").read_text()
-        line = f"assert ({GIVEN_RESULT});"
-        if line not in text:
-            raise RuntimeError(f"{job.name}: the formal build asserts no {GIVEN_RESULT}")
-        (directory / "dut_given.v").write_text(text.replace(line, f"assume ({GIVEN_RESULT});"))
+        (directory / "dut_given.v").write_text(_dut_copy(
+            (directory / "dut.v").read_text(), GIVEN_RESULT.__eq__, ("assume", "assert"),
+            GIVEN_RESULT))
         given = ["dut_given.v", *files[1:]]
         partner = free_running_partner(job)
         _generate(partner, partner.params, "free", directory / "free.v", formal=False)
@@ -773,13 +772,17 @@ def write_job(job: FormalJob, root: Path) -> tuple[Path, dict[str, int]]:
     if "row" in depths:
         # The statements of the tracked row and the miter apart: the induction of the rest
         # leaves them out, the row check takes the rest as given (proven by that induction).
-        rest, row = _row_statements_apart((directory / "dut.v").read_text())
-        (directory / "dut_rest.v").write_text(rest)
-        (directory / "dut_row.v").write_text(row)
+        text = (directory / "dut.v").read_text()
+        for name, roles in (("dut_rest.v", ("drop", "assert")),
+                            ("dut_row.v", ("assert", "assume"))):
+            (directory / name).write_text(_dut_copy(text, _states_row, roles, ROW_HOLDS))
         (directory / "harness_row.sv").write_text(
             _assumed_but_miter((directory / "harness.sv").read_text()))
         (directory / "cone.ys").write_text(_ROW_CONE)
         given = ["dut_rest.v", *files[1:]]
+    # The Verilog each check reads: the unit (or its copy), the reference, the harness.
+    reads = {"induct": (given, "harness.sv"),
+             "row": (["dut_row.v", *files[1:]], "harness_row.sv")}
     for check, depth in depths.items():
         if check == "step":
             continue
@@ -789,8 +792,6 @@ def write_job(job: FormalJob, root: Path) -> tuple[Path, dict[str, int]]:
         if check == "bmc" and "induct" in depths:
             defines = "-DMITER "  # the other properties are proven by the induction
         mode = "bmc" if check == "bmc" else "prove"
-        reads = {"induct": (given, "harness.sv"),
-                 "row": (["dut_row.v", *files[1:]], "harness_row.sv")}
         (directory / f"{check}.sby").write_text(
             _sby_text(mode, depth, *reads.get(check, (files, "harness.sv")), defines))
     return directory, depths
@@ -821,22 +822,26 @@ def _row(directory: Path, timeout: float) -> tuple[str, str, str]:
 _DUT_ASSERT = re.compile(r"^(\s+)assert \((\S+?) ?\);$", flags=re.MULTILINE)
 
 
-def _row_statements_apart(text: str) -> tuple[str, str]:
-    """dut.v without the statements of the tracked row (the Asserts of the wires
-    :data:`ROW_HOLDS`: what a unit holds of the tracked row, and its results), for the
-    induction of every other property; and with only those asserted, every other Assert of
-    the formal build an assumption, for the ``row`` check. Each line stays where it is, so a
-    failed assertion names the same line of dut.v."""
-    def statement(match: re.Match) -> bool:
-        return re.fullmatch(rf"\\?{ROW_HOLDS}(\$\d+)?", match.group(2)) is not None
+def _states_row(wire: str) -> bool:
+    """Whether an asserted wire of dut.v is a statement of the tracked row (:data:`ROW_HOLDS`:
+    what a unit holds of it, and its results)."""
+    return re.fullmatch(rf"\\?{ROW_HOLDS}(\$\d+)?", wire) is not None
 
-    rest = _DUT_ASSERT.sub(lambda match: match.group(1) + (
-        ";" if statement(match) else match.group(0).strip()), text)
-    row = _DUT_ASSERT.sub(lambda match: match.group(0) if statement(match) else
-                          f"{match.group(1)}assume ({match.group(2)} );", text)
-    if rest == text:
-        raise RuntimeError(f"the formal build asserts no {ROW_HOLDS}")
-    return rest, row
+
+def _dut_copy(text: str, chosen: Callable[[str], bool], roles: tuple[str, str],
+              wires: str) -> str:
+    """dut.v with each Assert of the formal build asserted, assumed or left out (``roles``:
+    for the wires ``chosen`` picks, then for the others: ``"assert"``, ``"assume"`` or
+    ``"drop"``). Each line stays where it is, so a failed assertion names the same line of
+    dut.v. At least one wire must be chosen (``wires`` names them for the error)."""
+    def role(match: re.Match) -> str:
+        indent, wire = match.groups()
+        kind = roles[0] if chosen(wire) else roles[1]
+        return indent + (";" if kind == "drop" else f"{kind} ({wire} );")
+
+    if not any(chosen(match.group(2)) for match in _DUT_ASSERT.finditer(text)):
+        raise RuntimeError(f"the formal build asserts no {wires}")
+    return _DUT_ASSERT.sub(role, text)
 
 
 def _assumed_but_miter(text: str) -> str:

@@ -355,14 +355,22 @@ def test_row_check_asserts_the_tracked_row_and_the_miter_and_assumes_the_rest() 
     dut = "\n".join(["module dut;", "  always @*", "    if (1'h1) begin",
                      "      assert (\\$12 );", "      assert (formal_row_holds);",
                      "      assert (\\formal_row_holds$3 );", "    end", "endmodule", ""])
-    rest, row = formal._row_statements_apart(dut)
+    rest, row = (formal._dut_copy(dut, formal._states_row, roles, "formal_row_holds")
+                 for roles in (("drop", "assert"), ("assert", "assume")))
     # The induction of the rest leaves the statements out, line for line.
     assert rest.splitlines()[3:6] == ["      assert (\\$12 );", "      ;", "      ;"]
     # The row check asserts them and assumes every other Assert of the formal build.
-    assert row.splitlines()[3:6] == ["      assume (\\$12 );", "      assert (formal_row_holds);",
+    assert row.splitlines()[3:6] == ["      assume (\\$12 );", "      assert (formal_row_holds );",
                                      "      assert (\\formal_row_holds$3 );"]
     with pytest.raises(RuntimeError, match="formal_row_holds"):
-        formal._row_statements_apart("      assert (\\$12 );\n")
+        formal._dut_copy("      assert (\\$12 );\n", formal._states_row, ("drop", "assert"),
+                         "formal_row_holds")
+    # The frozen forms' induction takes the datapath's given result as an assumption.
+    given = formal._dut_copy("      assert (formal_given_result);\n      assert (\\$12 );\n",
+                             formal.GIVEN_RESULT.__eq__, ("assume", "assert"),
+                             formal.GIVEN_RESULT)
+    assert given.splitlines() == ["      assume (formal_given_result );",
+                                  "      assert (\\$12 );"]
     harness = "\n".join(["    always @(*) assert(a);", "`ifdef FULL", "    assert(b);",
                          "`ifdef MITER", "    assert(c);", "`endif", "`endif",
                          "`ifdef MITER", "    assert(d);", "`else", "    assert(f);", "`endif",
